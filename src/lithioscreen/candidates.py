@@ -1,0 +1,151 @@
+"""Candidate overlayers as users write them: ``W``, ``Nb``, ``W0.5Cr0.5``, with a layer stack.
+
+A candidate table has one row per candidate and the columns
+
+    candidate      composition string of the overlayer (the layer that faces the electrolyte)
+    overlayer_nm   overlayer thickness, nm
+    underlayer     element of the layer beneath (``Mg``), or ``none``
+    underlayer_nm  underlayer thickness, nm (0 when there is none)
+
+Compositions are parsed by pymatgen; every element must be a metal or metalloid, and Li itself
+is not an overlayer candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+from pymatgen.core import Composition, Element
+
+from lithioscreen import config
+
+CANDIDATE_COLUMNS = ["candidate", "overlayer_nm", "underlayer", "underlayer_nm"]
+NO_UNDERLAYER = "none"
+#: Thicker than 100 µm is no thin film any more.
+MAX_THICKNESS_NM = 100_000.0
+
+
+class CandidateError(ValueError):
+    """A candidate, thickness or candidate file that cannot be used; the message names the value."""
+
+
+def parse_overlayer(text: str) -> Composition:
+    """Parse an overlayer composition (``W``, ``Cr0.5W0.5``) into a fractional pymatgen Composition."""
+    value = str(text).strip()
+    if not value:
+        raise CandidateError("empty candidate composition")
+    try:
+        composition = Composition(value)
+    except Exception as error:  # pymatgen raises ValueError/KeyError/... for bad formulas
+        raise CandidateError(f"cannot parse composition {value!r}: {error}") from None
+    if composition.num_atoms <= 0:
+        raise CandidateError(f"composition {value!r} has no atoms")
+    for element in composition.elements:
+        if not isinstance(element, Element):
+            raise CandidateError(f"{value!r}: unknown element {getattr(element, 'symbol', str(element))!r}")
+        if element.symbol == "Li":
+            raise CandidateError(f"{value!r}: Li cannot be its own protective layer")
+        if not (element.is_metal or element.is_metalloid):
+            raise CandidateError(f"{value!r}: {element.symbol} is not a metal or metalloid")
+    return composition.fractional_composition
+
+
+def parse_underlayer(text: str | None) -> str:
+    """Return the underlayer element symbol, or ``none``."""
+    value = NO_UNDERLAYER if text is None else str(text).strip()
+    if value.lower() in {"", NO_UNDERLAYER, "no", "0"}:
+        return NO_UNDERLAYER
+    composition = parse_overlayer(value)
+    if len(composition.elements) != 1:
+        raise CandidateError(f"underlayer {value!r} must be a single element")
+    return composition.elements[0].symbol
+
+
+def check_thickness(value: object, name: str) -> float:
+    try:
+        thickness = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise CandidateError(f"{name} {value!r} is not a number") from None
+    if thickness != thickness:  # NaN
+        raise CandidateError(f"{name} is missing (NaN)")
+    if thickness < 0:
+        raise CandidateError(f"{name} {thickness:g} nm is negative")
+    if thickness > MAX_THICKNESS_NM:
+        raise CandidateError(f"{name} {thickness:g} nm is above {MAX_THICKNESS_NM:g} nm (100 µm)")
+    return thickness
+
+
+def make_candidates(
+    candidates: Iterable[str],
+    overlayer_nm: float = config.DEFAULT_OVERLAYER_NM,
+    underlayer: str | None = config.DEFAULT_UNDERLAYER,
+    underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
+) -> pd.DataFrame:
+    """Build a validated candidate table, all candidates on the same layer stack."""
+    frame = pd.DataFrame({"candidate": list(candidates)})
+    frame["overlayer_nm"] = overlayer_nm
+    frame["underlayer"] = underlayer
+    frame["underlayer_nm"] = underlayer_nm
+    return validate_candidates(frame)
+
+
+def validate_candidates(frame: pd.DataFrame, source: str = "candidates") -> pd.DataFrame:
+    """Check and normalise a candidate table; missing layer columns take the paper's defaults."""
+    if "candidate" not in frame.columns:
+        raise CandidateError(f"{source}: no 'candidate' column (columns: {', '.join(map(str, frame.columns))})")
+    if frame.empty:
+        raise CandidateError(f"{source}: no candidates")
+    frame = frame.copy()
+    defaults = {
+        "overlayer_nm": config.DEFAULT_OVERLAYER_NM,
+        "underlayer": config.DEFAULT_UNDERLAYER,
+        "underlayer_nm": config.DEFAULT_UNDERLAYER_NM,
+    }
+    for column, default in defaults.items():
+        if column not in frame.columns:
+            frame[column] = default
+    rows = []
+    for position, row in enumerate(frame.itertuples(index=False), start=1):
+        where = f"{source}: row {position}"
+        try:
+            composition = parse_overlayer(row.candidate)
+            underlayer = parse_underlayer(row.underlayer)
+            overlayer_nm = check_thickness(row.overlayer_nm, "overlayer_nm")
+            underlayer_nm = check_thickness(row.underlayer_nm, "underlayer_nm")
+        except CandidateError as error:
+            raise CandidateError(f"{where}: {error}") from None
+        if overlayer_nm == 0:
+            raise CandidateError(f"{where}: overlayer_nm must be above 0 nm")
+        if underlayer == NO_UNDERLAYER:
+            underlayer_nm = 0.0
+        elif underlayer_nm == 0:
+            raise CandidateError(f"{where}: underlayer {underlayer} has 0 nm thickness (write 'none' for no underlayer)")
+        rows.append(
+            {
+                "candidate": str(row.candidate).strip(),
+                "overlayer_nm": overlayer_nm,
+                "underlayer": underlayer,
+                "underlayer_nm": underlayer_nm,
+            }
+        )
+    return pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
+
+
+def read_candidates_file(path: str | Path) -> pd.DataFrame:
+    """Read a CSV with a ``candidate`` column and optional thickness/underlayer columns."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError:
+        raise CandidateError(f"{path}: file not found") from None
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise CandidateError(f"{path}: cannot read as UTF-8 CSV ({error})") from None
+    return validate_candidates(frame, source=str(path))
+
+
+def element_fractions(candidate: str) -> dict[str, float]:
+    """Atomic fractions of the overlayer's elements, e.g. ``{'Cr': 0.5, 'W': 0.5}``."""
+    composition = parse_overlayer(candidate)
+    return {element.symbol: float(amount) for element, amount in composition.items()}

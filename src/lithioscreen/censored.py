@@ -1,0 +1,98 @@
+"""Interval-censored regression targets.
+
+Measured CCDs are not all numbers: "no short circuit up to 5.0 mA/cm²" is a lower bound
+(the true CCD lies in [5.0, ∞)), "exceeded 3.2, below Cr's 4.8" an interval [3.2, 4.8]. We never
+replace such a value by its bound silently. Instead every target is an interval ``[lower, upper]``
+(an exact value has ``lower == upper``) passed to ``fit`` as a two-column ``y``, and:
+
+* :class:`IntervalCensoredRegressor` fits any scikit-learn regressor by self-consistent
+  imputation (in the spirit of Buckley & James, 1979): censored targets start at the interval's
+  midpoint (finite intervals) or at the bound (open ones), the model is fitted, each censored
+  target is moved to the model's prediction clipped into its interval, and the model is refitted,
+  until the imputed values stop moving. Exact targets are never changed.
+* :func:`interval_error` scores a prediction against an interval: zero inside, the distance to the
+  nearest bound outside. A prediction of 6.0 for "> 5.0" is not an error; 4.0 is an error of 1.0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+
+def as_interval_targets(y) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``y`` into (lower, upper) arrays; a 1-D ``y`` is all exact values."""
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 1:
+        return y.copy(), y.copy()
+    if y.ndim != 2 or y.shape[1] != 2:
+        raise ValueError(f"interval targets must have shape (n, 2), got {y.shape}")
+    lower, upper = y[:, 0].copy(), y[:, 1].copy()
+    lower = np.where(np.isnan(lower), -np.inf, lower)
+    upper = np.where(np.isnan(upper), np.inf, upper)
+    if np.any(lower > upper):
+        raise ValueError("interval targets need lower <= upper")
+    if np.any(np.isinf(lower) & np.isinf(upper)):
+        raise ValueError("a target cannot be unbounded on both sides")
+    return lower, upper
+
+
+def initial_imputation(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Midpoint of finite intervals, the finite bound of open ones."""
+    return np.where(
+        np.isfinite(lower) & np.isfinite(upper),
+        (lower + upper) / 2,
+        np.where(np.isfinite(lower), lower, upper),
+    )
+
+
+def interval_error(prediction, lower, upper) -> np.ndarray:
+    """Distance from each prediction to its target interval (0 inside)."""
+    prediction = np.asarray(prediction, dtype=float)
+    return np.maximum(np.asarray(lower, float) - prediction, 0) + np.maximum(prediction - np.asarray(upper, float), 0)
+
+
+def representative_value(lower, upper) -> np.ndarray:
+    """One number per target for rank statistics: the value, the interval midpoint, or the bound."""
+    return initial_imputation(np.asarray(lower, float), np.asarray(upper, float))
+
+
+class IntervalCensoredRegressor(RegressorMixin, BaseEstimator):
+    """Fit ``estimator`` on interval-censored targets by self-consistent imputation.
+
+    ``y`` is either a 1-D array (all exact) or an ``(n, 2)`` array of ``[lower, upper]`` with
+    ``upper = inf`` for lower bounds. ``predict(X, return_std=True)`` is passed through to the
+    wrapped estimator, which must support it.
+    """
+
+    def __init__(self, estimator=None, max_iter: int = 10, tol: float = 1e-3):
+        self.estimator = estimator
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def fit(self, X, y):
+        lower, upper = as_interval_targets(y)
+        censored = lower != upper
+        imputed = initial_imputation(lower, upper)
+        self.n_iter_ = 0
+        model = clone(self.estimator).fit(X, imputed)
+        for iteration in range(1, self.max_iter + 1) if censored.any() else ():
+            update = imputed.copy()
+            update[censored] = np.clip(model.predict(X)[censored], lower[censored], upper[censored])
+            change = np.max(np.abs(update - imputed))
+            imputed = update
+            model = clone(self.estimator).fit(X, imputed)
+            self.n_iter_ = iteration
+            if change < self.tol:
+                break
+        self.estimator_ = model
+        self.imputed_targets_ = imputed
+        self.censored_mask_ = censored
+        return self
+
+    def predict(self, X, return_std: bool = False):
+        check_is_fitted(self, "estimator_")
+        if return_std:
+            return self.estimator_.predict(X, return_std=True)
+        return self.estimator_.predict(X)

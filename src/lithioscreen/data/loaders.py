@@ -1,0 +1,243 @@
+"""Loaders for the three data files; each validates its file against a schema before use.
+
+    cells.csv                    measured cells (one row per cell, CCD possibly censored)
+    interfacial_energies.csv     Li/X interfacial energies (DFT from the literature; bounds allowed)
+    li_binary_phase_data.csv     Li-X binary phase-diagram facts per element
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pymatgen.core import Composition, Element
+
+from lithioscreen import config
+from lithioscreen.candidates import NO_UNDERLAYER, CandidateError, parse_overlayer
+from lithioscreen.data.schema import Column, DataValidationError, Problem, Schema, read_raw, validate
+
+__all__ = [
+    "CELLS_SCHEMA",
+    "DataValidationError",
+    "INTERFACIAL_SCHEMA",
+    "PHASE_SCHEMA",
+    "Problem",
+    "file_sha256",
+    "load_cells",
+    "load_interfacial_energies",
+    "load_phase_data",
+    "training_cells",
+]
+
+CCD_CENSORING = frozenset({"exact", "lower_bound", "interval", "not_measured"})
+VALUE_ORIGINS = frozenset({"text", "figure_estimate", "inferred_from_text", "measured_here"})
+#: Above this, a "CCD" is a typo or the wrong unit.
+MAX_CCD_MA_CM2 = 100.0
+MAX_THICKNESS_NM = 100_000.0
+
+
+def _composition_check(text: str) -> str | None:
+    try:
+        parse_overlayer(text)
+    except CandidateError as error:
+        return str(error)
+    return None
+
+
+def _element_check(text: str) -> str | None:
+    try:
+        Element(text)
+    except ValueError:
+        return f"{text!r} is not an element symbol"
+    return None
+
+
+def _underlayer_check(text: str) -> str | None:
+    return None if text == NO_UNDERLAYER else _element_check(text)
+
+
+def _material_check(text: str) -> str | None:
+    try:
+        Composition(text)
+    except Exception:
+        return f"{text!r} is not a chemical formula"
+    return None
+
+
+def _doi_check(text: str) -> str | None:
+    return None if text.startswith("10.") and "/" in text else f"{text!r} is not a DOI (10.xxxx/...)"
+
+
+def _cell_censoring(row: pd.Series) -> list[tuple[str, str]]:
+    """The CCD bounds must agree with the censoring label: never a bare number for '> 3.2'."""
+    kind, lower, upper = row["ccd_censoring"], row["ccd_lower_ma_cm2"], row["ccd_upper_ma_cm2"]
+    has_lower, has_upper = not np.isnan(lower), not np.isnan(upper)
+    problems = []
+    if kind == "exact" and not (has_lower and has_upper and lower == upper):
+        problems.append(("ccd_upper_ma_cm2", "an exact CCD needs ccd_lower_ma_cm2 == ccd_upper_ma_cm2"))
+    if kind == "lower_bound" and not (has_lower and not has_upper):
+        problems.append(("ccd_upper_ma_cm2", "a lower-bound CCD ('> x') has ccd_lower_ma_cm2 and no upper value"))
+    if kind == "interval" and not (has_lower and has_upper and lower < upper):
+        problems.append(("ccd_upper_ma_cm2", "an interval CCD needs ccd_lower_ma_cm2 < ccd_upper_ma_cm2"))
+    if kind == "not_measured" and (has_lower or has_upper):
+        problems.append(("ccd_lower_ma_cm2", "a not_measured cell cannot carry a CCD value"))
+    if kind != "not_measured" and not row["ccd_source_figure"]:
+        problems.append(("ccd_source_figure", "a CCD value needs its source figure or table"))
+    if row["underlayer"] == NO_UNDERLAYER and row["underlayer_nm"] != 0:
+        problems.append(("underlayer_nm", "must be 0 when underlayer is 'none'"))
+    if row["underlayer"] != NO_UNDERLAYER and not row["underlayer_nm"] > 0:
+        problems.append(("underlayer_nm", f"underlayer {row['underlayer']} needs a thickness above 0 nm"))
+    if not np.isnan(row["first_cycle_ce_pct"]) and not row["ce_source_figure"]:
+        problems.append(("ce_source_figure", "a CE value needs its source figure or table"))
+    return problems
+
+
+def _interfacial_bounds(row: pd.Series) -> list[tuple[str, str]]:
+    kind = row["value_kind"]
+    value, lower, upper = row["interfacial_energy_mev_per_a2"], row["lower_mev_per_a2"], row["upper_mev_per_a2"]
+    if kind == "exact" and (np.isnan(value) or value != lower or value != upper):
+        return [("interfacial_energy_mev_per_a2", "an exact value must equal lower_mev_per_a2 and upper_mev_per_a2")]
+    if kind == "lower_bound" and (not np.isnan(value) or np.isnan(lower) or not np.isnan(upper)):
+        return [("lower_mev_per_a2", "a lower bound has only lower_mev_per_a2")]
+    if kind == "upper_bound" and (not np.isnan(value) or np.isnan(upper) or not np.isnan(lower)):
+        return [("upper_mev_per_a2", "an upper bound has only upper_mev_per_a2")]
+    return []
+
+
+def _phase_consistency(row: pd.Series) -> list[tuple[str, str]]:
+    problems = []
+    exist, count = row["li_x_compounds_exist"], row["li_x_compound_count"]
+    listed = [name for name in str(row["li_x_compounds"]).split(";") if name.strip()]
+    if exist == "no" and not (count == 0):
+        problems.append(("li_x_compound_count", "must be 0 when li_x_compounds_exist is 'no'"))
+    if exist == "yes" and not np.isnan(count) and count < 1:
+        problems.append(("li_x_compound_count", "must be at least 1 when li_x_compounds_exist is 'yes'"))
+    if exist == "unknown" and not np.isnan(count):
+        problems.append(("li_x_compound_count", "must be empty (unknown) when li_x_compounds_exist is 'unknown'"))
+    if listed and not np.isnan(count) and len(listed) != count:
+        problems.append(("li_x_compounds", f"lists {len(listed)} compounds but li_x_compound_count is {count:g}"))
+    qualifier, solubility = row["li_solubility_qualifier"], row["max_li_solubility_in_x_at_pct"]
+    if qualifier == "unknown" and not np.isnan(solubility):
+        problems.append(("max_li_solubility_in_x_at_pct", "must be empty when the qualifier is 'unknown'"))
+    if qualifier != "unknown" and np.isnan(solubility):
+        problems.append(("max_li_solubility_in_x_at_pct", f"needs a value for qualifier {qualifier!r}"))
+    return problems
+
+
+CELLS_SCHEMA = Schema(
+    name=config.CELLS_FILE,
+    key="cell_id",
+    columns=[
+        Column("cell_id", required=True),
+        Column("overlayer", required=True, check=_composition_check),
+        Column("overlayer_nm", "float", required=True, minimum=0.1, maximum=MAX_THICKNESS_NM, unit="nm"),
+        Column("underlayer", required=True, check=_underlayer_check),
+        Column("underlayer_nm", "float", required=True, minimum=0, maximum=MAX_THICKNESS_NM, unit="nm"),
+        Column("current_collector"),
+        Column("solid_electrolyte", required=True, check=_material_check),
+        Column("counter_electrode"),
+        Column("temperature_c", "float", minimum=-60, maximum=200, unit="°C"),
+        Column("stack_pressure_mpa", "float", minimum=0, maximum=1000, unit="MPa"),
+        Column("ccd_start_ma_cm2", "float", minimum=0, maximum=MAX_CCD_MA_CM2, unit="mA/cm²"),
+        Column("ccd_step_ma_cm2", "float", minimum=0, maximum=MAX_CCD_MA_CM2, unit="mA/cm²"),
+        Column("ccd_stripping_ma_cm2", "float", minimum=0, maximum=MAX_CCD_MA_CM2, unit="mA/cm²"),
+        Column("ccd_capacity_mah_cm2", "float", minimum=0, maximum=100, unit="mAh/cm²"),
+        Column("ccd_reported", required=True),
+        Column("ccd_censoring", required=True, allowed=CCD_CENSORING),
+        Column("ccd_lower_ma_cm2", "float", minimum=0, maximum=MAX_CCD_MA_CM2, unit="mA/cm²"),
+        Column("ccd_upper_ma_cm2", "float", minimum=0, maximum=MAX_CCD_MA_CM2, unit="mA/cm²"),
+        Column("ccd_source_figure"),
+        Column("ccd_value_origin", required=True, allowed=VALUE_ORIGINS),
+        Column("first_cycle_ce_pct", "float", minimum=0, maximum=100, unit="%"),
+        Column("ce_source_figure"),
+        Column("ce_value_origin", allowed=VALUE_ORIGINS | {""}),
+        Column("doi", required=True, check=_doi_check),
+        Column("notes"),
+    ],
+    row_checks=(_cell_censoring,),
+)
+
+INTERFACIAL_SCHEMA = Schema(
+    name=config.INTERFACIAL_ENERGIES_FILE,
+    columns=[
+        Column("material", required=True, check=_material_check),
+        Column("material_class", required=True, allowed=frozenset({"metal", "solid_electrolyte", "sei_component"})),
+        Column("method", required=True, check=lambda text: None if text == "dft" or text.startswith("mlip:") else f"{text!r}: method must be 'dft' or 'mlip:<model>'"),
+        Column("li_plane", required=True),
+        Column("x_plane", required=True),
+        Column("value_kind", required=True, allowed=frozenset({"exact", "lower_bound", "upper_bound"})),
+        Column("interfacial_energy_mev_per_a2", "float", minimum=-1000, maximum=1000, unit="meV/Å²"),
+        Column("lower_mev_per_a2", "float", minimum=-1000, maximum=1000, unit="meV/Å²"),
+        Column("upper_mev_per_a2", "float", minimum=-1000, maximum=1000, unit="meV/Å²"),
+        Column("doi", required=True, check=_doi_check),
+        Column("source_figure", required=True),
+        Column("value_origin", required=True, allowed=VALUE_ORIGINS),
+        Column("notes"),
+    ],
+    row_checks=(_interfacial_bounds,),
+)
+
+PHASE_SCHEMA = Schema(
+    name=config.PHASE_DATA_FILE,
+    key="element",
+    columns=[
+        Column("element", required=True, check=_element_check),
+        Column("li_x_compounds_exist", required=True, allowed=frozenset({"yes", "no", "unknown"})),
+        Column("li_x_compound_count", "int", minimum=0, maximum=50),
+        Column("li_x_compounds"),
+        Column("max_li_solubility_in_x_at_pct", "float", minimum=0, maximum=100, unit="at.%"),
+        Column("li_solubility_qualifier", required=True, allowed=frozenset({"=", "~", "<", "unknown"})),
+        Column("li_solubility_temperature_c", "float", minimum=-273, maximum=4000, unit="°C"),
+        Column("li_x_miscibility", required=True, allowed=frozenset({"immiscible", "solid_solution", "compound_forming", "unknown"})),
+        Column("reference", required=True),
+        Column("reference_doi"),
+        Column("value_origin", required=True, allowed=frozenset({"assessed_diagram", "unknown"})),
+        Column("confidence", required=True, allowed=frozenset({"high", "medium", "low"})),
+        Column("notes"),
+    ],
+    row_checks=(_phase_consistency,),
+)
+
+
+def _load(path: Path | None, default_name: str, schema: Schema) -> pd.DataFrame:
+    path = Path(path) if path is not None else config.data_dir() / default_name
+    frame = validate(read_raw(path), schema, source=str(path))
+    frame.attrs["source_path"] = str(path)
+    return frame
+
+
+def load_cells(path: Path | str | None = None) -> pd.DataFrame:
+    """All tested cells, validated; ``ccd_lower/upper_ma_cm2`` encode the censoring."""
+    return _load(path and Path(path), config.CELLS_FILE, CELLS_SCHEMA)
+
+
+def load_interfacial_energies(path: Path | str | None = None) -> pd.DataFrame:
+    return _load(path and Path(path), config.INTERFACIAL_ENERGIES_FILE, INTERFACIAL_SCHEMA)
+
+
+def load_phase_data(path: Path | str | None = None) -> pd.DataFrame:
+    return _load(path and Path(path), config.PHASE_DATA_FILE, PHASE_SCHEMA)
+
+
+def training_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """Cells with a CCD (exact, lower bound or interval), as candidate rows plus the CCD interval."""
+    measured = cells[cells["ccd_censoring"] != "not_measured"].reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "cell_id": measured["cell_id"],
+            "candidate": measured["overlayer"],
+            "overlayer_nm": measured["overlayer_nm"],
+            "underlayer": measured["underlayer"],
+            "underlayer_nm": measured["underlayer_nm"],
+            "ccd_lower_ma_cm2": measured["ccd_lower_ma_cm2"],
+            # a lower bound is open above
+            "ccd_upper_ma_cm2": measured["ccd_upper_ma_cm2"].fillna(np.inf),
+            "ccd_censoring": measured["ccd_censoring"],
+        }
+    )
+
+
+def file_sha256(path: Path | str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -1,0 +1,172 @@
+"""A small declarative schema for the CSV files in ``data/``.
+
+Each file is read as text and every cell is checked against its column's rule, so that an error
+names the file, the line, the row's key and the column. All problems are collected before the
+error is raised: a user fixing a file sees every bad cell at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad cell (or row, when ``column`` is empty)."""
+
+    file: str
+    line: int  # line number in the file; the header is line 1
+    column: str
+    message: str
+    key: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}: line {self.line}"
+        if self.key:
+            where += f" ({self.key})"
+        if self.column:
+            where += f", column {self.column!r}"
+        return f"{where}: {self.message}"
+
+
+class DataValidationError(ValueError):
+    """Raised with every problem found in a data file."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        lines = [str(problem) for problem in self.problems]
+        super().__init__(f"{len(lines)} problem(s):\n" + "\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Column:
+    """Rule for one column.
+
+    kind: ``str``, ``float`` or ``int``. ``required``: empty cells are errors; otherwise they
+    become NaN (numbers) or ``""`` (text). ``allowed``: the permitted text values. ``minimum`` /
+    ``maximum``: inclusive bounds for numbers. ``check``: an extra test on non-empty text that
+    returns an error message or None.
+    """
+
+    name: str
+    kind: str = "str"
+    required: bool = False
+    allowed: frozenset[str] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    check: Callable[[str], str | None] | None = None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Schema:
+    name: str
+    columns: Sequence[Column]
+    key: str | None = None  # column whose value names a row in messages and must be unique
+    row_checks: Sequence[Callable[[pd.Series], list[tuple[str, str]]]] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+
+def _parse_cell(raw: str, column: Column) -> tuple[object, str | None]:
+    text = raw.strip()
+    if text == "":
+        if column.required:
+            return None, "is empty (required)"
+        return (math.nan if column.kind in {"float", "int"} else ""), None
+    if column.kind == "str":
+        if column.allowed is not None and text not in column.allowed:
+            return None, f"{text!r} is not one of {sorted(column.allowed)}"
+        if column.check is not None:
+            message = column.check(text)
+            if message:
+                return None, message
+        return text, None
+    try:
+        number = float(text)
+    except ValueError:
+        unit = f" {column.unit}" if column.unit else ""
+        return None, f"{text!r} is not a number{unit}"
+    if not math.isfinite(number):
+        return None, f"{text!r} is not a finite number"
+    if column.kind == "int" and number != int(number):
+        return None, f"{text!r} is not a whole number"
+    if column.minimum is not None and number < column.minimum:
+        return None, f"{number:g} is below the minimum {column.minimum:g} {column.unit}".rstrip()
+    if column.maximum is not None and number > column.maximum:
+        return None, f"{number:g} is above the maximum {column.maximum:g} {column.unit}".rstrip()
+    return number, None
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Read a CSV as text cells, or raise DataValidationError naming the file."""
+    try:
+        raw_bytes = path.read_bytes()
+    except FileNotFoundError:
+        raise DataValidationError([Problem(str(path), 0, "", "file not found")]) from None
+    try:
+        raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw_bytes[: error.start].count(b"\n") + 1
+        raise DataValidationError([Problem(str(path), line, "", f"not UTF-8 text ({error.reason})")]) from None
+    if not raw_bytes.strip():
+        raise DataValidationError([Problem(str(path), 1, "", "file is empty")])
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.ParserError as error:
+        raise DataValidationError([Problem(str(path), 0, "", f"not a valid CSV: {error}")]) from None
+
+
+def validate(raw: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
+    """Check every cell of ``raw`` (text cells) against ``schema``; return typed columns."""
+    problems: list[Problem] = []
+    missing = [name for name in schema.column_names if name not in raw.columns]
+    if missing:
+        problems.append(Problem(source, 1, ", ".join(missing), "missing column(s)"))
+        raise DataValidationError(problems)
+    if raw.empty:
+        raise DataValidationError([Problem(source, 2, "", "no data rows")])
+
+    typed: dict[str, list[object]] = {column.name: [] for column in schema.columns}
+    bad_rows: set[int] = set()
+    seen_keys: dict[str, int] = {}
+    for index, (_, row) in enumerate(raw.iterrows()):
+        line = index + 2
+        key = f"{schema.key}={row[schema.key].strip()}" if schema.key else ""
+        for column in schema.columns:
+            value, message = _parse_cell(str(row[column.name]), column)
+            if message:
+                problems.append(Problem(source, line, column.name, message, key))
+                bad_rows.add(index)
+            typed[column.name].append(value)
+        if schema.key:
+            value = row[schema.key].strip()
+            if value in seen_keys:
+                problems.append(
+                    Problem(source, line, schema.key, f"duplicate {value!r} (first on line {seen_keys[value]})", key)
+                )
+            else:
+                seen_keys[value] = line
+    frame = pd.DataFrame(typed)
+    for index, row in frame.iterrows():
+        if index in bad_rows:
+            continue  # cross-column checks only make sense on well-typed rows
+        key = f"{schema.key}={row[schema.key]}" if schema.key else ""
+        for check in schema.row_checks:
+            for column, message in check(row):
+                problems.append(Problem(source, int(index) + 2, column, message, key))
+    if problems:
+        raise DataValidationError(problems)
+    for column in schema.columns:
+        if column.kind == "int":
+            frame[column.name] = frame[column.name].astype("Float64").astype("Int64")
+        elif column.kind == "float":
+            frame[column.name] = frame[column.name].astype(float)
+    return frame

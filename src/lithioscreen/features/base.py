@@ -1,0 +1,52 @@
+"""Common ground of the featurizers: candidate tables in, named feature columns out.
+
+Every featurizer is a scikit-learn transformer. ``transform`` takes a candidate table (see
+:mod:`lithioscreen.candidates`) and returns a DataFrame with one row per candidate and the columns
+named by ``get_feature_names_out``. Work is done once per distinct composition: screening grids
+repeat the same overlayer at many thicknesses.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from lithioscreen.candidates import CANDIDATE_COLUMNS
+
+
+class CandidateFeaturizer(TransformerMixin, BaseEstimator):
+    """Base class: subclasses set ``feature_names`` and implement ``_features``."""
+
+    feature_names: tuple[str, ...] = ()
+
+    def fit(self, X=None, y=None):
+        self.n_features_out_ = len(self.feature_names)
+        return self
+
+    def get_feature_names_out(self, input_features=None):
+        import numpy as np
+
+        return np.asarray(self.feature_names, dtype=object)
+
+    def transform(self, X):
+        frame = check_candidate_frame(X)
+        return self._features(frame).reindex(columns=list(self.feature_names)).set_axis(frame.index)
+
+    def _features(self, frame: pd.DataFrame) -> pd.DataFrame:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def check_candidate_frame(X) -> pd.DataFrame:
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError("featurizers take a pandas DataFrame of candidates (column 'candidate', ...)")
+    missing = [column for column in CANDIDATE_COLUMNS if column not in X.columns]
+    if missing:
+        raise ValueError(f"candidate table lacks column(s) {missing}")
+    return X
+
+
+def per_composition(frame: pd.DataFrame, compute) -> pd.DataFrame:
+    """Apply ``compute(candidate) -> dict`` once per distinct candidate and broadcast to the rows."""
+    unique = pd.unique(frame["candidate"])
+    table = pd.DataFrame([compute(candidate) for candidate in unique], index=unique)
+    return table.loc[frame["candidate"].to_numpy()].reset_index(drop=True)

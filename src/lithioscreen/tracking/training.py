@@ -1,0 +1,232 @@
+"""``lithioscreen train``: cross-validate every model, log it to MLflow, register the best.
+
+One parent run per training, one nested child run per model. The parent records the data
+version (SHA-256 of the three data files), the data set as an MLflow dataset input, the
+threshold estimate and the Fig. 7e plot; each child records its parameters, cross-validated
+metrics (prefixed ``cv_``), held-out predictions, parity plot and the model fitted on all
+cells. The child with the lowest CV MAE is registered as ``lithioscreen-ccd`` with the alias
+``champion`` and exported to ``models/``.
+
+The tracking store is MLflow's default (``sqlite:///mlflow.db`` in the working directory) unless
+``MLFLOW_TRACKING_URI`` or ``tracking_uri`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+
+from lithioscreen import __version__, config
+from lithioscreen.candidates import CANDIDATE_COLUMNS
+from lithioscreen.data import file_sha256, load_cells, load_interfacial_energies, load_phase_data, training_cells
+from lithioscreen.features import make_featurizer
+from lithioscreen.models import MODEL_FEATURES, best_model_name, cross_validate, fit_threshold, make_models
+from lithioscreen.models.evaluation import CrossValidationResult, targets
+from lithioscreen.tracking import plots
+from lithioscreen.tracking.export import export_champion
+
+
+@dataclass
+class TrainingSummary:
+    experiment_id: str
+    parent_run_id: str
+    champion: str
+    registered_version: str | None
+    data_version: str
+    n_cells: int
+    metrics: dict[str, dict[str, float]]
+    threshold: dict[str, float]
+    model_uris: dict[str, str] = field(default_factory=dict)
+    exported_to: str | None = None
+
+
+def data_version(paths: list[Path]) -> str:
+    """One hash for the data set: SHA-256 over the files' own SHA-256 hashes, in a fixed order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(f"{path.name}:{file_sha256(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def threshold_from_cells(cells_with_features: pd.DataFrame) -> dict[str, float]:
+    """Change-point threshold on the X/Mg bilayer cells only (the paper's Fig. 7e population)."""
+    bilayers = cells_with_features[cells_with_features["underlayer_present"] == 1.0]
+    lower = bilayers["ccd_lower_ma_cm2"].to_numpy(float)
+    upper = bilayers["ccd_upper_ma_cm2"].to_numpy(float)
+    from lithioscreen.censored import representative_value
+
+    estimate = fit_threshold(bilayers["interfacial_energy_mev_per_a2"], representative_value(lower, upper))
+    return estimate.as_dict()
+
+
+def _log_model_run(mlflow, name: str, model, result: CrossValidationResult, cells: pd.DataFrame, signature, input_example) -> str:
+    import matplotlib.pyplot as plt
+
+    regressor = model.named_steps["regressor"].estimator
+    mlflow.log_params(
+        {
+            "model": name,
+            "regressor": type(regressor).__name__,
+            "features": ",".join(model.named_steps["preprocess"].transformers[0][2]),
+            "cv": "leave-one-overlayer-out",
+            "censoring": "interval targets, self-consistent imputation",
+            **{f"regressor__{key}": str(value)[:250] for key, value in regressor.get_params(deep=False).items()},
+        }
+    )
+    mlflow.log_metrics({f"cv_{key}": value for key, value in result.metrics.items() if np.isfinite(value)})
+    mlflow.log_dict({"model_features": list(model.named_steps["preprocess"].transformers[0][2])}, "features.json")
+    mlflow.log_text(result.predictions.to_csv(index=False), "cv_predictions.csv")
+    figure = plots.parity_plot(result.predictions, f"{name}: leave-one-overlayer-out")
+    mlflow.log_figure(figure, "plots/parity.png")
+    plt.close(figure)
+    fitted = model.fit(cells[CANDIDATE_COLUMNS], targets(cells))
+    # pickle, not skops: skops cannot serialise lithioscreen's own estimator classes
+    info = mlflow.sklearn.log_model(
+        fitted,
+        name="model",
+        signature=signature,
+        input_example=input_example,
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
+    )
+    return info.model_uri
+
+
+def train(
+    data_dir: Path | None = None,
+    tracking_uri: str | None = None,
+    experiment_name: str = config.EXPERIMENT_NAME,
+    models_dir: Path | None = None,
+    threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    ccd_target_ma_cm2: float = config.DEFAULT_CCD_TARGET_MA_CM2,
+    register: bool = True,
+    export: bool = True,
+) -> TrainingSummary:
+    """Train, cross-validate and log every model; register and export the champion."""
+    import logging
+
+    import matplotlib.pyplot as plt
+    import mlflow
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    # We save with pickle on purpose (see _log_model_run); MLflow warns on every model otherwise.
+    logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)  # deliberate GP noise floor
+    warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted in multiple ways")
+
+    data_dir = Path(data_dir or config.data_dir())
+    paths = [data_dir / config.CELLS_FILE, data_dir / config.PHASE_DATA_FILE, data_dir / config.INTERFACIAL_ENERGIES_FILE]
+    all_cells = load_cells(paths[0])
+    phase_data = load_phase_data(paths[1])
+    interfacial_data = load_interfacial_energies(paths[2])
+    cells = training_cells(all_cells)
+    version = data_version(paths)
+
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+    experiment = mlflow.set_experiment(experiment_name)
+
+    featurizer = make_featurizer(phase_data, interfacial_data, include_magpie=False).fit(cells[CANDIDATE_COLUMNS])
+    cell_features = pd.concat([cells, featurizer.transform(cells[CANDIDATE_COLUMNS])], axis=1)
+    threshold = threshold_from_cells(cell_features)
+    models = make_models(phase_data, interfacial_data)
+    input_example = cells[CANDIDATE_COLUMNS].head(2)
+
+    results: dict[str, CrossValidationResult] = {}
+    model_uris: dict[str, str] = {}
+    with mlflow.start_run(run_name=f"train-data-{version[:8]}") as parent:
+        mlflow.log_params(
+            {
+                "data_version": version,
+                "n_cells": len(cells),
+                "n_censored": int((cells["ccd_censoring"] != "exact").sum()),
+                "n_cells_in_file": len(all_cells),
+                "threshold_mev_per_a2": threshold_mev_per_a2,
+                "ccd_target_ma_cm2": ccd_target_ma_cm2,
+                "model_features": ",".join(MODEL_FEATURES),
+                "lithioscreen_version": __version__,
+                "python": platform.python_version(),
+            }
+        )
+        for path in paths:
+            mlflow.set_tag(f"sha256.{path.name}", file_sha256(path))
+        dataset = mlflow.data.from_pandas(all_cells, source=str(paths[0]), name=config.CELLS_FILE, digest=version[:16])
+        mlflow.log_input(dataset, context="training")
+        mlflow.log_metrics({f"data_threshold_{key}": value for key, value in threshold.items() if np.isfinite(value)})
+        figure = plots.interfacial_energy_plot(cell_features, threshold_mev_per_a2, threshold)
+        mlflow.log_figure(figure, "plots/interfacial_energy_vs_ccd.png")
+        plt.close(figure)
+        mlflow.log_text(cell_features.to_csv(index=False), "training_cells.csv")
+
+        for name, model in models.items():
+            results[name] = cross_validate(model, cells, ccd_target_ma_cm2)
+            with mlflow.start_run(run_name=name, nested=True):
+                mlflow.log_input(dataset, context="training")
+                mlflow.set_tag("data_version", version)
+                prediction = model.fit(cells[CANDIDATE_COLUMNS], targets(cells)).predict(input_example)
+                signature = infer_signature(input_example, prediction)
+                model_uris[name] = _log_model_run(mlflow, name, model, results[name], cells, signature, input_example)
+
+        champion = best_model_name(results)
+        mlflow.set_tag("champion", champion)
+        mlflow.log_metrics({f"champion_cv_{key}": value for key, value in results[champion].metrics.items() if np.isfinite(value)})
+        comparison = pd.DataFrame({name: result.metrics for name, result in results.items()}).T.reset_index(names="model")
+        mlflow.log_text(comparison.to_csv(index=False), "model_comparison.csv")
+
+    registered_version = None
+    if register:
+        from mlflow import MlflowClient
+
+        registered = mlflow.register_model(model_uris[champion], config.REGISTERED_MODEL_NAME)
+        MlflowClient().set_registered_model_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS, registered.version)
+        registered_version = str(registered.version)
+
+    exported = None
+    if export:
+        champion_model = models[champion]  # fitted on all cells inside _log_model_run
+        metadata = {
+            "model": champion,
+            "registered_model": config.REGISTERED_MODEL_NAME if register else None,
+            "registered_version": registered_version,
+            "run_id": parent.info.run_id,
+            "model_uri": model_uris[champion],
+            "tracking_uri": mlflow.get_tracking_uri(),
+            "data_version": version,
+            "n_cells": len(cells),
+            "n_censored": int((cells["ccd_censoring"] != "exact").sum()),
+            "training_candidates": sorted(cells["candidate"].unique().tolist()),
+            "cv_metrics": results[champion].metrics,
+            "all_models_cv_mae": {name: result.metrics["mae"] for name, result in results.items()},
+            "threshold_mev_per_a2": threshold_mev_per_a2,
+            "data_threshold": threshold,
+            "ccd_target_ma_cm2": ccd_target_ma_cm2,
+            "model_features": MODEL_FEATURES,
+            "training_feature_ranges": {
+                column: [float(cell_features[column].min()), float(cell_features[column].max())] for column in MODEL_FEATURES
+            },
+            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "lithioscreen_version": __version__,
+        }
+        signature = infer_signature(input_example, champion_model.predict(input_example))
+        exported = str(export_champion(champion_model, metadata, models_dir, signature, input_example))
+
+    return TrainingSummary(
+        experiment_id=experiment.experiment_id,
+        parent_run_id=parent.info.run_id,
+        champion=champion,
+        registered_version=registered_version,
+        data_version=version,
+        n_cells=len(cells),
+        metrics={name: result.metrics for name, result in results.items()},
+        threshold=threshold,
+        model_uris=model_uris,
+        exported_to=exported,
+    )

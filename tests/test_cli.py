@@ -1,0 +1,77 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from lithioscreen.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.slow
+def test_rank_json_has_the_documented_fields(champion, trained):
+    result = runner.invoke(app, ["rank", "W", "Nb", "Ti", "--format", "json", "--models-dir", str(trained["models_dir"])])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [row["rank"] for row in rows] == [1, 2, 3]
+    required = {"candidate", "predicted_ccd_ma_cm2", "predicted_ccd_std", "interfacial_energy_mev_per_a2",
+                "interfacial_energy_source", "above_threshold", "li_compounds", "rank"}
+    assert required <= set(rows[0])
+    by_name = {row["candidate"]: row for row in rows}
+    assert by_name["Ti"]["interfacial_energy_source"] == "dft" and by_name["Ti"]["above_threshold"] is False
+
+
+@pytest.mark.slow
+def test_rank_table_prints_limits(trained):
+    result = runner.invoke(app, ["rank", "--top", "5", "--models-dir", str(trained["models_dir"])])
+    assert result.exit_code == 0, result.output
+    assert "measured cells" in result.stderr
+    assert result.stdout.count("on Mg 200 nm") == 5
+
+
+@pytest.mark.slow
+def test_rank_csv_and_candidates_file(trained, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("candidate,overlayer_nm,underlayer,underlayer_nm\nW,30,Mg,200\nMg,200,none,0\n")
+    result = runner.invoke(app, ["rank", "--candidates", str(path), "--format", "csv", "--models-dir", str(trained["models_dir"])])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("rank,candidate") and len(lines) == 3
+    assert lines[1].split(",")[1] == "W"
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["rank", "Xx"], "Xx"),
+        (["rank", "W2Qq"], "Qq"),
+        (["rank", "W", "--overlayer-nm", "-5"], "negative"),
+        (["features", "Unobtainium"], "Unobtainium"),
+        (["features", "W", "--underlayer-nm", "-1"], "negative"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_value(args, fragment):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert fragment in result.stderr
+    assert result.stdout == ""
+
+
+def test_features_json():
+    result = runner.invoke(app, ["features", "W", "Mo", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows[1]["interfacial_energy_mev_per_a2"] == 81.742 and rows[1]["interfacial_energy_source"] == "dft"
+    assert "magpie_mean_atomicweight" in rows[0]
+
+
+@pytest.mark.slow
+def test_train_then_rank_end_to_end(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default store, sqlite:///mlflow.db, lands here
+    models = tmp_path / "models"
+    result = runner.invoke(app, ["train", "--models-dir", str(models), "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}"])
+    assert result.exit_code == 0, result.output
+    assert "champion" in result.stdout + result.stderr
+    ranked = runner.invoke(app, ["rank", "--format", "json", "--models-dir", str(models)])
+    rows = {row["candidate"]: row for row in json.loads(ranked.stdout)}
+    assert rows["W"]["rank"] < rows["Ti"]["rank"]

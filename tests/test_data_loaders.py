@@ -1,0 +1,120 @@
+"""The shipped data validate, carry provenance, and malformed files are rejected precisely."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lithioscreen.data import DataValidationError, load_cells, load_interfacial_energies, load_phase_data, training_cells
+
+
+def test_shipped_cells_are_the_papers():
+    cells = load_cells().set_index("cell_id")
+    assert cells.loc["oh2024-mg200", "ccd_lower_ma_cm2"] == 1.3
+    assert cells.loc["oh2024-cr30-mg200", "ccd_lower_ma_cm2"] == 4.8
+    w = cells.loc["oh2024-w30-mg200"]
+    assert w["ccd_censoring"] == "lower_bound" and w["ccd_lower_ma_cm2"] == 5.0 and math.isnan(w["ccd_upper_ma_cm2"])
+    for metal in ("mo", "ti", "zr"):
+        row = cells.loc[f"oh2024-{metal}30-mg200"]
+        assert row["ccd_censoring"] == "interval" and row["ccd_lower_ma_cm2"] == 3.2
+    assert cells.loc["oh2024-w30-mg200", "first_cycle_ce_pct"] == 93.7
+    assert cells.loc["oh2024-mg200", "first_cycle_ce_pct"] == 89.6
+    assert set(cells.loc[cells["ccd_censoring"] == "not_measured"].index) == {"oh2024-w200-mg200", "oh2024-w30-nomg"}
+
+
+def test_every_ccd_has_provenance():
+    cells = load_cells()
+    measured = cells[cells["ccd_censoring"] != "not_measured"]
+    assert (measured["doi"] == "10.1039/d4ee03130j").all()
+    assert measured["ccd_source_figure"].str.startswith("Fig.").all()
+    assert measured["ccd_value_origin"].isin({"text", "inferred_from_text", "figure_estimate"}).all()
+
+
+def test_training_cells_keep_censoring():
+    train = training_cells(load_cells()).set_index("candidate")
+    assert len(train) == 6
+    assert np.isinf(train.loc["W", "ccd_upper_ma_cm2"])  # '> 5.0' stays open above
+    assert train.loc["Mg", "ccd_lower_ma_cm2"] == train.loc["Mg", "ccd_upper_ma_cm2"] == 1.3
+
+
+def test_interfacial_energies_from_the_paper():
+    table = load_interfacial_energies()
+    exact = table[table["value_kind"] == "exact"].set_index("material")["interfacial_energy_mev_per_a2"]
+    assert exact.to_dict() == {"Mo": 81.742, "Ti": 66.799, "Li6PS5Cl": -33.767, "Li2S": 31.678, "LiF": 44.054}
+    assert (table["method"] == "dft").all()
+    assert set(table.loc[table["value_kind"] != "exact", "material"]) == {"W", "Cr", "Zr"}
+
+
+def test_phase_data_marks_unknowns_as_unknown():
+    phase = load_phase_data().set_index("element")
+    assert {"W", "Mo", "Cr", "Ti", "Zr", "Mg", "Al", "Ag", "Au", "Sn", "Si", "Pt", "Ca", "Ba"} <= set(phase.index)
+    assert phase.loc["W", "li_x_compounds_exist"] == "no"
+    assert phase.loc["Al", "li_x_compound_count"] >= 1
+    unknown = phase["li_solubility_qualifier"] == "unknown"
+    assert phase.loc[unknown, "max_li_solubility_in_x_at_pct"].isna().all()
+    assert phase["reference"].str.len().gt(10).all()
+
+
+# --- malformed files: every problem is named by file, line and column -------------------------
+
+
+def _rewrite(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    "old, new, line, column",
+    [
+        ("oh2024-cr30-mg200,Cr,30,", "oh2024-cr30-mg200,Qq,30,", 4, "overlayer"),
+        ("oh2024-cr30-mg200,Cr,30,", "oh2024-cr30-mg200,Cr,-30,", 4, "overlayer_nm"),
+        ("4.8,exact,4.8,4.8", "4.8,exact,4.8,abc", 4, "ccd_upper_ma_cm2"),
+        ("> 5.0,lower_bound,5.0,", "> 5.0,exact,5.0,", 3, "ccd_upper_ma_cm2"),  # a bound passed off as a value
+        ("4.8,exact,4.8,4.8", "480,exact,480,480", 4, "ccd_lower_ma_cm2"),
+        ("oh2024-zr30-mg200,", "oh2024-ti30-mg200,", 7, "cell_id"),
+        ("Li6PS5Cl,Li,,,1.0,0.1,1.0,1.0,1.3,exact", "Li6PS5Cl,Li,,,1.0,0.1,1.0,1.0,1.3,roughly", 2, "ccd_censoring"),
+    ],
+)
+def test_malformed_cells_are_rejected_with_line_and_column(data_copy, old, new, line, column):
+    path = data_copy / "cells.csv"
+    _rewrite(path, old, new)
+    with pytest.raises(DataValidationError) as info:
+        load_cells(path)
+    problems = [(p.line, p.column) for p in info.value.problems]
+    assert (line, column) in problems
+    assert f"line {line}" in str(info.value) and column in str(info.value)
+
+
+def test_all_problems_are_reported_at_once(data_copy):
+    path = data_copy / "cells.csv"
+    _rewrite(path, "oh2024-cr30-mg200,Cr,30,", "oh2024-cr30-mg200,Qq,-30,")
+    _rewrite(path, "oh2024-mo30-mg200,Mo,30,", "oh2024-mo30-mg200,Mo,x,")
+    with pytest.raises(DataValidationError) as info:
+        load_cells(path)
+    assert {(4, "overlayer"), (4, "overlayer_nm"), (5, "overlayer_nm")} <= {(p.line, p.column) for p in info.value.problems}
+
+
+def test_missing_column_empty_and_binary_files(data_copy):
+    path = data_copy / "cells.csv"
+    original = path.read_text()
+    path.write_text(original.replace("ccd_censoring,", "censoring,", 1))
+    with pytest.raises(DataValidationError, match="missing column"):
+        load_cells(path)
+    path.write_text("")
+    with pytest.raises(DataValidationError, match="empty"):
+        load_cells(path)
+    path.write_bytes(original.encode("utf-16"))
+    with pytest.raises(DataValidationError, match="UTF-8"):
+        load_cells(path)
+
+
+def test_malformed_phase_data_unknown_written_as_zero(data_copy):
+    path = data_copy / "li_binary_phase_data.csv"
+    lines = path.read_text().splitlines()
+    sc = next(i for i, line in enumerate(lines) if line.startswith("Sc,"))
+    lines[sc] = lines[sc].replace("Sc,unknown,,", "Sc,unknown,0,", 1)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataValidationError) as info:
+        load_phase_data(path)
+    assert (sc + 1, "li_x_compound_count") in {(p.line, p.column) for p in info.value.problems}

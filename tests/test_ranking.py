@@ -1,0 +1,72 @@
+"""Ranking with a champion trained in this session, and with the one shipped in models/."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lithioscreen.candidates import validate_candidates
+from lithioscreen.data import load_phase_data
+from lithioscreen.ranking import RANK_COLUMNS, default_candidates, limitations, rank_candidates
+from lithioscreen.tracking import NoChampionError, load_champion
+
+pytestmark = pytest.mark.slow
+
+
+def _stacks():
+    return validate_candidates(
+        pd.DataFrame(
+            {
+                "candidate": ["Mg", "W", "Cr", "Mo", "Ti", "Zr"],
+                "overlayer_nm": [200, 30, 30, 30, 30, 30],
+                "underlayer": ["none", "Mg", "Mg", "Mg", "Mg", "Mg"],
+                "underlayer_nm": [0, 200, 200, 200, 200, 200],
+            }
+        )
+    )
+
+
+def test_w_and_cr_rank_above_bare_mg(champion):
+    ranked = rank_candidates(_stacks(), champion).set_index("candidate")
+    assert ranked.loc["W", "rank"] < ranked.loc["Mg", "rank"]
+    assert ranked.loc["Cr", "rank"] < ranked.loc["Mg", "rank"]
+    assert ranked.loc["W", "predicted_ccd_ma_cm2"] > ranked.loc["Mg", "predicted_ccd_ma_cm2"]
+
+
+def test_flags_at_the_papers_threshold(champion):
+    ranked = rank_candidates(_stacks(), champion, threshold_mev_per_a2=100).set_index("candidate")
+    assert not ranked.loc["Ti", "above_threshold"] and not ranked.loc["Zr", "above_threshold"]
+    assert not ranked.loc["Mo", "above_threshold"]
+    assert ranked.loc["W", "above_threshold"] and ranked.loc["Cr", "above_threshold"]
+    lowered = rank_candidates(_stacks(), champion, threshold_mev_per_a2=60).set_index("candidate")
+    assert lowered.loc["Ti", "above_threshold"]
+
+
+def test_default_candidate_set_is_ranked_completely(champion):
+    candidates = default_candidates(load_phase_data())
+    ranked = rank_candidates(candidates, champion)
+    assert list(ranked.columns) == RANK_COLUMNS
+    assert sorted(ranked["rank"]) == list(range(1, len(candidates) + 1))
+    assert (ranked["predicted_ccd_std"] > 0).all()
+    # inside the training domain, ranks follow the predicted CCD
+    inside = ranked[ranked["in_training_domain"]]
+    assert inside["predicted_ccd_ma_cm2"].is_monotonic_decreasing
+    assert ranked["in_training_domain"].is_monotonic_decreasing
+    assert ranked.set_index("candidate").loc["Al", "li_compounds"]  # Li-Al compounds are listed
+
+
+def test_limitations_name_the_data(champion):
+    text = " ".join(limitations(champion))
+    assert "6 measured cells" in text and "extrapolation" in text
+
+
+def test_shipped_model_loads_and_ranks():
+    """make rank uses models/: it must load with the pinned libraries and rank sensibly."""
+    shipped = load_champion()
+    ranked = rank_candidates(_stacks(), shipped).set_index("candidate")
+    assert ranked.loc["W", "rank"] < ranked.loc["Mg", "rank"]
+    assert shipped.metadata["n_cells"] == 6
+
+
+def test_missing_champion(tmp_path):
+    with pytest.raises(NoChampionError, match="lithioscreen train"):
+        load_champion(tmp_path)

@@ -1,0 +1,63 @@
+"""End-to-end: train into a temporary MLflow store; the runs, registry and export are real."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lithioscreen import config
+
+pytestmark = pytest.mark.slow
+
+
+def test_runs_metrics_and_dataset_are_logged(trained):
+    import mlflow
+    from mlflow import MlflowClient
+
+    summary = trained["summary"]
+    client = MlflowClient(trained["tracking_uri"])
+    parent = client.get_run(summary.parent_run_id)
+    assert parent.data.params["data_version"] == summary.data_version
+    assert parent.data.params["n_cells"] == "6"
+    assert parent.inputs.dataset_inputs and parent.inputs.dataset_inputs[0].dataset.name == "cells.csv"
+    children = client.search_runs([summary.experiment_id], f"tags.mlflow.parentRunId = '{summary.parent_run_id}'")
+    assert {run.info.run_name for run in children} == {"gaussian_process", "random_forest", "bayesian_ridge", "physics_monotone"}
+    for run in children:
+        assert {"cv_mae", "cv_rmse", "cv_spearman", "cv_threshold_accuracy"} <= set(run.data.metrics)
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id)} | {
+            a.path for a in client.list_artifacts(run.info.run_id, "plots")
+        }
+        assert {"plots/parity.png", "features.json", "cv_predictions.csv"} <= artifacts
+    assert "plots/interfacial_energy_vs_ccd.png" in {a.path for a in client.list_artifacts(parent.info.run_id, "plots")}
+
+
+def test_champion_is_registered_with_alias_and_loads_from_the_registry(trained):
+    import mlflow
+    from mlflow import MlflowClient
+
+    client = MlflowClient(trained["tracking_uri"])
+    version = client.get_model_version_by_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS)
+    assert str(version.version) == trained["summary"].registered_version
+    mlflow.set_tracking_uri(trained["tracking_uri"])
+    model = mlflow.pyfunc.load_model(f"models:/{config.REGISTERED_MODEL_NAME}@{config.CHAMPION_ALIAS}")
+    frame = pd.DataFrame({"candidate": ["W", "Mg"], "overlayer_nm": [30.0, 200.0], "underlayer": ["Mg", "none"], "underlayer_nm": [200.0, 0.0]})
+    prediction = np.asarray(model.predict(frame))
+    assert prediction.shape == (2,) and prediction[0] > prediction[1]
+
+
+def test_champion_is_the_best_cv_model_and_is_exported(trained):
+    summary = trained["summary"]
+    best = min(summary.metrics, key=lambda name: (summary.metrics[name]["mae"], summary.metrics[name]["rmse"], name))
+    assert summary.champion == best
+    metadata = json.loads((trained["models_dir"] / "champion.json").read_text())
+    assert metadata["model"] == best and metadata["data_version"] == summary.data_version
+    assert (trained["models_dir"] / "lithioscreen-ccd" / "MLmodel").exists()
+
+
+def test_threshold_supported_by_the_data(trained):
+    threshold = trained["summary"].threshold
+    # Mo (81.742, DFT) is the highest below the step, Cr/W (>= 100 by the paper's bounds) above it
+    assert threshold["lower_mev_per_a2"] == pytest.approx(81.742)
+    assert threshold["upper_mev_per_a2"] >= 100
+    assert threshold["ccd_above_ma_cm2"] > threshold["ccd_below_ma_cm2"]
