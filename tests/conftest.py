@@ -31,9 +31,6 @@ def trained(tmp_path_factory):
     tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import mlflow
-
-        mlflow.set_tracking_uri(tracking_uri)
         summary = train(tracking_uri=tracking_uri, models_dir=root / "models")
     return {"summary": summary, "tracking_uri": tracking_uri, "models_dir": root / "models", "root": root}
 

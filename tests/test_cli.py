@@ -68,10 +68,13 @@ def test_features_json():
 @pytest.mark.slow
 def test_train_then_rank_end_to_end(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the default store, sqlite:///mlflow.db, lands here
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # mlflow.set_tracking_uri exports it
     models = tmp_path / "models"
-    result = runner.invoke(app, ["train", "--models-dir", str(models), "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}"])
+    result = runner.invoke(app, ["train", "--models-dir", str(models), "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert "champion" in result.stdout + result.stderr
+    summary = json.loads(result.stdout)  # stdout carries only the JSON summary
+    assert summary["registered_version"] and summary["champion"] in summary["metrics"]
+    assert (tmp_path / "mlflow.db").exists()  # MLflow's default store, in the working directory
     ranked = runner.invoke(app, ["rank", "--format", "json", "--models-dir", str(models)])
     rows = {row["candidate"]: row for row in json.loads(ranked.stdout)}
     assert rows["W"]["rank"] < rows["Ti"]["rank"]

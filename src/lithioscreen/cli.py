@@ -8,6 +8,7 @@ error naming the bad value and exits with code 2.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -68,6 +69,11 @@ def _candidate_table(candidates, candidates_file, overlayer_nm, underlayer, unde
 
 
 def _json_ready(value):
+    """Plain JSON values: NaN and infinities become null, numpy scalars Python numbers."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if hasattr(value, "item"):  # numpy scalars
@@ -226,7 +232,7 @@ def train(
     frame = pd.DataFrame(summary.metrics).T.reset_index(names="model")
     frame["champion"] = frame["model"] == summary.champion
     if output is OutputFormat.json:
-        sys.stdout.write(json.dumps({key: _json_ready(value) if not isinstance(value, dict) else value for key, value in summary.__dict__.items()}, indent=2, default=_json_ready) + "\n")
+        sys.stdout.write(json.dumps(_json_ready(dataclasses.asdict(summary)), indent=2) + "\n")
         return
     _print_frame(frame, output, title=f"Leave-one-overlayer-out CV on {summary.n_cells} cells (data {summary.data_version[:12]})", float_digits=3)
     threshold_fit = summary.threshold

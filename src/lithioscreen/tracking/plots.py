@@ -70,8 +70,8 @@ def interfacial_energy_plot(cells: pd.DataFrame, threshold_mev_per_a2: float, es
                 capsize=3,
                 label=f"interfacial energy: {source}",
             )
-    for x, y, name in zip(cells["interfacial_energy_mev_per_a2"], measured, cells["candidate"]):
-        ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    for x, y, name, is_open in zip(cells["interfacial_energy_mev_per_a2"], measured, cells["candidate"], ~np.isfinite(upper)):
+        ax.annotate(name + (" (>)" if is_open else ""), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
     ax.axvline(threshold_mev_per_a2, color="crimson", ls="--", lw=1.2, label=f"threshold {threshold_mev_per_a2:g} meV Å$^{{-2}}$")
     if estimate is not None and np.isfinite(estimate.get("bootstrap_low_mev_per_a2", np.nan)):
         ax.axvspan(estimate["lower_mev_per_a2"], estimate["upper_mev_per_a2"], color="crimson", alpha=0.12, label="change point supported by data")

@@ -14,6 +14,7 @@ The tracking store is MLflow's default (``sqlite:///mlflow.db`` in the working d
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import warnings
 from dataclasses import dataclass, field
@@ -54,6 +55,15 @@ def data_version(paths: list[Path]) -> str:
     for path in paths:
         digest.update(f"{path.name}:{file_sha256(path)}\n".encode())
     return digest.hexdigest()
+
+
+def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
+    """The explicit URI, else MLFLOW_TRACKING_URI, else MLflow's default: sqlite:///mlflow.db here.
+
+    Resolved on every call rather than left to MLflow's process-wide state, so that a training
+    run always goes where the caller and the environment say.
+    """
+    return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
 
 
 def threshold_from_cells(cells_with_features: pd.DataFrame) -> dict[str, float]:
@@ -130,8 +140,7 @@ def train(
     cells = training_cells(all_cells)
     version = data_version(paths)
 
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri))
     experiment = mlflow.set_experiment(experiment_name)
 
     featurizer = make_featurizer(phase_data, interfacial_data, include_magpie=False).fit(cells[CANDIDATE_COLUMNS])
