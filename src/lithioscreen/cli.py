@@ -201,11 +201,17 @@ def features(
         fail(str(error))
     described = described.drop(columns=[column for column in described.columns if column in table.columns])
     frame = pd.concat([table.reset_index(drop=True), described.reset_index(drop=True)], axis=1)
-    shown = None
-    if output is OutputFormat.table and magpie:
-        shown = [column for column in frame.columns if not column.startswith("magpie_")]
-        stderr.print("[dim]132 Magpie columns hidden in the table; use --format csv or json to see them.[/]")
-    _print_frame(frame, output, title="Descriptors", float_digits=3, columns=shown)
+    if output is OutputFormat.table:
+        # one row per descriptor reads better than 20 narrow columns
+        if magpie:
+            frame = frame[[column for column in frame.columns if not column.startswith("magpie_")]]
+            stderr.print("[dim]132 Magpie columns hidden in the table; use --format csv or json to see them.[/]")
+        labels = [f"{row.candidate} ({row.overlayer_nm:g} nm / {row.underlayer})" for row in frame.itertuples()]
+        transposed = frame.drop(columns=["candidate"]).T
+        transposed.columns = labels
+        _print_frame(transposed.reset_index(names="descriptor"), output, title="Descriptors", float_digits=3)
+        return
+    _print_frame(frame, output, title="Descriptors")
 
 
 @app.command()
