@@ -78,3 +78,22 @@ def test_train_then_rank_end_to_end(tmp_path, monkeypatch):
     ranked = runner.invoke(app, ["rank", "--format", "json", "--models-dir", str(models)])
     rows = {row["candidate"]: row for row in json.loads(ranked.stdout)}
     assert rows["W"]["rank"] < rows["Ti"]["rank"]
+
+
+def test_malformed_data_file_exits_2_naming_file_line_and_column(data_copy):
+    path = data_copy / "li_binary_phase_data.csv"
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2].replace(lines[2].split(",")[0], "Qq", 1)
+    path.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["rank"])
+    assert result.exit_code == 2
+    assert "li_binary_phase_data.csv" in result.stderr and "line 3" in result.stderr and "'element'" in result.stderr
+
+
+def test_malformed_cells_stop_training(data_copy, tmp_path):
+    path = data_copy / "cells.csv"
+    path.write_text(path.read_text().replace("oh2024-cr30-mg200,Cr,30,", "oh2024-cr30-mg200,Cr,-30,", 1))
+    result = runner.invoke(app, ["train", "--models-dir", str(tmp_path / "models"), "--tracking-uri", f"sqlite:///{tmp_path / 'db'}"])
+    assert result.exit_code == 2
+    assert "cells.csv: line 4" in result.stderr and "overlayer_nm" in result.stderr
+    assert not (tmp_path / "models").exists()

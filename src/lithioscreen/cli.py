@@ -54,6 +54,7 @@ def fail(message: str) -> None:
 
 def _candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm):
     from lithioscreen.candidates import CandidateError, make_candidates, read_candidates_file
+    from lithioscreen.data import DataValidationError
 
     try:
         if candidates_file is not None:
@@ -64,7 +65,7 @@ def _candidate_table(candidates, candidates_file, overlayer_nm, underlayer, unde
         from lithioscreen.ranking import default_candidates
 
         return default_candidates(load_phase_data(), overlayer_nm, underlayer, underlayer_nm)
-    except CandidateError as error:
+    except (CandidateError, DataValidationError) as error:
         fail(str(error))
 
 

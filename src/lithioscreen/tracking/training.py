@@ -27,6 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from lithioscreen import __version__, config
 from lithioscreen.candidates import CANDIDATE_COLUMNS
+from lithioscreen.censored import representative_value
 from lithioscreen.data import file_sha256, load_cells, load_interfacial_energies, load_phase_data, training_cells
 from lithioscreen.features import make_featurizer
 from lithioscreen.models import MODEL_FEATURES, best_model_name, cross_validate, fit_threshold, make_models
@@ -71,33 +72,32 @@ def threshold_from_cells(cells_with_features: pd.DataFrame) -> dict[str, float]:
     bilayers = cells_with_features[cells_with_features["underlayer_present"] == 1.0]
     lower = bilayers["ccd_lower_ma_cm2"].to_numpy(float)
     upper = bilayers["ccd_upper_ma_cm2"].to_numpy(float)
-    from lithioscreen.censored import representative_value
-
     estimate = fit_threshold(bilayers["interfacial_energy_mev_per_a2"], representative_value(lower, upper))
     return estimate.as_dict()
 
 
-def _log_model_run(mlflow, name: str, model, result: CrossValidationResult, cells: pd.DataFrame, signature, input_example) -> str:
+def _log_model_run(mlflow, name: str, fitted, result: CrossValidationResult, signature, input_example) -> str:
+    """Log one model's parameters, CV results and plots, and the model fitted on every cell."""
     import matplotlib.pyplot as plt
 
-    regressor = model.named_steps["regressor"].estimator
+    regressor = fitted.named_steps["regressor"].estimator
+    columns = list(fitted.named_steps["preprocess"].transformers[0][2])
     mlflow.log_params(
         {
             "model": name,
             "regressor": type(regressor).__name__,
-            "features": ",".join(model.named_steps["preprocess"].transformers[0][2]),
+            "features": ",".join(columns),
             "cv": "leave-one-overlayer-out",
             "censoring": "interval targets, self-consistent imputation",
             **{f"regressor__{key}": str(value)[:250] for key, value in regressor.get_params(deep=False).items()},
         }
     )
     mlflow.log_metrics({f"cv_{key}": value for key, value in result.metrics.items() if np.isfinite(value)})
-    mlflow.log_dict({"model_features": list(model.named_steps["preprocess"].transformers[0][2])}, "features.json")
+    mlflow.log_dict({"model_features": columns}, "features.json")
     mlflow.log_text(result.predictions.to_csv(index=False), "cv_predictions.csv")
     figure = plots.parity_plot(result.predictions, f"{name}: leave-one-overlayer-out")
     mlflow.log_figure(figure, "plots/parity.png")
     plt.close(figure)
-    fitted = model.fit(cells[CANDIDATE_COLUMNS], targets(cells))
     # pickle, not skops: skops cannot serialise lithioscreen's own estimator classes
     info = mlflow.sklearn.log_model(
         fitted,
@@ -180,9 +180,9 @@ def train(
             with mlflow.start_run(run_name=name, nested=True):
                 mlflow.log_input(dataset, context="training")
                 mlflow.set_tag("data_version", version)
-                prediction = model.fit(cells[CANDIDATE_COLUMNS], targets(cells)).predict(input_example)
-                signature = infer_signature(input_example, prediction)
-                model_uris[name] = _log_model_run(mlflow, name, model, results[name], cells, signature, input_example)
+                fitted = model.fit(cells[CANDIDATE_COLUMNS], targets(cells))
+                signature = infer_signature(input_example, fitted.predict(input_example))
+                model_uris[name] = _log_model_run(mlflow, name, fitted, results[name], signature, input_example)
 
         champion = best_model_name(results)
         mlflow.set_tag("champion", champion)
@@ -200,7 +200,7 @@ def train(
 
     exported = None
     if export:
-        champion_model = models[champion]  # fitted on all cells inside _log_model_run
+        champion_model = models[champion]  # fitted on every cell in the loop above
         metadata = {
             "model": champion,
             "registered_model": config.REGISTERED_MODEL_NAME if register else None,
