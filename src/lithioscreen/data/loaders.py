@@ -15,7 +15,7 @@ import pandas as pd
 from pymatgen.core import Composition, Element
 
 from lithioscreen import config
-from lithioscreen.candidates import NO_UNDERLAYER, CandidateError, parse_overlayer
+from lithioscreen.candidates import MAX_THICKNESS_NM, NO_UNDERLAYER, CandidateError, parse_overlayer
 from lithioscreen.data.schema import Column, DataValidationError, Problem, Schema, read_raw, validate
 
 __all__ = [
@@ -35,7 +35,6 @@ CCD_CENSORING = frozenset({"exact", "lower_bound", "interval", "not_measured"})
 VALUE_ORIGINS = frozenset({"text", "figure_estimate", "inferred_from_text", "measured_here"})
 #: Above this, a "CCD" is a typo or the wrong unit.
 MAX_CCD_MA_CM2 = 100.0
-MAX_THICKNESS_NM = 100_000.0
 
 
 def _composition_check(text: str) -> str | None:

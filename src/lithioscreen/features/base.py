@@ -8,6 +8,7 @@ repeat the same overlayer at many thicknesses.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
@@ -24,8 +25,6 @@ class CandidateFeaturizer(TransformerMixin, BaseEstimator):
         return self
 
     def get_feature_names_out(self, input_features=None):
-        import numpy as np
-
         return np.asarray(self.feature_names, dtype=object)
 
     def transform(self, X):

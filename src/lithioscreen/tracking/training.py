@@ -120,6 +120,13 @@ def train(
     export: bool = True,
 ) -> TrainingSummary:
     """Train, cross-validate and log every model; register and export the champion."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)  # deliberate GP noise floor
+        warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted in multiple ways")
+        return _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2, register, export)
+
+
+def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2, register, export) -> TrainingSummary:
     import logging
 
     import matplotlib.pyplot as plt
@@ -129,8 +136,6 @@ def train(
 
     # We save with pickle on purpose (see _log_model_run); MLflow warns on every model otherwise.
     logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", category=ConvergenceWarning)  # deliberate GP noise floor
-    warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted in multiple ways")
 
     data_dir = Path(data_dir or config.data_dir())
     paths = [data_dir / config.CELLS_FILE, data_dir / config.PHASE_DATA_FILE, data_dir / config.INTERFACIAL_ENERGIES_FILE]
@@ -151,6 +156,7 @@ def train(
 
     results: dict[str, CrossValidationResult] = {}
     model_uris: dict[str, str] = {}
+    signatures = {}
     with mlflow.start_run(run_name=f"train-data-{version[:8]}") as parent:
         mlflow.log_params(
             {
@@ -181,8 +187,8 @@ def train(
                 mlflow.log_input(dataset, context="training")
                 mlflow.set_tag("data_version", version)
                 fitted = model.fit(cells[CANDIDATE_COLUMNS], targets(cells))
-                signature = infer_signature(input_example, fitted.predict(input_example))
-                model_uris[name] = _log_model_run(mlflow, name, fitted, results[name], signature, input_example)
+                signatures[name] = infer_signature(input_example, fitted.predict(input_example))
+                model_uris[name] = _log_model_run(mlflow, name, fitted, results[name], signatures[name], input_example)
 
         champion = best_model_name(results)
         mlflow.set_tag("champion", champion)
@@ -205,7 +211,7 @@ def train(
             "model": champion,
             "registered_model": config.REGISTERED_MODEL_NAME if register else None,
             "registered_version": registered_version,
-            "run_id": parent.info.run_id,
+            "parent_run_id": parent.info.run_id,
             "model_uri": model_uris[champion],
             "tracking_uri": mlflow.get_tracking_uri(),
             "data_version": version,
@@ -224,8 +230,7 @@ def train(
             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "lithioscreen_version": __version__,
         }
-        signature = infer_signature(input_example, champion_model.predict(input_example))
-        exported = str(export_champion(champion_model, metadata, models_dir, signature, input_example))
+        exported = str(export_champion(champion_model, metadata, models_dir, signatures[champion], input_example))
 
     return TrainingSummary(
         experiment_id=experiment.experiment_id,
