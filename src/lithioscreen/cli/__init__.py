@@ -1,0 +1,15 @@
+"""The ``lithioscreen`` command: parse, call the library, print.
+
+One module per command group; each registers its commands on the shared Typer ``app`` and imports
+the library only inside the command, so ``lithioscreen --help`` stays fast.
+"""
+
+from lithioscreen.cli.common import app
+from lithioscreen.cli import rank as _rank  # noqa: F401  (registers rank, features)
+from lithioscreen.cli import train as _train  # noqa: F401  (registers train)
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,3 @@
+from lithioscreen.cli import main
+
+main()

@@ -1,0 +1,112 @@
+"""`lithioscreen rank` and `lithioscreen features`: candidates in, ranking or descriptors out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lithioscreen import config
+from lithioscreen.cli.common import (
+    CandidatesArg, CandidatesFile, Format, OutputFormat, OverlayerNm, Underlayer, UnderlayerNm,
+    app, candidate_table, fail, plus_minus, print_frame, stderr,
+)
+
+
+def _rank_display(ranked):
+    """The ranking as people read it: value ± σ, the stack in one column."""
+    import pandas as pd
+
+    def stack(row) -> str:
+        beneath = "no underlayer" if row.underlayer == "none" else f"{row.underlayer} {row.underlayer_nm:g} nm"
+        return f"{row.overlayer_nm:g} nm on {beneath}"
+
+    return pd.DataFrame(
+        {
+            "#": ranked["rank"],
+            "candidate": ranked["candidate"],
+            "stack": [stack(row) for row in ranked.itertuples()],
+            "CCD mA/cm²": [plus_minus(m, s, 2) for m, s in zip(ranked["predicted_ccd_ma_cm2"], ranked["predicted_ccd_std"])],
+            "γ(Li/X) meV/Å²": [
+                plus_minus(m, s, 1) for m, s in zip(ranked["interfacial_energy_mev_per_a2"], ranked["interfacial_energy_std_mev_per_a2"])
+            ],
+            "γ source": ranked["interfacial_energy_source"],
+            "≥ threshold": ranked["above_threshold"].map({True: "yes", False: "no"}),
+            "Li-X": ranked["li_x_miscibility"],
+            "in domain": ranked["in_training_domain"].map({True: "yes", False: "no"}),
+        }
+    )
+
+
+
+@app.command()
+def rank(
+    candidates: CandidatesArg = None,
+    candidates_file: CandidatesFile = None,
+    overlayer_nm: OverlayerNm = config.DEFAULT_OVERLAYER_NM,
+    underlayer: Underlayer = config.DEFAULT_UNDERLAYER,
+    underlayer_nm: UnderlayerNm = config.DEFAULT_UNDERLAYER_NM,
+    top: Annotated[Optional[int], typer.Option(help="Show only the best N.", min=1)] = None,
+    threshold: Annotated[float, typer.Option(help="Interfacial-energy threshold for the flag, meV/Å².")] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    models_dir: Annotated[Optional[Path], typer.Option(help="Folder with the exported champion.")] = None,
+    output: Format = OutputFormat.table,
+) -> None:
+    """Rank candidate overlayers by predicted CCD (default: every metal in the phase data, 30 nm on 200 nm Mg)."""
+    from lithioscreen.data import DataValidationError
+    from lithioscreen.ranking import limitations, rank_candidates
+    from lithioscreen.tracking.export import NoChampionError, load_champion
+
+    table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm)
+    try:
+        champion = load_champion(models_dir)
+    except NoChampionError as error:
+        fail(str(error))
+    try:
+        ranked = rank_candidates(table, champion, threshold)
+    except DataValidationError as error:
+        fail(str(error))
+    if top is not None:
+        ranked = ranked.head(top)
+    if output is OutputFormat.table:
+        print_frame(_rank_display(ranked), output, title=f"Overlayers ranked by predicted CCD (flag: interfacial energy ≥ {threshold:g} meV/Å²)")
+    else:
+        print_frame(ranked, output, title="")
+    for line in limitations(champion):
+        stderr.print(f"[dim]{line}[/]", highlight=False)
+
+
+@app.command()
+def features(
+    candidates: CandidatesArg = None,
+    candidates_file: CandidatesFile = None,
+    overlayer_nm: OverlayerNm = config.DEFAULT_OVERLAYER_NM,
+    underlayer: Underlayer = config.DEFAULT_UNDERLAYER,
+    underlayer_nm: UnderlayerNm = config.DEFAULT_UNDERLAYER_NM,
+    magpie: Annotated[bool, typer.Option(help="Include the 132 Magpie composition descriptors.")] = True,
+    output: Format = OutputFormat.table,
+) -> None:
+    """The descriptor table, one row per candidate."""
+    import pandas as pd
+
+    from lithioscreen.data import DataValidationError
+    from lithioscreen.features import make_featurizer
+
+    table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm)
+    try:
+        described = make_featurizer(include_magpie=magpie).fit(table).transform(table)
+    except DataValidationError as error:
+        fail(str(error))
+    described = described.drop(columns=[column for column in described.columns if column in table.columns])
+    frame = pd.concat([table.reset_index(drop=True), described.reset_index(drop=True)], axis=1)
+    if output is OutputFormat.table:
+        # one row per descriptor reads better than 20 narrow columns
+        if magpie:
+            frame = frame[[column for column in frame.columns if not column.startswith("magpie_")]]
+            stderr.print("[dim]132 Magpie columns hidden in the table; use --format csv or json to see them.[/]")
+        labels = [f"{row.candidate} ({row.overlayer_nm:g} nm / {row.underlayer})" for row in frame.itertuples()]
+        transposed = frame.drop(columns=["candidate"]).T
+        transposed.columns = labels
+        print_frame(transposed.reset_index(names="descriptor"), output, title="Descriptors", float_digits=3)
+        return
+    print_frame(frame, output, title="Descriptors")

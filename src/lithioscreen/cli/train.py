@@ -1,0 +1,52 @@
+"""`lithioscreen train`: cross-validate, log to MLflow, register and export the champion."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lithioscreen import config
+from lithioscreen.cli.common import (
+    Format, OutputFormat, app, fail, json_ready, print_frame, stderr,
+)
+
+@app.command()
+def train(
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder with cells.csv and the other data files.")] = None,
+    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")] = None,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = config.EXPERIMENT_NAME,
+    models_dir: Annotated[Optional[Path], typer.Option(help="Where to export the champion.")] = None,
+    threshold: Annotated[float, typer.Option(help="Interfacial-energy threshold, meV/Å².")] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    ccd_target: Annotated[float, typer.Option(help="CCD target for threshold accuracy, mA/cm².")] = config.DEFAULT_CCD_TARGET_MA_CM2,
+    output: Format = OutputFormat.table,
+) -> None:
+    """Cross-validate every model, log them to MLflow, register and export the champion."""
+    import pandas as pd
+
+    from lithioscreen.data import DataValidationError
+    from lithioscreen.tracking.training import train as run_training
+
+    try:
+        with stderr.status("training and cross-validating models ..."):
+            summary = run_training(data_dir, tracking_uri, experiment, models_dir, threshold, ccd_target)
+    except DataValidationError as error:
+        fail(str(error))
+    frame = pd.DataFrame(summary.metrics).T.reset_index(names="model")
+    frame["champion"] = frame["model"] == summary.champion
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(json_ready(dataclasses.asdict(summary)), indent=2) + "\n")
+        return
+    print_frame(frame, output, title=f"Leave-one-overlayer-out CV on {summary.n_cells} cells (data {summary.data_version[:12]})", float_digits=3)
+    threshold_fit = summary.threshold
+    stderr.print(
+        f"champion: {summary.champion} -> {config.REGISTERED_MODEL_NAME} v{summary.registered_version} @{config.CHAMPION_ALIAS}; "
+        f"exported to {summary.exported_to}\n"
+        f"threshold supported by the X/Mg cells: {threshold_fit['lower_mev_per_a2']:.1f}-{threshold_fit['upper_mev_per_a2']:.1f} meV/Å² "
+        f"(bootstrap 95%: {threshold_fit['bootstrap_low_mev_per_a2']:.1f}-{threshold_fit['bootstrap_high_mev_per_a2']:.1f})",
+        highlight=False,
+    )
