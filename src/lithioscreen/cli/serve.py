@@ -37,7 +37,9 @@ def _tracking_store(tracking_uri: str | None) -> str:
 
 
 def _exec_mlflow(arguments: list[str], tracking_uri: str) -> None:
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
+    # MLflow starts uvicorn/gunicorn by name: find this environment's scripts even when it is not activated
+    scripts = str(Path(sys.executable).parent)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")])}
     command = [sys.executable, "-m", "mlflow", *arguments]
     stderr.print(f"[dim]{' '.join(command[1:])}  (MLFLOW_TRACKING_URI={tracking_uri})[/]", highlight=False, soft_wrap=True)
     sys.stdout.flush()
