@@ -36,10 +36,10 @@ def _tracking_store(tracking_uri: str | None) -> str:
     return uri
 
 
-def _exec_mlflow(arguments: list[str], tracking_uri: str) -> None:
+def _exec_mlflow(arguments: list[str], tracking_uri: str, defaults: dict[str, str] | None = None) -> None:
     # MLflow starts uvicorn/gunicorn by name: find this environment's scripts even when it is not activated
     scripts = str(Path(sys.executable).parent)
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")])}
+    env = {**(defaults or {}), **os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")])}
     command = [sys.executable, "-m", "mlflow", *arguments]
     stderr.print(f"[dim]{' '.join(command[1:])}  (MLFLOW_TRACKING_URI={tracking_uri})[/]", highlight=False, soft_wrap=True)
     sys.stdout.flush()
@@ -81,7 +81,17 @@ def ui(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 5000,
     host: Host = "127.0.0.1",
     tracking_uri: TrackingUri = None,
+    workers: Annotated[int, typer.Option(help="Server worker processes (MLflow's own default is 4).", min=1)] = 1,
 ) -> None:
-    """MLflow's UI on the project's tracking store: compare the models' CV metrics, plots and runs."""
+    """MLflow's UI on the project's tracking store: compare the models' CV metrics, plots and runs.
+
+    Open http://HOST:PORT/#/experiments, pick lithioscreen-ccd, "Training runs", expand the
+    training run, tick the model runs and press "Compare".
+    """
     uri = _tracking_store(tracking_uri)
-    _exec_mlflow(["ui", "--backend-store-uri", uri, "--host", host, "--port", str(port)], uri)
+    # MLflow's background job runners (GenAI judges, six processes) are of no use here; the environment may turn them on
+    _exec_mlflow(
+        ["ui", "--backend-store-uri", uri, "--host", host, "--port", str(port), "--workers", str(workers)],
+        uri,
+        defaults={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+    )
