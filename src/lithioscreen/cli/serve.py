@@ -36,6 +36,12 @@ def _tracking_store(tracking_uri: str | None) -> str:
     return uri
 
 
+def _resolved(tracking_uri: str | None) -> str:
+    from lithioscreen.tracking.training import resolve_tracking_uri
+
+    return resolve_tracking_uri(tracking_uri)
+
+
 def _exec_mlflow(arguments: list[str], tracking_uri: str, defaults: dict[str, str] | None = None) -> None:
     # MLflow starts uvicorn/gunicorn by name: find this environment's scripts even when it is not activated
     scripts = str(Path(sys.executable).parent)
@@ -60,8 +66,9 @@ def serve(
     Request body: {"dataframe_records": [{"candidate": "W"}, {"candidate": "Nb", "overlayer_nm": 20}]}
     (or "dataframe_split"); bad candidates are answered with HTTP 400 naming the row and value.
     """
-    uri = _tracking_store(tracking_uri)
     model = model_uri or f"models:/{config.REGISTERED_MODEL_NAME}@{config.CHAMPION_ALIAS}"
+    # a model folder on disk needs no tracking store; models:/ and runs:/ URIs do
+    uri = _tracking_store(tracking_uri) if model.startswith(("models:/", "runs:/")) else _resolved(tracking_uri)
     if model_uri is None:
         from mlflow import MlflowClient
         from mlflow.exceptions import MlflowException
