@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install rank train test features ui clean
+.PHONY: install rank train test features ui serve report browser clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,11 +26,28 @@ train: $(STAMP)
 features: $(STAMP)
 	$(BIN)/lithioscreen features W Cr Mo Ti Zr Mg
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
+## Debian's chromium + chromium-driver for the MLflow UI test (tests/test_ui_browser.py); installed only when missing
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "error: tests/test_ui_browser.py needs Debian's chromium and chromium-driver; install them as root: apt-get install chromium chromium-driver" >&2; exit 1; \
+	else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	fi
+
 ui: $(STAMP)
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+	$(BIN)/lithioscreen ui --port 5000
+
+## serve the registered champion (after `make train`) on http://127.0.0.1:5001/invocations
+serve: $(STAMP)
+	$(BIN)/lithioscreen serve --port 5001
+
+## figures (PNG) of the exported champion into reports/figures
+report: $(STAMP)
+	$(BIN)/lithioscreen report --out reports/figures
 
 clean:
 	rm -rf $(VENV) .pytest_cache mlruns mlflow.db

@@ -42,8 +42,9 @@ def test_champion_is_registered_with_alias_and_loads_from_the_registry(trained):
     mlflow.set_tracking_uri(trained["tracking_uri"])
     model = mlflow.pyfunc.load_model(f"models:/{config.REGISTERED_MODEL_NAME}@{config.CHAMPION_ALIAS}")
     frame = pd.DataFrame({"candidate": ["W", "Mg"], "overlayer_nm": [30.0, 200.0], "underlayer": ["Mg", "none"], "underlayer_nm": [200.0, 0.0]})
-    prediction = np.asarray(model.predict(frame))
-    assert prediction.shape == (2,) and prediction[0] > prediction[1]
+    prediction = model.predict(frame)  # the candidate-table pyfunc (tests/test_serving.py)
+    ccd = prediction["predicted_ccd_ma_cm2"].to_numpy()
+    assert ccd.shape == (2,) and ccd[0] > ccd[1]
 
 
 def test_champion_is_the_best_cv_model_and_is_exported(trained):

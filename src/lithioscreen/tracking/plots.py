@@ -52,31 +52,56 @@ def interfacial_energy_plot(cells: pd.DataFrame, threshold_mev_per_a2: float, es
     """CCD vs Li/X interfacial energy with the threshold line (the paper's Fig. 7e, our values).
 
     ``cells`` needs candidate, interfacial_energy_mev_per_a2, interfacial_energy_std_mev_per_a2,
-    interfacial_energy_source, ccd_lower_ma_cm2, ccd_upper_ma_cm2.
+    interfacial_energy_source, ccd_lower_ma_cm2, ccd_upper_ma_cm2 (and optionally
+    underlayer_present). Exact CCDs are points, intervals vertical bars, lower bounds ("> 5.0")
+    upward arrows from the bound; horizontal bars are ±1σ of the interfacial energy.
     """
     lower = cells["ccd_lower_ma_cm2"].to_numpy(float)
     upper = cells["ccd_upper_ma_cm2"].to_numpy(float)
-    measured, below, above = _measured_error_bars(lower, upper)
-    fig, ax = plt.subplots(figsize=(5.2, 4.2), dpi=120)
-    for source, marker in (("dft", "o"), ("surrogate+dft_bounds", "s"), ("surrogate", "^")):
-        mask = (cells["interfacial_energy_source"] == source).to_numpy()
-        if mask.any():
-            ax.errorbar(
-                cells["interfacial_energy_mev_per_a2"][mask],
-                measured[mask],
-                xerr=cells["interfacial_energy_std_mev_per_a2"][mask],
-                yerr=[below[mask], above[mask]],
-                fmt=marker,
-                capsize=3,
-                label=f"interfacial energy: {source}",
-            )
-    for x, y, name, is_open in zip(cells["interfacial_energy_mev_per_a2"], measured, cells["candidate"], ~np.isfinite(upper)):
-        ax.annotate(name + (" (>)" if is_open else ""), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
-    ax.axvline(threshold_mev_per_a2, color="crimson", ls="--", lw=1.2, label=f"threshold {threshold_mev_per_a2:g} meV Å$^{{-2}}$")
-    if estimate is not None and np.isfinite(estimate.get("bootstrap_low_mev_per_a2", np.nan)):
-        ax.axvspan(estimate["lower_mev_per_a2"], estimate["upper_mev_per_a2"], color="crimson", alpha=0.12, label="change point supported by data")
-    ax.set_xlabel("Li/X interfacial energy (meV Å$^{-2}$)")
+    energy = cells["interfacial_energy_mev_per_a2"].to_numpy(float)
+    energy_std = np.nan_to_num(cells["interfacial_energy_std_mev_per_a2"].to_numpy(float))
+    sources = cells["interfacial_energy_source"].astype(str).to_numpy()
+    bare = (cells["underlayer_present"].to_numpy(float) == 0) if "underlayer_present" in cells else np.zeros(len(cells), bool)
+    open_above = ~np.isfinite(upper)
+    position = np.where(open_above, lower, (lower + np.where(open_above, lower, upper)) / 2)
+    fig, ax = plt.subplots(figsize=(6.0, 4.6), dpi=130)
+    if estimate is not None and np.isfinite(estimate.get("lower_mev_per_a2", np.nan)):
+        ax.axvspan(estimate["lower_mev_per_a2"], estimate["upper_mev_per_a2"], color="crimson", alpha=0.10, label="threshold range supported by the X/Mg cells")
+    ax.axvline(threshold_mev_per_a2, color="crimson", ls="--", lw=1.2, label=f"threshold {threshold_mev_per_a2:g} meV Å$^{{-2}}$ (paper)")
+    seen = set()
+    for i in range(len(cells)):
+        color = source_color(sources[i])
+        label = f"γ from {sources[i]}" if sources[i] not in seen else None
+        seen.add(sources[i])
+        face = "white" if bare[i] else color
+        ax.errorbar(energy[i], position[i], xerr=energy_std[i], fmt="none", ecolor=color, capsize=3, lw=1.2)
+        if open_above[i]:
+            ax.annotate("", xy=(energy[i], lower[i] + 0.8), xytext=(energy[i], lower[i]), arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.6})
+        elif upper[i] > lower[i]:
+            ax.plot([energy[i], energy[i]], [lower[i], upper[i]], color=color, lw=4, alpha=0.45, solid_capstyle="butt")
+        ax.plot(energy[i], position[i], "o", color=color, mfc=face, ms=7, label=label)
+        name = str(cells["candidate"].iloc[i]) + (" (no underlayer)" if bare[i] else "/Mg") + (f" > {lower[i]:g}" if open_above[i] else "")
+        ax.annotate(name, (energy[i], position[i]), textcoords="offset points", xytext=(6, 6) if open_above[i] else (6, -10), fontsize=8)
+    ax.plot([], [], color="grey", lw=4, alpha=0.45, label="CCD known only as an interval")
+    ax.plot([], [], marker=r"$\uparrow$", color="grey", ls="none", ms=10, label="CCD lower bound (no short)")
+    ax.set_xlabel("Li/X interfacial energy γ (meV Å$^{-2}$, ±1σ)")
     ax.set_ylabel("Li plating CCD (mA cm$^{-2}$)")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("CCD vs interfacial energy (cf. Oh et al. 2024, Fig. 7e)", fontsize=10)
+    ax.set_ylim(0, max(6.5, float(np.nanmax(np.where(open_above, lower + 1.2, upper))) + 0.5))
+    ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
     fig.tight_layout()
     return fig
+
+
+#: One colour per interfacial-energy source, in every figure.
+SOURCE_COLORS = {
+    "dft": "tab:blue",
+    "surrogate+dft_bounds": "tab:orange",
+    "surrogate": "tab:green",
+    "unavailable": "tab:grey",
+}
+
+
+def source_color(source: str) -> str:
+    """MLIP values (``mlip:<model>``) share one colour."""
+    return SOURCE_COLORS.get(source, "tab:purple" if str(source).startswith("mlip") else "tab:brown")

@@ -200,9 +200,20 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
     if register:
         from mlflow import MlflowClient
 
-        registered = mlflow.register_model(model_uris[champion], config.REGISTERED_MODEL_NAME)
+        # issue 5: the registry holds the candidate-table pyfunc (tracking/serving.py), logged into the champion's run
+        from lithioscreen.tracking.serving import log_serving_model, source_run_id
+
+        serving_uri = log_serving_model(
+            models[champion], champion, source_run_id(model_uris[champion]), cell_features, threshold_mev_per_a2, version, input_example
+        )
+        registered = mlflow.register_model(serving_uri, config.REGISTERED_MODEL_NAME)
         MlflowClient().set_registered_model_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS, registered.version)
         registered_version = str(registered.version)
+
+    # issue 5: the report figures (ranking, interfacial energies by source, ...) on the parent run
+    from lithioscreen.reporting import log_training_figures
+
+    log_training_figures(parent.info.run_id, models[champion], champion, cells, phase_data, results[champion].predictions, threshold_mev_per_a2, ccd_target_ma_cm2)
 
     exported = None
     if export:

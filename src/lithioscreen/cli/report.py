@@ -1,0 +1,32 @@
+"""`lithioscreen report`: the figures (PNG) of the exported champion and the shipped data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lithioscreen import config
+from lithioscreen.cli.common import app, fail, stdout
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the PNG figures.")] = Path("reports/figures"),
+    models_dir: Annotated[Optional[Path], typer.Option(help="Folder with the exported champion.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder with cells.csv and the other data files.")] = None,
+    threshold: Annotated[float, typer.Option(help="Interfacial-energy threshold, meV/Å².")] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+) -> None:
+    """Write the figures: CCD vs interfacial energy (Fig. 7e), held-out predicted vs measured CCD,
+    the candidate ranking with uncertainty, every candidate's interfacial energy by source."""
+    from lithioscreen.data import DataValidationError
+    from lithioscreen.reporting import write_report
+    from lithioscreen.tracking.export import NoChampionError
+
+    try:
+        written = write_report(out, models_dir, data_dir, threshold)
+    except (NoChampionError, DataValidationError, KeyError) as error:
+        fail(str(error))
+    for path in written:
+        stdout.print(str(path), highlight=False, soft_wrap=True)

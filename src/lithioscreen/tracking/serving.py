@@ -1,0 +1,136 @@
+"""Log the champion as the pyfunc that the registry holds and ``lithioscreen serve`` serves.
+
+:func:`log_serving_model` logs :mod:`lithioscreen.tracking.pyfunc_model` (an MLflow "model from
+code") into the champion's run, with the fitted pipeline (pickle), a JSON with the threshold and
+the training domain, and a copy of the ``lithioscreen`` package as ``code_paths``: the model then
+loads in a fresh process from the registry alone, with the code it was trained with, e.g.
+``mlflow.pyfunc.load_model("models:/lithioscreen-ccd@champion")`` or
+``mlflow models serve -m models:/lithioscreen-ccd@champion --env-manager local``.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+import lithioscreen
+from lithioscreen import config
+from lithioscreen.models import MODEL_FEATURES
+
+SERVING_MODEL_NAME = "serving_model"
+PYFUNC_MODEL_FILE = Path(__file__).with_name("pyfunc_model.py")
+#: What the pickled pipeline needs to load and predict (pinned to the versions it was fitted with).
+RUNTIME_DISTRIBUTIONS = ("mlflow", "numpy", "pandas", "scipy", "scikit-learn", "pymatgen", "matminer")
+
+
+def pip_requirements() -> list[str]:
+    pins = []
+    for distribution in RUNTIME_DISTRIBUTIONS:
+        try:
+            pins.append(f"{distribution}=={version(distribution)}")
+        except PackageNotFoundError:
+            pins.append(distribution)
+    return pins
+
+
+def serving_signature(threshold_mev_per_a2: float, input_example: pd.DataFrame, output_example: pd.DataFrame):
+    """Input: ``candidate`` required, the stack optional; a ``threshold_mev_per_a2`` parameter."""
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+
+    inputs = Schema(
+        [
+            ColSpec("string", "candidate"),
+            ColSpec("double", "overlayer_nm", required=False),
+            ColSpec("string", "underlayer", required=False),
+            ColSpec("double", "underlayer_nm", required=False),
+        ]
+    )
+    outputs = infer_signature(input_example, output_example).outputs
+    params = ParamSchema([ParamSpec("threshold_mev_per_a2", "double", float(threshold_mev_per_a2))])
+    return ModelSignature(inputs=inputs, outputs=outputs, params=params)
+
+
+def serving_metadata(model_name: str, cell_features: pd.DataFrame, threshold_mev_per_a2: float, data_version: str) -> dict:
+    return {
+        "model": model_name,
+        "threshold_mev_per_a2": float(threshold_mev_per_a2),
+        "data_version": data_version,
+        "training_candidates": sorted(cell_features["candidate"].unique().tolist()),
+        "training_feature_ranges": {
+            column: [float(cell_features[column].min()), float(cell_features[column].max())] for column in MODEL_FEATURES
+        },
+        "lithioscreen_version": lithioscreen.__version__,
+    }
+
+
+def log_serving_model(
+    fitted_pipeline,
+    model_name: str,
+    run_id: str | None,
+    cell_features: pd.DataFrame,
+    threshold_mev_per_a2: float,
+    data_version: str,
+    input_example: pd.DataFrame,
+) -> str:
+    """Log the candidate-table pyfunc of ``fitted_pipeline`` into run ``run_id``; returns its model URI."""
+    import mlflow
+
+    metadata = serving_metadata(model_name, cell_features, threshold_mev_per_a2, data_version)
+    with tempfile.TemporaryDirectory(prefix="lithioscreen-serving-") as tmp:
+        tmp = Path(tmp)
+        with (tmp / "pipeline.pkl").open("wb") as handle:
+            pickle.dump(fitted_pipeline, handle)
+        (tmp / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        package = tmp / "code" / "lithioscreen"
+        shutil.copytree(Path(lithioscreen.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        output_example = _predict_in_process(tmp, metadata, input_example)
+        with mlflow.start_run(run_id=run_id) if run_id else _no_run():
+            info = mlflow.pyfunc.log_model(
+                name=SERVING_MODEL_NAME,
+                python_model=str(PYFUNC_MODEL_FILE),
+                artifacts={"pipeline": str(tmp / "pipeline.pkl"), "metadata": str(tmp / "metadata.json")},
+                code_paths=[str(package)],
+                signature=serving_signature(threshold_mev_per_a2, input_example, output_example),
+                input_example=input_example,
+                pip_requirements=pip_requirements(),
+            )
+    return info.model_uri
+
+
+def _predict_in_process(folder: Path, metadata: dict, input_example: pd.DataFrame) -> pd.DataFrame:
+    """The output for the example, from the same class the pyfunc uses (for the output schema)."""
+    from types import SimpleNamespace
+
+    from lithioscreen.tracking.pyfunc_model import CCDCandidateModel
+
+    model = CCDCandidateModel()
+    model.load_context(SimpleNamespace(artifacts={"pipeline": str(folder / "pipeline.pkl"), "metadata": str(folder / "metadata.json")}))
+    return model.predict(None, input_example)
+
+
+class _no_run:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def source_run_id(model_uri: str) -> str | None:
+    """The run that logged ``models:/<model id>`` (MLflow 3 logged models)."""
+    import mlflow
+
+    if not model_uri.startswith("models:/m-"):
+        return None
+    return mlflow.get_logged_model(model_uri.removeprefix("models:/")).source_run_id
+
+
+def registered_model_uri(alias: str = config.CHAMPION_ALIAS) -> str:
+    return f"models:/{config.REGISTERED_MODEL_NAME}@{alias}"
