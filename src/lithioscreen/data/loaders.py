@@ -65,8 +65,16 @@ def _material_check(text: str) -> str | None:
     return None
 
 
+#: Cells measured in the lab (``lithioscreen cells add``) have no DOI yet: ``lab:<notebook/cell reference>``.
+LAB_REFERENCE_PREFIX = "lab:"
+
+
 def _doi_check(text: str) -> str | None:
-    return None if text.startswith("10.") and "/" in text else f"{text!r} is not a DOI (10.xxxx/...)"
+    if text.startswith(LAB_REFERENCE_PREFIX) and len(text) > len(LAB_REFERENCE_PREFIX):
+        return None
+    if text.startswith("10.") and "/" in text:
+        return None
+    return f"{text!r} is not a DOI (10.xxxx/...) or a lab reference (lab:<notebook/cell id>)"
 
 
 def _cell_censoring(row: pd.Series) -> list[tuple[str, str]]:

@@ -13,7 +13,6 @@ The tracking store is MLflow's default (``sqlite:///mlflow.db`` in the working d
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import warnings
@@ -29,6 +28,7 @@ from lithioscreen import __version__, config
 from lithioscreen.candidates import CANDIDATE_COLUMNS
 from lithioscreen.censored import representative_value
 from lithioscreen.data import file_sha256, load_cells, load_interfacial_energies, load_phase_data, training_cells
+from lithioscreen.data.store import data_version  # the same hash as data/cells_history.jsonl records
 from lithioscreen.features import make_featurizer
 from lithioscreen.models import MODEL_FEATURES, best_model_name, cross_validate, fit_threshold, make_models
 from lithioscreen.models.evaluation import CrossValidationResult, targets
@@ -48,14 +48,6 @@ class TrainingSummary:
     threshold: dict[str, float]
     model_uris: dict[str, str] = field(default_factory=dict)
     exported_to: str | None = None
-
-
-def data_version(paths: list[Path]) -> str:
-    """One hash for the data set: SHA-256 over the files' own SHA-256 hashes, in a fixed order."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(f"{path.name}:{file_sha256(path)}\n".encode())
-    return digest.hexdigest()
 
 
 def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
