@@ -59,9 +59,12 @@ def _underlayer_check(text: str) -> str | None:
 
 def _material_check(text: str) -> str | None:
     try:
-        Composition(text)
+        composition = Composition(text)
     except Exception:
         return f"{text!r} is not a chemical formula"
+    unknown = [getattr(element, "symbol", str(element)) for element in composition.elements if not isinstance(element, Element)]
+    if unknown:  # pymatgen reads unknown symbols as dummy species
+        return f"{text!r}: unknown element(s) {', '.join(unknown)}"
     return None
 
 
