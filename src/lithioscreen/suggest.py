@@ -28,7 +28,7 @@ from lithioscreen.acquisition import (
     best_measured_ccd,
     probability_of_improvement,
 )
-from lithioscreen.candidates import CANDIDATE_COLUMNS, NO_UNDERLAYER, make_candidates, parse_overlayer
+from lithioscreen.candidates import CANDIDATE_COLUMNS, NO_UNDERLAYER, CandidateError, make_candidates, parse_overlayer
 from lithioscreen.models.regressors import MODEL_FEATURES
 from lithioscreen.ranking import rank_candidates
 from lithioscreen.tracking.export import Champion
@@ -100,7 +100,13 @@ def candidate_pool(
     elements = [element for element in dict.fromkeys(elements) if element != underlayer]
     compositions = list(elements)
     if alloys:
-        compositions += alloy_grid([e for e in (alloy_elements or elements) if e != underlayer], alloy_step)
+        constituents = [e for e in (alloy_elements or elements) if e != underlayer]
+        for element in constituents:
+            if len(parse_overlayer(element).elements) != 1:
+                raise CandidateError(f"alloy element {element!r} is not a single element")
+        if len(set(constituents)) < 2:
+            raise CandidateError(f"alloys need at least two elements besides the underlayer {underlayer}, got {constituents}")
+        compositions += alloy_grid(constituents, alloy_step)
     if not compositions or not thicknesses_nm:
         raise ValueError("no candidates: give at least one element and one thickness")
     frames = [make_candidates(compositions, float(thickness), underlayer, underlayer_nm) for thickness in thicknesses_nm]
