@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -112,3 +113,23 @@ def test_cli_suggest_bad_input_exits_2(args, fragment):
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert fragment in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("measured, sigma_shrinks", [(5.0, True), (6.0, False)])
+def test_effect_of_a_new_result_on_the_model_depends_on_how_surprising_it_is(measured, sigma_shrinks):
+    """A synthetic Nb 30 nm/Mg cell (SYNTHETIC, exact CCD): the mean always moves toward it; σ
+    shrinks when the result agrees with the model (5.0, ~1σ above 4.64) and grows when it does not
+    (6.0, ~5σ above: the model re-estimates its noise), as the README says."""
+    from lithioscreen.candidates import CANDIDATE_COLUMNS, make_candidates
+    from lithioscreen.data import load_interfacial_energies, load_phase_data, training_cells
+    from lithioscreen.models import make_models, predict_ccd
+    from lithioscreen.models.evaluation import targets
+
+    cells = training_cells(load_cells())
+    nb = make_candidates(["Nb"]).assign(cell_id="synthetic-nb30-mg200", ccd_lower_ma_cm2=measured, ccd_upper_ma_cm2=measured, ccd_censoring="exact")
+    model = make_models(load_phase_data(), load_interfacial_energies())["bayesian_ridge"]
+    before = predict_ccd(model.fit(cells[CANDIDATE_COLUMNS], targets(cells)), nb)
+    with_nb = pd.concat([cells, nb[cells.columns]], ignore_index=True)
+    after = predict_ccd(model.fit(with_nb[CANDIDATE_COLUMNS], targets(with_nb)), nb)
+    assert abs(after.mean[0] - measured) < abs(before.mean[0] - measured)
+    assert (after.std[0] < before.std[0]) == sigma_shrinks

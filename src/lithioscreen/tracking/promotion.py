@@ -166,7 +166,10 @@ def retrain_and_promote(
                 warnings.simplefilter("ignore")
                 before_metrics = cross_validate(clone(before.model), cells, ccd_target_ma_cm2).metrics
             promoted = at_least_as_good(new_metrics, before_metrics)
-            label = f"{before.name}" + (f" v{before.version}" if before.version else "") + f" (from the {before.source.replace('_', ' ')})"
+            if before.source == "registry":
+                label = f"{before.name} v{before.version} (registry alias '{config.CHAMPION_ALIAS}')"
+            else:
+                label = f"{before.name} exported in {models_dir} (no '{config.CHAMPION_ALIAS}' alias in this store)"
             comparison = (
                 f"new best {summary.champion}: CV MAE {new_metrics['mae']:.3f}, RMSE {new_metrics['rmse']:.3f} mA/cm²; "
                 f"current champion {label} re-evaluated with the same leave-one-overlayer-out CV on the same "
