@@ -99,7 +99,7 @@ def test_champion_moves_only_with_a_score_at_least_as_good(weekly):
     metadata = json.loads((root / "models" / "champion.json").read_text())
     assert metadata["data_version"] == promotion["data_version"] and metadata["registered_version"] == "2"
     assert "Nb" in metadata["training_candidates"] and metadata["n_cells"] == 7
-    assert not list((root / "models").glob(".*"))  # no staging folders left behind
+    assert not list((root / "models").glob(".*"))  # no staging folders or locks inside models/
 
 
 @pytest.mark.slow

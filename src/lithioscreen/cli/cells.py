@@ -88,6 +88,13 @@ def add(
                 decision = retrain_and_promote(Path(result.cells_path).parent, tracking_uri, experiment, models_dir)
         except DataValidationError as error:  # another data file is broken; the cells are in, training is not
             fail(f"the cells were added (version {version.seq}) but training failed: {error}")
+        except Exception as error:  # tracking store unreachable, ...: the cells are in; say so, then fail
+            stderr.print(
+                f"[bold red]error:[/] the cells were added (version {version.seq}, data {version.data_version[:12]}) but retraining failed: "
+                f"{type(error).__name__}: {error}\nretrain with `lithioscreen train` once the problem is fixed.",
+                highlight=False, soft_wrap=True,
+            )
+            raise typer.Exit(code=1) from None
         report["trained"] = True
         report["promotion"] = dataclasses.asdict(decision)
     if output is OutputFormat.json:

@@ -359,11 +359,10 @@ def _now_utc() -> str:
 
 
 @contextmanager
-def data_lock(data_dir: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-    """Exclusive lock on ``data_dir/.cells.csv.lock`` (``fcntl.flock``; released when the process dies)."""
+def exclusive_lock(lock_path: Path, timeout_s: float, holder: str = "another process") -> Iterator[None]:
+    """Exclusive ``fcntl.flock`` on ``lock_path`` (POSIX), waiting up to ``timeout_s``; released when the process dies."""
     import fcntl
 
-    lock_path = Path(data_dir) / LOCK_FILE
     handle = open(lock_path, "a+b")
     deadline = time.monotonic() + timeout_s
     try:
@@ -375,11 +374,16 @@ def data_lock(data_dir: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[Non
                 if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     raise
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"{lock_path}: another `cells add` has held the lock for over {timeout_s:g} s") from None
+                    raise TimeoutError(f"{lock_path}: {holder} has held the lock for over {timeout_s:g} s") from None
                 time.sleep(0.05)
         yield
     finally:
         handle.close()  # closing the descriptor releases the lock
+
+
+def data_lock(data_dir: Path, timeout_s: float = LOCK_TIMEOUT_S):
+    """The lock every change of ``data_dir/cells.csv`` and its history takes."""
+    return exclusive_lock(Path(data_dir) / LOCK_FILE, timeout_s, "another `cells add`")
 
 
 def _fsync_dir(folder: Path) -> None:
