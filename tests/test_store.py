@@ -244,3 +244,18 @@ def test_cli_add_no_train_list_and_history(data_copy, tmp_path):
     assert table.exit_code == 0 and "synthetic-cli" in table.stdout and "current: version 2" in table.stderr
     template = runner.invoke(app, ["cells", "template"])
     assert template.stdout.strip().split(",") == COLUMNS
+
+
+def test_cli_add_says_so_when_retraining_fails_after_the_data_landed(data_copy, tmp_path, monkeypatch):
+    from lithioscreen.tracking import promotion
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("tracking store unreachable")
+
+    monkeypatch.setattr(promotion, "retrain_and_promote", broken)
+    new_file = write_cells(tmp_path / "new.csv", [new_row("synthetic-landed")])
+    result = runner.invoke(app, ["cells", "add", str(new_file), "--data-dir", str(data_copy), "--models-dir", str(tmp_path / "models")])
+    assert result.exit_code == 1
+    assert "the cells were added (version 2" in result.stderr and "tracking store unreachable" in result.stderr
+    assert "synthetic-landed" in set(load_cells(data_copy / config.CELLS_FILE)["cell_id"])
+    assert not (tmp_path / "models").exists()

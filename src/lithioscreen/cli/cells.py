@@ -227,3 +227,9 @@ def history(
         )
     else:
         stderr.print(f"[dim]current: version {now['history_seq']}, data {now['data_version'][:12]}{' (verified)' if verify else ''}[/]", highlight=False)
+        if now["data_version"] != entries[-1].data_version:
+            stderr.print(
+                f"[yellow]the phase-data or interfacial-energy file changed since version {entries[-1].seq}: "
+                f"training now records data version {now['data_version'][:12]}, not {entries[-1].data_version[:12]}.[/]",
+                highlight=False,
+            )
