@@ -15,7 +15,7 @@ import pandas as pd
 from pymatgen.core import Composition, Element
 
 from lithioscreen import config
-from lithioscreen.candidates import MAX_THICKNESS_NM, NO_UNDERLAYER, CandidateError, parse_overlayer
+from lithioscreen.candidates import MAX_THICKNESS_NM, NO_UNDERLAYER, CandidateError, parse_overlayer, parse_underlayer
 from lithioscreen.data.schema import Column, DataValidationError, Problem, Schema, read_raw, validate
 
 __all__ = [
@@ -54,7 +54,15 @@ def _element_check(text: str) -> str | None:
 
 
 def _underlayer_check(text: str) -> str | None:
-    return None if text == NO_UNDERLAYER else _element_check(text)
+    if text == NO_UNDERLAYER:
+        return None
+    message = _element_check(text)
+    if message is None:
+        try:  # the same rule as for candidate stacks: a metal or metalloid film
+            parse_underlayer(text)
+        except CandidateError as error:
+            return str(error)
+    return message
 
 
 def _material_check(text: str) -> str | None:
