@@ -8,6 +8,7 @@ from lithioscreen.cli.common import app
 from lithioscreen.cli import rank as _rank  # noqa: F401  (registers rank, features)
 from lithioscreen.cli import train as _train  # noqa: F401  (registers train)
 from lithioscreen.cli import report as _report, serve as _serve  # noqa: F401  (registers serve, ui, report)
+from lithioscreen.cli import cells as _cells, suggest as _suggest  # noqa: F401  (registers cells add/list/history/template; suggest)
 
 __all__ = ["app", "main"]
 

@@ -15,7 +15,7 @@ import pandas as pd
 from pymatgen.core import Composition, Element
 
 from lithioscreen import config
-from lithioscreen.candidates import MAX_THICKNESS_NM, NO_UNDERLAYER, CandidateError, parse_overlayer
+from lithioscreen.candidates import MAX_THICKNESS_NM, NO_UNDERLAYER, CandidateError, parse_overlayer, parse_underlayer
 from lithioscreen.data.schema import Column, DataValidationError, Problem, Schema, read_raw, validate
 
 __all__ = [
@@ -54,19 +54,38 @@ def _element_check(text: str) -> str | None:
 
 
 def _underlayer_check(text: str) -> str | None:
-    return None if text == NO_UNDERLAYER else _element_check(text)
+    if text == NO_UNDERLAYER:
+        return None
+    message = _element_check(text)
+    if message is None:
+        try:  # the same rule as for candidate stacks: a metal or metalloid film
+            parse_underlayer(text)
+        except CandidateError as error:
+            return str(error)
+    return message
 
 
 def _material_check(text: str) -> str | None:
     try:
-        Composition(text)
+        composition = Composition(text)
     except Exception:
         return f"{text!r} is not a chemical formula"
+    unknown = [getattr(element, "symbol", str(element)) for element in composition.elements if not isinstance(element, Element)]
+    if unknown:  # pymatgen reads unknown symbols as dummy species
+        return f"{text!r}: unknown element(s) {', '.join(unknown)}"
     return None
 
 
+#: Cells measured in the lab (``lithioscreen cells add``) have no DOI yet: ``lab:<notebook/cell reference>``.
+LAB_REFERENCE_PREFIX = "lab:"
+
+
 def _doi_check(text: str) -> str | None:
-    return None if text.startswith("10.") and "/" in text else f"{text!r} is not a DOI (10.xxxx/...)"
+    if text.startswith(LAB_REFERENCE_PREFIX) and len(text) > len(LAB_REFERENCE_PREFIX):
+        return None
+    if text.startswith("10.") and "/" in text:
+        return None
+    return f"{text!r} is not a DOI (10.xxxx/...) or a lab reference (lab:<notebook/cell id>)"
 
 
 def _cell_censoring(row: pd.Series) -> list[tuple[str, str]]:

@@ -123,6 +123,22 @@ class _no_run:
         return False
 
 
+#: Model-version tag holding the URI of the scikit-learn model the pyfunc wraps (for re-evaluation).
+SKLEARN_MODEL_URI_TAG = "sklearn_model_uri"
+
+
+def register_serving_model(serving_uri: str, sklearn_model_uri: str, model_name: str, data_version: str, n_cells: int) -> str:
+    """Register the pyfunc as a new version of ``lithioscreen-ccd``, tagged with what it wraps; returns the version."""
+    import mlflow
+
+    registered = mlflow.register_model(serving_uri, config.REGISTERED_MODEL_NAME)
+    client = mlflow.MlflowClient()
+    tags = {SKLEARN_MODEL_URI_TAG: sklearn_model_uri, "model": model_name, "data_version": data_version, "n_cells": str(n_cells)}
+    for key, value in tags.items():
+        client.set_model_version_tag(config.REGISTERED_MODEL_NAME, str(registered.version), key, value)
+    return str(registered.version)
+
+
 def source_run_id(model_uri: str) -> str | None:
     """The run that logged ``models:/<model id>`` (MLflow 3 logged models)."""
     import mlflow

@@ -13,7 +13,6 @@ The tracking store is MLflow's default (``sqlite:///mlflow.db`` in the working d
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import warnings
@@ -29,6 +28,7 @@ from lithioscreen import __version__, config
 from lithioscreen.candidates import CANDIDATE_COLUMNS
 from lithioscreen.censored import representative_value
 from lithioscreen.data import file_sha256, load_cells, load_interfacial_energies, load_phase_data, training_cells
+from lithioscreen.data.store import data_version  # the same hash as data/cells_history.jsonl records
 from lithioscreen.features import make_featurizer
 from lithioscreen.models import MODEL_FEATURES, best_model_name, cross_validate, fit_threshold, make_models
 from lithioscreen.models.evaluation import CrossValidationResult, targets
@@ -47,15 +47,8 @@ class TrainingSummary:
     metrics: dict[str, dict[str, float]]
     threshold: dict[str, float]
     model_uris: dict[str, str] = field(default_factory=dict)
+    serving_model_uri: str | None = None  # the champion's candidate-table pyfunc (what the registry holds)
     exported_to: str | None = None
-
-
-def data_version(paths: list[Path]) -> str:
-    """One hash for the data set: SHA-256 over the files' own SHA-256 hashes, in a fixed order."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(f"{path.name}:{file_sha256(path)}\n".encode())
-    return digest.hexdigest()
 
 
 def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
@@ -196,19 +189,17 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
         comparison = pd.DataFrame({name: result.metrics for name, result in results.items()}).T.reset_index(names="model")
         mlflow.log_text(comparison.to_csv(index=False), "model_comparison.csv")
 
+    # the registry holds the candidate-table pyfunc (tracking/serving.py), logged into the champion's run;
+    # it is logged even when this call does not register it, so that a promotion can register it later
+    from lithioscreen.tracking.serving import log_serving_model, register_serving_model, source_run_id
+
+    serving_uri = log_serving_model(
+        models[champion], champion, source_run_id(model_uris[champion]), cell_features, threshold_mev_per_a2, version, input_example
+    )
     registered_version = None
     if register:
-        from mlflow import MlflowClient
-
-        # issue 5: the registry holds the candidate-table pyfunc (tracking/serving.py), logged into the champion's run
-        from lithioscreen.tracking.serving import log_serving_model, source_run_id
-
-        serving_uri = log_serving_model(
-            models[champion], champion, source_run_id(model_uris[champion]), cell_features, threshold_mev_per_a2, version, input_example
-        )
-        registered = mlflow.register_model(serving_uri, config.REGISTERED_MODEL_NAME)
-        MlflowClient().set_registered_model_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS, registered.version)
-        registered_version = str(registered.version)
+        registered_version = register_serving_model(serving_uri, model_uris[champion], champion, version, len(cells))
+        mlflow.MlflowClient().set_registered_model_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS, registered_version)
 
     # issue 5: the report figures (ranking, interfacial energies by source, ...) on the parent run
     from lithioscreen.reporting import log_training_figures
@@ -253,5 +244,6 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
         metrics={name: result.metrics for name, result in results.items()},
         threshold=threshold,
         model_uris=model_uris,
+        serving_model_uri=serving_uri,
         exported_to=exported,
     )

@@ -1,0 +1,235 @@
+"""`lithioscreen cells`: add newly tested cells (then retrain), list them, show the data versions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lithioscreen import config
+from lithioscreen.cli.common import Format, OutputFormat, app, fail, json_ready, print_frame, stderr, stdout
+
+cells_app = typer.Typer(
+    help="The tested cells: add new results (validated, appended atomically, versioned; then retrain), list, history, template.",
+    no_args_is_help=True,
+)
+app.add_typer(cells_app, name="cells")
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Folder with cells.csv (default: LITHIOSCREEN_DATA_DIR or the repository's data/).")]
+
+
+@cells_app.command()
+def template(
+    example: Annotated[bool, typer.Option("--example", help="Add one filled-in example row (replace every value).")] = False,
+) -> None:
+    """Print the CSV header of cells.csv: fill in one row per tested cell, then `cells add FILE`."""
+    from lithioscreen.data.store import cells_template
+
+    sys.stdout.write(cells_template(example=example))
+    stderr.print(
+        "[dim]One row per cell. ccd_censoring: exact (lower = upper), lower_bound ('> x': lower only), interval (lower < upper), "
+        "not_measured (no CCD). Units are in the column names (nm, mA/cm², °C, MPa, %). Lab cells: ccd_value_origin = measured_here, "
+        "doi = lab:<notebook/cell reference>.[/]",
+        highlight=False,
+    )
+
+
+@cells_app.command()
+def add(
+    file: Annotated[Path, typer.Argument(help="CSV of new cells, same columns as data/cells.csv (see `cells template`).", show_default=False)],
+    train: Annotated[bool, typer.Option("--train/--no-train", help="Retrain every model after adding, and promote the best if it beats the champion.")] = True,
+    data_dir: DataDir = None,
+    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")] = None,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = config.EXPERIMENT_NAME,
+    models_dir: Annotated[Optional[Path], typer.Option(help="Exported champion (re-exported only when the champion changes).")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table or json (json: one object on stdout).")] = OutputFormat.table,
+) -> None:
+    """Validate FILE, append its cells to cells.csv atomically (with a versioned history), then retrain."""
+    import dataclasses
+
+    from lithioscreen.data import DataValidationError
+    from lithioscreen.data.store import add_cells
+
+    if output is OutputFormat.csv:
+        fail("cells add prints a table or json, not csv")
+    try:
+        result = add_cells(file, data_dir)
+    except DataValidationError as error:
+        fail(f"nothing was added. {error}")
+    except TimeoutError as error:
+        fail(f"nothing was added. {error}")
+    version = result.version
+    report: dict = {
+        "added": result.cell_ids,
+        "cells_file": result.cells_path,
+        "history_file": result.history_path,
+        "version": version.seq,
+        "data_version": version.data_version,
+        "cells_sha256": version.cells_sha256,
+        "parent_data_version": version.parent_data_version,
+        "n_rows": version.n_rows,
+        "trained": False,
+    }
+    stderr.print(
+        f"added {len(result.cell_ids)} cell(s) ({', '.join(result.cell_ids)}) to {result.cells_path}: "
+        f"version {version.seq}, data {version.data_version[:12]} (was {version.parent_data_version[:12]}), {version.n_rows} cells in the file",
+        highlight=False,
+    )
+    for snapshot in result.snapshots_recorded:
+        stderr.print(f"[dim]history: recorded version {snapshot.seq} first ({snapshot.source})[/]", highlight=False)
+    if train:
+        from lithioscreen.tracking.promotion import retrain_and_promote
+
+        try:
+            with stderr.status("retraining every model on the new data version ..."):
+                decision = retrain_and_promote(Path(result.cells_path).parent, tracking_uri, experiment, models_dir)
+        except DataValidationError as error:  # another data file is broken; the cells are in, training is not
+            fail(f"the cells were added (version {version.seq}) but training failed: {error}")
+        except Exception as error:  # tracking store unreachable, ...: the cells are in; say so, then fail
+            stderr.print(
+                f"[bold red]error:[/] the cells were added (version {version.seq}, data {version.data_version[:12]}) but retraining failed: "
+                f"{type(error).__name__}: {error}\nretrain with `lithioscreen train` once the problem is fixed.",
+                highlight=False, soft_wrap=True,
+            )
+            raise typer.Exit(code=1) from None
+        report["trained"] = True
+        report["promotion"] = dataclasses.asdict(decision)
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(json_ready(report), indent=2) + "\n")
+        return
+    if not train:
+        stdout.print(f"added {', '.join(result.cell_ids)}; data version {version.data_version[:12]} (not retrained: --no-train)", highlight=False)
+        return
+    _print_decision(decision)
+
+
+def _print_decision(decision) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(decision.all_models_metrics).T.reset_index(names="model")
+    frame["best in run"] = frame["model"] == decision.new_model
+    print_frame(
+        frame[["model", "mae", "rmse", "spearman", "threshold_accuracy", "coverage_2sigma", "best in run"]],
+        OutputFormat.table,
+        title=f"Leave-one-overlayer-out CV on {decision.n_cells} cells (data {decision.data_version[:12]}, run {decision.parent_run_id[:8]})",
+        float_digits=3,
+    )
+    verdict = "[bold green]champion changed[/]" if decision.promoted else "[bold yellow]champion kept[/]"
+    stdout.print(f"{verdict}: {config.REGISTERED_MODEL_NAME} v{decision.new_version} ({decision.new_model})", highlight=False)
+    stdout.print(decision.reason, highlight=False, soft_wrap=True)
+    stdout.print(
+        f"models/ re-exported to {decision.exported_to}" if decision.promoted else "models/ unchanged (the new version is registered without the alias)",
+        highlight=False,
+    )
+
+
+@cells_app.command("list")
+def list_cells(
+    data_dir: DataDir = None,
+    output: Format = OutputFormat.table,
+) -> None:
+    """The tested cells in cells.csv (validated)."""
+    from lithioscreen.data import DataValidationError, load_cells
+
+    path = (data_dir or config.data_dir()) / config.CELLS_FILE
+    try:
+        cells = load_cells(path)
+    except DataValidationError as error:
+        fail(str(error))
+    if output is not OutputFormat.table:
+        print_frame(cells, output, title="")
+        return
+    import pandas as pd
+
+    def stack(row) -> str:
+        beneath = "no underlayer" if row.underlayer == "none" else f"{row.underlayer} {row.underlayer_nm:g} nm"
+        return f"{row.overlayer} {row.overlayer_nm:g} nm on {beneath}"
+
+    display = pd.DataFrame(
+        {
+            "cell_id": cells["cell_id"],
+            "stack": [stack(row) for row in cells.itertuples()],
+            "CCD reported": cells["ccd_reported"],
+            "censoring": cells["ccd_censoring"],
+            "lower": cells["ccd_lower_ma_cm2"],
+            "upper": cells["ccd_upper_ma_cm2"],
+            "origin": cells["ccd_value_origin"],
+            "source": cells["doi"] + " " + cells["ccd_source_figure"],
+        }
+    )
+    print_frame(display, output, title=f"{len(cells)} cells in {path}")
+
+
+@cells_app.command()
+def history(
+    data_dir: DataDir = None,
+    verify: Annotated[bool, typer.Option("--verify", help="Rebuild every version from the log and check its hash.")] = False,
+    output: Format = OutputFormat.table,
+) -> None:
+    """The versions of cells.csv: when, which cells were added, and the data version MLflow records."""
+    import pandas as pd
+
+    from lithioscreen.data import DataValidationError
+    from lithioscreen.data.store import HistoryError, current_version, read_history, reconstruct_versions
+
+    data_dir = Path(data_dir or config.data_dir())
+    try:
+        entries = read_history(data_dir)
+        now = current_version(data_dir)
+    except DataValidationError as error:
+        fail(str(error))
+    verified: dict[int, bool] = {}
+    if verify:
+        try:
+            for version in reconstruct_versions(data_dir):
+                verified[version.entry.seq] = True
+        except HistoryError as error:
+            fail(f"history does not reproduce its hashes: {error}")
+    frame = pd.DataFrame(
+        [
+            {
+                "version": entry.seq,
+                "created_utc": entry.created_utc,
+                "kind": entry.kind,
+                "data_version": entry.data_version,
+                "cells_sha256": entry.cells_sha256,
+                "parent_data_version": entry.parent_data_version,
+                "n_rows": entry.n_rows,
+                "cell_ids_added": entry.cell_ids_added,
+                "source": entry.source,
+                **({"verified": verified.get(entry.seq, False)} if verify else {}),
+            }
+            for entry in entries
+        ],
+        columns=["version", "created_utc", "kind", "data_version", "cells_sha256", "parent_data_version", "n_rows", "cell_ids_added", "source"]
+        + (["verified"] if verify else []),
+    )
+    if output is not OutputFormat.table:
+        print_frame(frame, output, title="")
+    else:
+        shown = frame.assign(
+            data_version=frame["data_version"].str[:12],
+            created_utc=frame["created_utc"].str[:19],
+            parent=frame["parent_data_version"].map(lambda v: v[:12] if isinstance(v, str) else ""),
+        )
+        columns = ["version", "created_utc", "kind", "data_version", "parent", "n_rows", "cell_ids_added", "source"] + (["verified"] if verify else [])
+        print_frame(shown, output, title=f"Versions of {data_dir / config.CELLS_FILE}", columns=columns)
+    if not entries:
+        stderr.print(f"[dim]no versions recorded yet: the first `cells add` records the current file ({now['data_version'][:12]}) as version 1.[/]", highlight=False)
+    elif not now["in_history"]:
+        stderr.print(
+            f"[yellow]cells.csv now ({now['cells_sha256'][:12]}) is not the last recorded version: it was changed outside `cells add`; "
+            "the next addition records it as a snapshot.[/]",
+            highlight=False,
+        )
+    else:
+        stderr.print(f"[dim]current: version {now['history_seq']}, data {now['data_version'][:12]}{' (verified)' if verify else ''}[/]", highlight=False)
+        if now["data_version"] != entries[-1].data_version:
+            stderr.print(
+                f"[yellow]the phase-data or interfacial-energy file changed since version {entries[-1].seq}: "
+                f"training now records data version {now['data_version'][:12]}, not {entries[-1].data_version[:12]}.[/]",
+                highlight=False,
+            )

@@ -1,0 +1,237 @@
+"""Which cell to build next: untested candidates ranked by an acquisition function.
+
+:func:`candidate_pool` lists the stacks nobody has built yet: every element of the phase-data
+table (and, with ``alloys``, every binary alloy of them on a composition grid) at a few overlayer
+thicknesses on the standard underlayer, minus every stack already in ``cells.csv`` and minus
+the underlayer's own element. :func:`suggest` predicts each with the champion
+(:func:`lithioscreen.ranking.rank_candidates`: mean, σ including the interfacial-energy σ,
+interfacial energy and its source, training-domain flag), scores it with an acquisition function
+(:mod:`lithioscreen.acquisition`) and says why: the mean and σ, the chance to beat the best
+measured CCD, the interfacial energy, and the closest tested cell in the model's descriptor
+space (z-scored by the spread of the tested cells).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from lithioscreen import config
+from lithioscreen.acquisition import (
+    DEFAULT_KAPPA,
+    DEFAULT_XI,
+    Incumbent,
+    acquisition,
+    best_measured_ccd,
+    probability_of_improvement,
+)
+from lithioscreen.candidates import CANDIDATE_COLUMNS, NO_UNDERLAYER, CandidateError, make_candidates, parse_overlayer
+from lithioscreen.models.regressors import MODEL_FEATURES
+from lithioscreen.ranking import rank_candidates
+from lithioscreen.tracking.export import Champion
+
+#: Overlayer thicknesses tried by default, nm: the paper's 30 nm and one step either side.
+DEFAULT_THICKNESSES_NM = (10.0, 30.0, 50.0)
+#: Alloy composition grid step (atomic fraction of the first element): 0.25 gives 25/50/75 %.
+DEFAULT_ALLOY_STEP = 0.25
+DOMAIN_MODES = ("first", "only", "ignore")
+
+SUGGEST_COLUMNS = [
+    "rank",
+    "candidate",
+    "overlayer_nm",
+    "underlayer",
+    "underlayer_nm",
+    "strategy",
+    "acquisition",
+    "predicted_ccd_ma_cm2",
+    "predicted_ccd_std",
+    "probability_of_improvement",
+    "best_measured_ccd_ma_cm2",
+    "interfacial_energy_mev_per_a2",
+    "interfacial_energy_std_mev_per_a2",
+    "interfacial_energy_source",
+    "above_threshold",
+    "li_x_miscibility",
+    "in_training_domain",
+    "closest_tested_cell",
+    "closest_tested_candidate",
+    "closest_tested_distance",
+    "reason",
+]
+
+
+def composition_key(candidate: str) -> str:
+    """One spelling per composition: ``W0.5Cr0.5`` and ``Cr1W1`` are the same overlayer."""
+    return parse_overlayer(candidate).formula
+
+
+def stack_key(candidate: str, overlayer_nm: float, underlayer: str, underlayer_nm: float) -> tuple:
+    underlayer_nm = 0.0 if underlayer == NO_UNDERLAYER else float(underlayer_nm)
+    return (composition_key(candidate), round(float(overlayer_nm), 6), underlayer, round(underlayer_nm, 6))
+
+
+def alloy_grid(elements: Sequence[str], step: float = DEFAULT_ALLOY_STEP) -> list[str]:
+    """Binary alloys ``A{x}B{1-x}`` of every pair, ``x`` on ``step, 2 step, ... < 1``."""
+    if not 0 < step < 1:
+        raise ValueError(f"alloy step must lie between 0 and 1, got {step}")
+    fractions = [round(x, 6) for x in np.arange(step, 1 - 1e-9, step)]
+    return [f"{a}{x:g}{b}{round(1 - x, 6):g}" for a, b in combinations(sorted(set(elements)), 2) for x in fractions]
+
+
+def candidate_pool(
+    elements: Iterable[str],
+    cells: pd.DataFrame,
+    thicknesses_nm: Sequence[float] = DEFAULT_THICKNESSES_NM,
+    underlayer: str = config.DEFAULT_UNDERLAYER,
+    underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
+    alloys: bool = False,
+    alloy_step: float = DEFAULT_ALLOY_STEP,
+    alloy_elements: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Every untested stack: elements (and alloys) × thicknesses on the underlayer.
+
+    ``cells`` is the validated ``cells.csv`` table: every stack in it counts as tested, whether or
+    not a CCD came out of it (a cell that was built and gave no CCD is no suggestion either).
+    """
+    elements = [element for element in dict.fromkeys(elements) if element != underlayer]
+    compositions = list(elements)
+    if alloys:
+        constituents = [e for e in (alloy_elements or elements) if e != underlayer]
+        for element in constituents:
+            if len(parse_overlayer(element).elements) != 1:
+                raise CandidateError(f"alloy element {element!r} is not a single element")
+        if len(set(constituents)) < 2:
+            raise CandidateError(f"alloys need at least two elements besides the underlayer {underlayer}, got {constituents}")
+        compositions += alloy_grid(constituents, alloy_step)
+    if not compositions or not thicknesses_nm:
+        raise ValueError("no candidates: give at least one element and one thickness")
+    frames = [make_candidates(compositions, float(thickness), underlayer, underlayer_nm) for thickness in thicknesses_nm]
+    pool = pd.concat(frames, ignore_index=True)
+    tested = {
+        stack_key(row.overlayer, row.overlayer_nm, row.underlayer, row.underlayer_nm) for row in cells.itertuples()
+    }
+    keep = [stack_key(*row) not in tested for row in pool[CANDIDATE_COLUMNS].itertuples(index=False)]
+    return pool[keep].drop_duplicates(subset=CANDIDATE_COLUMNS).reset_index(drop=True)
+
+
+def _descriptors(frame: pd.DataFrame) -> np.ndarray:
+    """The model features of a ranked table (interfacial energy, mixing enthalpy, log thickness, underlayer)."""
+    return np.column_stack(
+        [
+            frame["interfacial_energy_mev_per_a2"].to_numpy(float),
+            frame["li_x_mixing_enthalpy_ev_per_atom"].to_numpy(float),
+            np.log10(frame["overlayer_nm"].to_numpy(float)),
+            (frame["underlayer"].astype(str) != NO_UNDERLAYER).to_numpy(float),
+        ]
+    )
+
+
+def closest_tested(candidates: pd.DataFrame, tested: pd.DataFrame) -> pd.DataFrame:
+    """For each candidate, the nearest tested cell in the model's descriptor space.
+
+    Both tables are rank tables (:func:`rank_candidates` output; ``tested`` with a ``cell_id``).
+    Each descriptor is scaled by its standard deviation over the tested cells, so the distance is
+    in "spreads of the tested cells"; descriptors that are NaN for either side are left out.
+    """
+    assert MODEL_FEATURES == [
+        "interfacial_energy_mev_per_a2",
+        "li_x_mixing_enthalpy_ev_per_atom",
+        "overlayer_log10_nm",
+        "underlayer_present",
+    ], "closest_tested mirrors the model features"
+    a, b = _descriptors(candidates), _descriptors(tested)
+    scale = np.nanstd(b, axis=0)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    difference = (a[:, None, :] - b[None, :, :]) / scale
+    distance = np.sqrt(np.nansum(np.square(difference), axis=2))
+    nearest = np.argmin(distance, axis=1)
+    return pd.DataFrame(
+        {
+            "closest_tested_cell": tested["cell_id"].to_numpy()[nearest],
+            "closest_tested_candidate": [
+                f"{c} {o:g} nm/{u}" for c, o, u in tested[["candidate", "overlayer_nm", "underlayer"]].to_numpy()[nearest]
+            ],
+            "closest_tested_distance": distance[np.arange(len(a)), nearest],
+        }
+    )
+
+
+def _reason(row, strategy: str, incumbent: Incumbent, kappa: float) -> str:
+    score = {
+        "ei": f"expected gain {row.acquisition:.2f} mA/cm² over the best measured {incumbent.describe()}",
+        "ucb": f"optimistic CCD μ + {kappa:g}σ = {row.acquisition:.2f} mA/cm²",
+        "explore": f"uncertainty σ = {row.acquisition:.2f} mA/cm² (what the model knows least)",
+    }[strategy]
+    energy = (
+        "interfacial energy unknown"
+        if np.isnan(row.interfacial_energy_mev_per_a2)
+        else f"γ(Li/X) {row.interfacial_energy_mev_per_a2:.0f} ± {row.interfacial_energy_std_mev_per_a2:.0f} meV/Å² ({row.interfacial_energy_source})"
+    )
+    domain = "" if row.in_training_domain else "; OUTSIDE the tested range (extrapolation)"
+    return (
+        f"{score}; predicted {row.predicted_ccd_ma_cm2:.2f} ± {row.predicted_ccd_std:.2f} mA/cm², "
+        f"P(beats {incumbent.ccd_ma_cm2:g}) = {row.probability_of_improvement:.0%}; {energy}; Li-X {row.li_x_miscibility}; "
+        f"closest tested: {row.closest_tested_candidate} (distance {row.closest_tested_distance:.2f}){domain}"
+    )
+
+
+def suggest(
+    champion: Champion,
+    cells: pd.DataFrame,
+    pool: pd.DataFrame,
+    strategy: str = "ei",
+    n: int | None = 10,
+    kappa: float = DEFAULT_KAPPA,
+    xi: float = DEFAULT_XI,
+    threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    domain: str = "first",
+) -> pd.DataFrame:
+    """Rank the untested ``pool`` by the acquisition ``strategy``; the best ``n`` (all if None).
+
+    ``cells``: the validated ``cells.csv`` table (the incumbent and the closest tested cells
+    come from its cells with a CCD). ``domain``: ``first`` ranks candidates inside the training
+    domain before extrapolations (as ``rank`` does: an acquisition value computed from an
+    extrapolated mean and σ is no basis for building a cell), ``only`` drops extrapolations,
+    ``ignore`` ranks by the acquisition value alone.
+    """
+    from lithioscreen.data import training_cells
+
+    if pool.empty:
+        raise ValueError("every candidate of the pool has been tested already")
+    measured = training_cells(cells)
+    incumbent = best_measured_ccd(measured)
+    ranked = rank_candidates(pool, champion, threshold_mev_per_a2)
+    if domain not in DOMAIN_MODES:
+        raise ValueError(f"domain must be one of {', '.join(DOMAIN_MODES)}, got {domain!r}")
+    if domain == "only":
+        ranked = ranked[ranked["in_training_domain"]].reset_index(drop=True)
+        if ranked.empty:
+            raise ValueError("no untested candidate lies inside the training domain")
+    tested = rank_candidates(measured[CANDIDATE_COLUMNS], champion, threshold_mev_per_a2)
+    tested = tested.merge(measured[[*CANDIDATE_COLUMNS, "cell_id"]].drop_duplicates(CANDIDATE_COLUMNS), on=CANDIDATE_COLUMNS)
+    mean = ranked["predicted_ccd_ma_cm2"].to_numpy(float)
+    std = ranked["predicted_ccd_std"].to_numpy(float)
+    table = ranked.drop(columns=["rank"]).assign(
+        strategy=strategy,
+        acquisition=acquisition(strategy, mean, std, incumbent.ccd_ma_cm2, kappa, xi),
+        probability_of_improvement=probability_of_improvement(mean, std, incumbent.ccd_ma_cm2, xi),
+        best_measured_ccd_ma_cm2=incumbent.ccd_ma_cm2,
+    )
+    table = pd.concat([table.reset_index(drop=True), closest_tested(table, tested)], axis=1)
+    # highest acquisition first (in-domain candidates first unless domain="ignore");
+    # ties: higher mean, then smaller σ, then name (deterministic)
+    keys = [table["candidate"].to_numpy(), std, -mean, -table["acquisition"].to_numpy(float)]
+    if domain == "first":
+        keys.append(~table["in_training_domain"].to_numpy(bool))
+    order = np.lexsort(keys)
+    table = table.iloc[order].reset_index(drop=True)
+    if n is not None:
+        table = table.head(n)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    table["reason"] = [_reason(row, strategy, incumbent, kappa) for row in table.itertuples()]
+    table.attrs["incumbent"] = incumbent
+    return table[SUGGEST_COLUMNS]

@@ -1,0 +1,241 @@
+"""Retraining on a new data version, and the rule that decides whether the champion changes.
+
+:func:`retrain_and_promote` trains every model in a new MLflow run (:func:`lithioscreen.tracking.
+training.train`, which logs the data version and the number of cells), then compares the new
+run's best model with the **current champion re-evaluated on the new data**: the champion's
+model (unfitted clone, same hyperparameters) is cross-validated with the same
+leave-one-overlayer-out splits on the same cells. Scores are compared on CV MAE, ties on RMSE
+(the order :func:`lithioscreen.models.best_model_name` uses).
+
+* new score at least as good: the new model is registered as a new version of
+  ``lithioscreen-ccd``, the ``champion`` alias moves to it, and ``models/`` is re-exported;
+* otherwise: the new version is registered **without** the alias, ``models/`` is left as it
+  is, and the decision says why (both scores, on which data version).
+
+The current champion is the registry's ``champion`` version; a store without one (a fresh clone
+has only the exported ``models/``) falls back to the exported champion; with neither, the new
+model is promoted. The decision is recorded as tags on the new run and on the model version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lithioscreen import config
+from lithioscreen.data.store import exclusive_lock
+from lithioscreen.tracking.export import METADATA_FILENAME, MODEL_DIRNAME
+from lithioscreen.tracking.serving import SKLEARN_MODEL_URI_TAG, register_serving_model
+
+#: Scores closer than this (mA/cm²) count as equal.
+SCORE_TOLERANCE = 1e-9
+PROMOTION_LOCK_SUFFIX = ".promotion.lock"
+#: How long a retraining waits for another one on the same models folder, seconds.
+PROMOTION_LOCK_TIMEOUT_S = 3600.0
+
+
+@dataclass
+class CurrentChampion:
+    model: object  # the fitted pipeline; it is cloned (unfitted) for re-evaluation
+    name: str  # model name, e.g. bayesian_ridge
+    source: str  # "registry" or "models_dir"
+    version: str | None = None  # registry version, when from the registry
+    data_version: str | None = None  # the data it was trained on
+
+
+@dataclass
+class PromotionDecision:
+    promoted: bool
+    reason: str
+    new_model: str
+    new_version: str | None
+    new_metrics: dict[str, float]
+    data_version: str
+    n_cells: int
+    parent_run_id: str
+    champion_before: dict | None = None  # name, source, version, data_version
+    champion_before_metrics: dict[str, float] | None = None  # re-evaluated on the new data
+    exported_to: str | None = None
+    all_models_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def at_least_as_good(new: dict[str, float], old: dict[str, float], tolerance: float = SCORE_TOLERANCE) -> bool:
+    """(MAE, then RMSE) of ``new`` no worse than ``old``; lower is better."""
+    if new["mae"] < old["mae"] - tolerance:
+        return True
+    if new["mae"] > old["mae"] + tolerance:
+        return False
+    return new["rmse"] <= old["rmse"] + tolerance
+
+
+def current_champion(tracking_uri: str, models_dir: Path) -> CurrentChampion | None:
+    """The registry's champion, else the exported one in ``models_dir``, else None."""
+    import mlflow
+    import mlflow.sklearn
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient(tracking_uri)
+    try:
+        version = client.get_model_version_by_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS)
+    except MlflowException:
+        version = None
+    if version is not None:
+        name = version.tags.get("model")
+        data = version.tags.get("data_version")
+        if not name and version.run_id:
+            run = client.get_run(version.run_id)
+            name = run.data.params.get("model")
+            data = data or run.data.tags.get("data_version")
+        mlflow.set_tracking_uri(tracking_uri)
+        # the registered version is the candidate-table pyfunc; the scikit-learn model it wraps is tagged on it
+        sklearn_uri = version.tags.get(SKLEARN_MODEL_URI_TAG)
+        if sklearn_uri:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model = mlflow.sklearn.load_model(sklearn_uri)
+                return CurrentChampion(model, name or "unknown", "registry", str(version.version), data)
+            except MlflowException:
+                pass  # its run's artifacts are gone: fall back to the exported pickle
+    from lithioscreen.tracking.export import NoChampionError, load_champion
+
+    try:
+        exported = load_champion(models_dir)
+    except NoChampionError:
+        return None
+    meta = exported.metadata
+    return CurrentChampion(
+        exported.model, meta.get("model", "unknown"), "models_dir",
+        str(version.version) if version is not None else meta.get("registered_version"), meta.get("data_version"),
+    )
+
+
+def _install_export(staging: Path, models_dir: Path, metadata_update: dict) -> Path:
+    """Move a complete export from ``staging`` into ``models_dir`` (the old one is replaced only then)."""
+    metadata_file = staging / METADATA_FILENAME
+    metadata = json.loads(metadata_file.read_text()) | metadata_update
+    metadata_file.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    target = models_dir / MODEL_DIRNAME
+    retired = None
+    if target.exists():
+        retired = Path(tempfile.mkdtemp(prefix=".retired-", dir=models_dir))
+        os.replace(target, retired / MODEL_DIRNAME)
+    os.replace(staging / MODEL_DIRNAME, target)
+    os.replace(metadata_file, models_dir / METADATA_FILENAME)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+    return target
+
+
+def retrain_and_promote(
+    data_dir: Path | None = None,
+    tracking_uri: str | None = None,
+    experiment_name: str = config.EXPERIMENT_NAME,
+    models_dir: Path | None = None,
+    threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    ccd_target_ma_cm2: float = config.DEFAULT_CCD_TARGET_MA_CM2,
+) -> PromotionDecision:
+    """Train every model on ``data_dir`` in a new MLflow run; promote the best only if it beats the champion."""
+    from lithioscreen.tracking.training import resolve_tracking_uri
+
+    data_dir = Path(data_dir or config.data_dir())
+    models_dir = Path(models_dir or config.models_dir())
+    models_dir.mkdir(parents=True, exist_ok=True)
+    # One retraining at a time per models folder: a second one compares with the first one's outcome.
+    # (the lock file sits beside models/, so that models/ changes only when the champion does)
+    lock = models_dir.parent / f".{models_dir.name}{PROMOTION_LOCK_SUFFIX}"
+    with exclusive_lock(lock, PROMOTION_LOCK_TIMEOUT_S, "another retraining"):
+        return _retrain_and_promote(data_dir, resolve_tracking_uri(tracking_uri), experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2)
+
+
+def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2) -> PromotionDecision:
+    from sklearn.base import clone
+
+    import mlflow
+    from mlflow import MlflowClient
+
+    from lithioscreen.data import load_cells, training_cells
+    from lithioscreen.models import cross_validate
+    from lithioscreen.tracking.training import train
+
+    before = current_champion(tracking_uri, models_dir)
+    staging = Path(tempfile.mkdtemp(prefix=".candidate-", dir=models_dir))
+    try:
+        summary = train(
+            data_dir, tracking_uri, experiment_name, staging, threshold_mev_per_a2, ccd_target_ma_cm2,
+            register=False, export=True,
+        )
+        new_metrics = summary.metrics[summary.champion]
+        before_metrics = None
+        if before is None:
+            promoted = True
+            reason = f"no current champion (neither a '{config.CHAMPION_ALIAS}' alias in the registry nor an export in {models_dir})"
+        else:
+            cells = training_cells(load_cells(data_dir / config.CELLS_FILE))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                before_metrics = cross_validate(clone(before.model), cells, ccd_target_ma_cm2).metrics
+            promoted = at_least_as_good(new_metrics, before_metrics)
+            if before.source == "registry":
+                label = f"{before.name} v{before.version} (registry alias '{config.CHAMPION_ALIAS}')"
+            else:
+                label = f"{before.name} exported in {models_dir} (no '{config.CHAMPION_ALIAS}' alias in this store)"
+            comparison = (
+                f"new best {summary.champion}: CV MAE {new_metrics['mae']:.3f}, RMSE {new_metrics['rmse']:.3f} mA/cm²; "
+                f"current champion {label} re-evaluated with the same leave-one-overlayer-out CV on the same "
+                f"{summary.n_cells} cells (data {summary.data_version[:12]}): MAE {before_metrics['mae']:.3f}, RMSE {before_metrics['rmse']:.3f}"
+            )
+            reason = ("promoted: at least as good as the current champion. " if promoted else "not promoted: worse than the current champion. ") + comparison
+
+        mlflow.set_tracking_uri(tracking_uri)
+        client = MlflowClient(tracking_uri)
+        version = register_serving_model(
+            summary.serving_model_uri, summary.model_uris[summary.champion], summary.champion, summary.data_version, summary.n_cells
+        )
+        tags = {
+            "cv_mae": f"{new_metrics['mae']:.6g}",
+            "promoted": str(promoted).lower(),
+            "promotion_reason": reason[:5000],
+        }
+        for key, value in tags.items():
+            client.set_model_version_tag(config.REGISTERED_MODEL_NAME, version, key, value)
+        client.set_tag(summary.parent_run_id, "promotion.promoted", str(promoted).lower())
+        client.set_tag(summary.parent_run_id, "promotion.reason", reason[:5000])
+        client.set_tag(summary.parent_run_id, "promotion.registered_version", version)
+        if before is not None:
+            client.set_tag(summary.parent_run_id, "promotion.champion_before", f"{before.name} v{before.version}")
+            for key in ("mae", "rmse"):
+                client.log_metric(summary.parent_run_id, f"champion_before_reevaluated_cv_{key}", before_metrics[key])
+
+        exported = None
+        if promoted:
+            client.set_registered_model_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS, version)
+            exported = str(
+                _install_export(
+                    staging, models_dir,
+                    {"registered_model": config.REGISTERED_MODEL_NAME, "registered_version": version, "promotion_reason": reason},
+                )
+            )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    return PromotionDecision(
+        promoted=promoted,
+        reason=reason,
+        new_model=summary.champion,
+        new_version=version,
+        new_metrics=new_metrics,
+        data_version=summary.data_version,
+        n_cells=summary.n_cells,
+        parent_run_id=summary.parent_run_id,
+        champion_before=None if before is None else {"model": before.name, "source": before.source, "version": before.version, "data_version": before.data_version},
+        champion_before_metrics=before_metrics,
+        exported_to=exported,
+        all_models_metrics=summary.metrics,
+    )

@@ -1,0 +1,164 @@
+"""The weekly loop end to end: `cells add` retrains in a new MLflow run and promotes (or not).
+
+Both scenarios start from a copy of the session's trained store (registry: v1 @champion, trained on
+the paper's six cells) and add SYNTHETIC TEST ROWS to a copy of data/; nothing shipped is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from cells_helpers import new_row, write_cells
+from lithioscreen import config
+from lithioscreen.candidates import make_candidates
+from lithioscreen.cli import app
+from lithioscreen.data import load_cells
+from lithioscreen.data.store import add_cells, read_history
+from lithioscreen.models import predict_ccd
+from lithioscreen.tracking import load_champion
+from lithioscreen.tracking.promotion import at_least_as_good
+
+runner = CliRunner()
+REPO_DATA = config.PROJECT_ROOT / "data"
+
+
+def test_promotion_rule_compares_mae_then_rmse():
+    assert at_least_as_good({"mae": 0.4, "rmse": 9.0}, {"mae": 0.5, "rmse": 1.0})
+    assert at_least_as_good({"mae": 0.5, "rmse": 1.0}, {"mae": 0.5, "rmse": 1.0})  # a tie promotes
+    assert not at_least_as_good({"mae": 0.5, "rmse": 1.1}, {"mae": 0.5, "rmse": 1.0})
+    assert not at_least_as_good({"mae": 0.6, "rmse": 0.1}, {"mae": 0.5, "rmse": 1.0})
+
+
+def _copy_trained_state(trained, root):
+    """data/, the MLflow store and models/ as the session's training left them, in ``root``."""
+    shutil.copytree(REPO_DATA, root / "data")
+    shutil.copy(trained["root"] / "mlflow.db", root / "mlflow.db")
+    shutil.copytree(trained["models_dir"], root / "models")
+    return f"sqlite:///{root / 'mlflow.db'}"
+
+
+def _files(folder):
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def weekly(trained, tmp_path_factory):
+    """Add a synthetic Nb/Mg cell with a high exact CCD (5.0, at the top of the measured range) and retrain."""
+    root = tmp_path_factory.mktemp("weekly")
+    uri = _copy_trained_state(trained, root)
+    nb = make_candidates(["Nb"])
+    before = predict_ccd(load_champion(root / "models").model, nb)
+    new_file = write_cells(root / "nb.csv", [new_row("synthetic-nb30-mg200")])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)  # artifacts of the new experiment land in root/mlruns
+        patch.setenv("MLFLOW_TRACKING_URI", uri)  # restored afterwards (mlflow.set_tracking_uri exports it)
+        result = runner.invoke(
+            app,
+            ["cells", "add", str(new_file), "--data-dir", str(root / "data"), "--tracking-uri", uri,
+             "--models-dir", str(root / "models"), "--experiment", "weekly-loop-test", "--format", "json"],
+        )
+    assert result.exit_code == 0, result.output
+    return {"root": root, "uri": uri, "report": json.loads(result.stdout), "before": before, "nb": nb}
+
+
+@pytest.mark.slow
+def test_add_retrains_in_a_new_run_with_the_data_version_of_the_history(weekly):
+    from mlflow import MlflowClient
+
+    report, root = weekly["report"], weekly["root"]
+    assert report["added"] == ["synthetic-nb30-mg200"] and report["trained"] is True
+    history = read_history(root / "data")
+    assert [e.kind for e in history] == ["snapshot", "append"]
+    promotion = report["promotion"]
+    run = MlflowClient(weekly["uri"]).get_run(promotion["parent_run_id"])
+    assert run.data.params["data_version"] == report["data_version"] == history[-1].data_version == promotion["data_version"]
+    assert run.data.params["n_cells"] == "7" and promotion["n_cells"] == 7
+    assert run.data.tags["promotion.promoted"] == str(promotion["promoted"]).lower()
+    assert "champion_before_reevaluated_cv_mae" in run.data.metrics
+    children = MlflowClient(weekly["uri"]).search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'")
+    assert len(children) == len(promotion["all_models_metrics"]) == 4
+
+
+@pytest.mark.slow
+def test_champion_moves_only_with_a_score_at_least_as_good(weekly):
+    from mlflow import MlflowClient
+
+    promotion, root = weekly["report"]["promotion"], weekly["root"]
+    client = MlflowClient(weekly["uri"])
+    alias = client.get_model_version_by_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS)
+    new_version = client.get_model_version(config.REGISTERED_MODEL_NAME, promotion["new_version"])
+    assert promotion["champion_before"]["version"] == "1" and promotion["new_version"] == "2"
+    # bayesian_ridge stays the best model with the Nb cell; the re-evaluated v1 is the same model on the same data: a tie promotes
+    assert promotion["promoted"] is True and "promoted: at least as good" in promotion["reason"]
+    assert promotion["new_metrics"]["mae"] <= promotion["champion_before_metrics"]["mae"] + 1e-9
+    assert str(alias.version) == promotion["new_version"] and new_version.tags["promoted"] == "true"
+    metadata = json.loads((root / "models" / "champion.json").read_text())
+    assert metadata["data_version"] == promotion["data_version"] and metadata["registered_version"] == "2"
+    assert "Nb" in metadata["training_candidates"] and metadata["n_cells"] == 7
+    assert not list((root / "models").glob(".*"))  # no staging folders or locks inside models/
+
+
+@pytest.mark.slow
+def test_a_new_result_moves_the_prediction_toward_it_and_shrinks_its_uncertainty(weekly):
+    before = weekly["before"]
+    after = predict_ccd(load_champion(weekly["root"] / "models").model, weekly["nb"])
+    measured = 5.0
+    assert abs(after.mean[0] - measured) < abs(before.mean[0] - measured)
+    assert after.std[0] < before.std[0]
+
+
+@pytest.mark.slow
+def test_suggest_after_the_addition_no_longer_offers_the_tested_stack(weekly):
+    root = weekly["root"]
+    result = runner.invoke(
+        app, ["suggest", "--n", "200", "--format", "json", "--data-dir", str(root / "data"), "--models-dir", str(root / "models")]
+    )
+    assert result.exit_code == 0, result.output
+    offered = {(row["candidate"], row["overlayer_nm"]) for row in json.loads(result.stdout)}
+    assert ("Nb", 30.0) not in offered and ("Nb", 50.0) in offered
+    history = runner.invoke(app, ["cells", "history", "--verify", "--data-dir", str(root / "data"), "--format", "json"])
+    assert [v["verified"] for v in json.loads(history.stdout)] == [True, True]
+
+
+@pytest.mark.slow
+def test_a_worse_model_is_registered_without_the_alias_and_models_stay(trained, tmp_path, monkeypatch):
+    """Only a deliberately bad model (constant 0 mA/cm²) is trained: it must not become champion."""
+    from mlflow import MlflowClient
+    from sklearn.dummy import DummyRegressor
+
+    from lithioscreen.models import make_model
+    from lithioscreen.tracking import training
+
+    uri = _copy_trained_state(trained, tmp_path)
+    models_before = _files(tmp_path / "models")
+    monkeypatch.setattr(
+        training,
+        "make_models",
+        lambda phase_data=None, interfacial_data=None: {
+            "constant_zero": make_model(DummyRegressor(strategy="constant", constant=0.0), phase_data=phase_data, interfacial_data=interfacial_data)
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    new_file = write_cells(tmp_path / "ta.csv", [new_row("synthetic-ta30-mg200", overlayer="Ta")])
+    result = runner.invoke(
+        app,
+        ["cells", "add", str(new_file), "--data-dir", str(tmp_path / "data"), "--tracking-uri", uri,
+         "--models-dir", str(tmp_path / "models"), "--experiment", "worse-model-test"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "champion kept" in result.stdout and "not promoted: worse than the current champion" in result.stdout
+    assert "models/ unchanged" in result.stdout
+
+    client = MlflowClient(uri)
+    alias = client.get_model_version_by_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS)
+    assert str(alias.version) == "1"  # still the session's champion
+    registered = client.get_model_version(config.REGISTERED_MODEL_NAME, "2")
+    assert registered.tags["model"] == "constant_zero" and registered.tags["promoted"] == "false"
+    assert not registered.aliases
+    assert _files(tmp_path / "models") == models_before  # byte for byte
+    assert "synthetic-ta30-mg200" in set(load_cells(tmp_path / "data" / config.CELLS_FILE)["cell_id"])  # the data did land
