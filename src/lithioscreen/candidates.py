@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from pymatgen.core import Composition, Element
 
 from lithioscreen import config
+
+if TYPE_CHECKING:
+    from pymatgen.core import Composition
 
 CANDIDATE_COLUMNS = ["candidate", "overlayer_nm", "underlayer", "underlayer_nm"]
 NO_UNDERLAYER = "none"
@@ -33,6 +36,8 @@ class CandidateError(ValueError):
 
 def parse_overlayer(text: str) -> Composition:
     """Parse an overlayer composition (``W``, ``Cr0.5W0.5``) into a fractional pymatgen Composition."""
+    from pymatgen.core import Composition, Element  # imported here: `lithioscreen --help` need not load pymatgen
+
     value = str(text).strip()
     if not value:
         raise CandidateError("empty candidate composition")

@@ -6,6 +6,9 @@ with their atomic fractions; unused slots have index ``-1`` and fraction 0. Keep
 order is what makes the vectorized features equal to matminer's, which sums over a composition's
 elements in that order and breaks electronegativity ties by it (Miedema).
 
+The amounts as written are kept beside the fractions: matminer weighs its Magpie statistics by
+the composition's amounts, so ``Cr0.3W0.7001`` is featurized exactly as matminer would.
+
 Formulas are parsed by a regular expression for the plain ``Symbol[amount]...`` form every
 candidate grid uses; anything else (parentheses, hydrates, ...) goes through pymatgen's
 ``Composition``, imported only then. Validation (metals only, no Li) stays in
@@ -17,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -32,6 +36,12 @@ AMOUNT_TOLERANCE = 1e-8
 class CompositionMatrix:
     elements: np.ndarray  # (n, k) int, Z - 1, or -1 for an empty slot
     fractions: np.ndarray  # (n, k) float, atomic fractions (rows sum to 1), 0 in empty slots
+    amounts: np.ndarray | None = None  # (n, k) float, the amounts as written (Cr0.3W0.7001), if known
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The amounts as written where known, else the fractions: matminer's statistics weigh by these."""
+        return self.fractions if self.amounts is None else self.amounts
 
     def __len__(self) -> int:
         return self.elements.shape[0]
@@ -52,7 +62,7 @@ class CompositionMatrix:
         return np.where(self.present, np.asarray(values)[np.maximum(self.elements, 0)], fill)
 
     def take(self, rows) -> "CompositionMatrix":
-        return CompositionMatrix(self.elements[rows], self.fractions[rows])
+        return CompositionMatrix(self.elements[rows], self.fractions[rows], None if self.amounts is None else self.amounts[rows])
 
     def mixed_with(self, symbol: str, fraction: float) -> "CompositionMatrix":
         """``symbol`` (first) mixed with each composition: ``{symbol: f, X: (1 - f)}``, renormalised.
@@ -85,7 +95,7 @@ def _normalised(elements: np.ndarray, amounts: np.ndarray) -> CompositionMatrix:
         total = total + amounts[:, slot]
     with np.errstate(invalid="ignore", divide="ignore"):
         fractions = amounts / total[:, None]
-    return CompositionMatrix(elements.astype(np.int64), fractions)
+    return CompositionMatrix(elements.astype(np.int64), fractions, amounts)
 
 
 def from_symbol_fractions(rows: Sequence[Sequence[tuple[str, float]]]) -> CompositionMatrix:
@@ -127,14 +137,17 @@ def parse_formula(text: str) -> list[tuple[str, float]]:
     return kept
 
 
+@lru_cache(maxsize=1 << 17)
+def _parsed(formula: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    index = symbol_index()
+    pairs = parse_formula(formula)
+    return tuple(index[symbol] for symbol, _ in pairs), tuple(amount for _, amount in pairs)
+
+
 def from_formulas(formulas: Iterable[str]) -> CompositionMatrix:
-    """Parse formula strings (each distinct string once) into a :class:`CompositionMatrix`."""
-    formulas = list(formulas)
-    cache: dict[str, list[tuple[str, float]]] = {}
-    rows = []
-    for formula in formulas:
-        parsed = cache.get(formula)
-        if parsed is None:
-            parsed = cache[formula] = parse_formula(formula)
-        rows.append(parsed)
-    return from_symbol_fractions(rows)
+    """Parse formula strings into a :class:`CompositionMatrix` (parses are cached: featurizers share them)."""
+    rows = [_parsed(formula) for formula in formulas]
+    width = max((len(elements) for elements, _ in rows), default=1) or 1
+    elements = np.array([row[0] + (-1,) * (width - len(row[0])) for row in rows], dtype=np.int64).reshape(len(rows), width)
+    amounts = np.array([row[1] + (0.0,) * (width - len(row[1])) for row in rows], dtype=float).reshape(len(rows), width)
+    return _normalised(elements, amounts)

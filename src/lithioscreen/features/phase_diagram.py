@@ -121,15 +121,37 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
         return found
 
     def compounds_of(self, candidates) -> list[list[str] | None]:
-        """:meth:`compounds` for many candidates (each distinct composition once)."""
-        cache: dict[str, list[str] | None] = {}
-        out = []
-        for candidate in candidates:
-            if candidate not in cache:
-                cache[candidate] = self.compounds(candidate)
-            found = cache[candidate]
-            out.append(None if found is None else list(found))
-        return out
+        """:meth:`compounds` for many candidates; the answer depends on the elements only, computed once per set."""
+        from lithioscreen.features.composition_matrix import from_formulas
+        from lithioscreen.features.element_data import symbols
+
+        candidates = list(candidates)
+        codes, uniques = pd.factorize(np.asarray(candidates, dtype=object))
+        matrix = from_formulas(uniques)
+        names = symbols()
+        per_element: dict[int, list[str] | None] = {}
+        per_set: dict[tuple, list[str] | None] = {}
+        found_unique = []
+        for row in map(tuple, matrix.elements.tolist()):
+            if row not in per_set:
+                found: list[str] | None = []
+                for element in row:
+                    if element < 0:
+                        continue
+                    if element not in per_element:
+                        table_row = self.table_.get(names[element])
+                        per_element[element] = (
+                            None
+                            if table_row is None or table_row["li_x_compounds_exist"] == "unknown"
+                            else [name.strip() for name in str(table_row["li_x_compounds"]).split(";") if name.strip()]
+                        )
+                    if per_element[element] is None:
+                        found = None
+                        break
+                    found += per_element[element]
+                per_set[row] = found
+            found_unique.append(per_set[row])
+        return [None if found_unique[code] is None else list(found_unique[code]) for code in codes]
 
     def miscibility(self, candidate: str) -> str:
         """immiscible / solid_solution / compound_forming / unknown; an alloy takes its worst element."""

@@ -81,7 +81,7 @@ def magpie_features(matrix: CompositionMatrix, out: np.ndarray | None = None) ->
     """``(n, 132)`` Magpie features, columns in :func:`magpie_labels` order."""
     table = _magpie_table()
     present = matrix.present
-    weights = matrix.fractions
+    weights = np.where(present, matrix.weights, 0.0)
     n = len(matrix)
     if out is None:
         out = np.empty((n, len(MAGPIE_PROPERTIES) * len(MAGPIE_STATS)))
