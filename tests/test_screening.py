@@ -97,3 +97,12 @@ def test_cli_does_not_import_heavy_modules(args):
     assert done.returncode == 0, done.stderr
     imported = json.loads(done.stderr.strip().splitlines()[-1])
     assert imported == [], f"{' '.join(args)} imported {imported}"
+
+
+def test_metal_list_is_pymatgens():
+    from pymatgen.core import Element
+
+    from lithioscreen.candidates import METALS_AND_METALLOIDS
+    from lithioscreen.features.element_data import symbols
+
+    assert METALS_AND_METALLOIDS == {s for s in symbols() if Element(s).is_metal or Element(s).is_metalloid}

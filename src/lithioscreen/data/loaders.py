@@ -45,6 +45,10 @@ def _composition_check(text: str) -> str | None:
 
 
 def _element_check(text: str) -> str | None:
+    from lithioscreen.features.element_data import symbol_index
+
+    if text in symbol_index():  # pymatgen's own table, read without importing pymatgen
+        return None
     from pymatgen.core import Element
 
     try:

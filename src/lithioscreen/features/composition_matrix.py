@@ -111,6 +111,17 @@ def from_symbol_fractions(rows: Sequence[Sequence[tuple[str, float]]]) -> Compos
     return _normalised(elements, amounts)
 
 
+def plain_formula_symbols(text: str) -> list[str] | None:
+    """The element symbols of a plain formula with positive amounts (``Cr0.5W0.5``), else None. No pymatgen."""
+    value = str(text).strip()
+    if not _PLAIN.match(value):
+        return None
+    tokens = _TOKEN.findall(value)
+    if any(amount and float(amount) < AMOUNT_TOLERANCE for _, amount in tokens):
+        return None
+    return [symbol for symbol, _ in tokens]
+
+
 def parse_formula(text: str) -> list[tuple[str, float]]:
     """``"Cr0.3W0.7"`` -> ``[("Cr", 0.3), ("W", 0.7)]`` (written order, repeated elements merged).
 
