@@ -46,12 +46,24 @@ def check_candidate_frame(X) -> pd.DataFrame:
     return X
 
 
+_LAST_DISTINCT: list = []  # the last (candidates, matrix): the featurizers of a union see the same rows
+
+
 def distinct_compositions(frame: pd.DataFrame):
-    """``(codes, candidates, matrix)``: row ``i`` of ``frame`` is composition ``codes[i]`` of ``candidates``."""
+    """``(codes, candidates, matrix)``: row ``i`` of ``frame`` is composition ``codes[i]`` of ``candidates``.
+
+    The matrix of the last call is reused when the distinct candidates are the same, so that the
+    featurizers of one FeatureUnion parse a table once and can share work done on its matrix.
+    """
     from lithioscreen.features.composition_matrix import from_formulas
 
     codes, uniques = pd.factorize(frame["candidate"].astype(str).to_numpy())
-    return codes, list(uniques), from_formulas(uniques)
+    candidates = tuple(uniques)
+    if _LAST_DISTINCT and _LAST_DISTINCT[0] == candidates:
+        return codes, list(candidates), _LAST_DISTINCT[1]
+    matrix = from_formulas(candidates)
+    _LAST_DISTINCT[:] = [candidates, matrix]
+    return codes, list(candidates), matrix
 
 
 def broadcast(columns: dict, codes: np.ndarray) -> pd.DataFrame:

@@ -37,13 +37,20 @@ _MIEDEMA_LABELS = {
 MISCIBILITY_ORDER = ("immiscible", "solid_solution", "unknown", "compound_forming")
 
 
+_LAST_MIEDEMA: list = []  # (matrix, columns) of the last call: two featurizers ask for the same matrix
+
+
 def li_miedema_columns(matrix) -> dict[str, np.ndarray]:
     """Miedema enthalpies (eV/atom) of Li0.5(X)0.5 for every composition X of a CompositionMatrix."""
     from lithioscreen.features.vectorized import miedema_enthalpies
 
+    if _LAST_MIEDEMA and _LAST_MIEDEMA[0] is matrix:
+        return dict(_LAST_MIEDEMA[1])
     with np.errstate(all="ignore"):
         values = miedema_enthalpies(matrix.mixed_with("Li", 0.5))
-    return {name: values[label] for name, label in _MIEDEMA_LABELS.items()}
+    columns = {name: values[label] for name, label in _MIEDEMA_LABELS.items()}
+    _LAST_MIEDEMA[:] = [matrix, columns]
+    return dict(columns)
 
 
 @lru_cache(maxsize=4096)

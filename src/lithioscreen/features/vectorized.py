@@ -123,21 +123,13 @@ def _sorted_by_electronegativity(matrix: CompositionMatrix) -> tuple[np.ndarray,
     return np.take_along_axis(matrix.elements, order, axis=1), np.take_along_axis(matrix.fractions, order, axis=1)
 
 
-def _chemical(p: dict, a: int, b: int, frac: np.ndarray, struct: str) -> np.ndarray:
-    """``Miedema.deltaH_chem`` of the pair (slot a, slot b), kJ/mol."""
-    gamma = _GAMMA[struct]
+def _chemical(p: dict, a: int, b: int, frac: np.ndarray) -> dict[str, np.ndarray]:
+    """``Miedema.deltaH_chem`` of the pair (slot a, slot b) for each structure type, kJ/mol."""
     fa, fb = frac[:, a], frac[:, b]
     va, vb = p["v23"][:, a], p["v23"][:, b]
     ea, eb = p["elec"][:, a], p["elec"][:, b]
     dot = fa * va + fb * vb
     ca, cb = fa * va / dot, fb * vb / dot
-    scale = 1 + gamma * np.power(ca * cb, 2)
-    f0, f1 = cb * scale, ca * scale  # reversed, as in matminer
-    va_a = va * (1 + p["a"][:, a] * f0 * (ea - eb))
-    vb_a = vb * (1 + p["a"][:, b] * f1 * (eb - ea))
-    dot_a = fa * va_a + fb * vb_a
-    ca_a, cb_a = fa * va_a / dot_a, fb * vb_a / dot_a
-    fa_a = cb_a * (1 + gamma * np.power(ca_a * cb_a, 2))
     in_a, in_b = p["transition"][:, a], p["transition"][:, b]
     both, neither = in_a & in_b, ~in_a & ~in_b
     p_const = np.where(both, 14.1, np.where(neither, 10.7, 12.35))
@@ -145,7 +137,19 @@ def _chemical(p: dict, a: int, b: int, frac: np.ndarray, struct: str) -> np.ndar
     q_const = p_const * 9.4
     na, nb = p["n13"][:, a], p["n13"][:, b]
     eta = 2 * (-p_const * np.power(ea - eb, 2) - r_const + q_const * np.power(na - nb, 2)) / (1 / na + 1 / nb)
-    return fa_a * fa * va_a * eta + (fa * p["h_trans"][:, a] + fb * p["h_trans"][:, b])
+    transformation = fa * p["h_trans"][:, a] + fb * p["h_trans"][:, b]
+    a_a, a_b, difference = p["a"][:, a], p["a"][:, b], ea - eb
+    out = {}
+    for struct, gamma in _GAMMA.items():
+        scale = 1 + gamma * np.power(ca * cb, 2)
+        f0, f1 = cb * scale, ca * scale  # reversed, as in matminer
+        va_a = va * (1 + a_a * f0 * difference)
+        vb_a = vb * (1 + a_b * f1 * (eb - ea))
+        dot_a = fa * va_a + fb * vb_a
+        ca_a, cb_a = fa * va_a / dot_a, fb * vb_a / dot_a
+        fa_a = cb_a * (1 + gamma * np.power(ca_a * cb_a, 2))
+        out[struct] = fa_a * fa * va_a * eta + transformation
+    return out
 
 
 def _elastic(p: dict, a: int, b: int, frac: np.ndarray) -> np.ndarray:
@@ -228,8 +232,8 @@ def miedema_enthalpies(matrix: CompositionMatrix) -> dict[str, np.ndarray]:
             if not pair.any():
                 continue
             with np.errstate(invalid="ignore", divide="ignore"):
-                for struct in _GAMMA:
-                    chem[struct] = chem[struct] + np.where(pair, _chemical(p, a, b, frac, struct), 0.0)
+                for struct, value in _chemical(p, a, b, frac).items():
+                    chem[struct] = chem[struct] + np.where(pair, value, 0.0)
                 elastic = elastic + np.where(pair, _elastic(p, a, b, frac), 0.0)
     valence_mean = _slot_dot(frac, np.where(present, valence, 0.0))
     stability_mean = _slot_dot(frac, np.where(present, column("structural_stability"), 0.0))
