@@ -1,10 +1,11 @@
 """Start-up latency of the CLI: median wall time of `lithioscreen rank --top 10` and of `lithioscreen --help`,
 beside `python -c "import mlflow"` on the same machine, in the same run.
 
-    .venv/bin/python benchmarks/cli_latency.py [--repeat 7]
+    .venv/bin/python benchmarks/cli_latency.py [--repeat 7] [--baseline OTHER/.venv/bin/lithioscreen]
 
 Each command runs as a fresh process (what a user waits for), alternating between commands so that
 load on the machine affects each alike; one untimed warm-up run each fills the OS file cache.
+`python -c "import sklearn, pandas"` is the floor: unpickling the champion needs both.
 Target (issue 6): rank median <= 1.5 s.
 """
 
@@ -29,6 +30,7 @@ def wall_time(command: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--baseline", help="another lithioscreen executable (e.g. an older checkout's .venv/bin/lithioscreen) to time alongside")
     args = parser.parse_args()
     commands = {
         "lithioscreen rank --top 10": [str(BIN / "lithioscreen"), "rank", "--top", "10"],
@@ -36,6 +38,8 @@ def main() -> None:
         'python -c "import mlflow"': [sys.executable, "-c", "import mlflow"],
         'python -c "import sklearn, pandas"': [sys.executable, "-c", "import sklearn.pipeline, pandas"],
     }
+    if args.baseline:
+        commands["baseline: rank --top 10"] = [args.baseline, "rank", "--top", "10"]
     times: dict[str, list[float]] = {name: [] for name in commands}
     for command in commands.values():
         wall_time(command)
