@@ -54,15 +54,22 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--memory-n", type=int, default=100_000)
     parser.add_argument("--n-jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--memory-only", action="store_true", help="only the memory measurement (max RSS then excludes matminer)")
     args = parser.parse_args()
 
-    from lithioscreen.candidates import make_candidates
     from lithioscreen.data import load_phase_data
-    from lithioscreen.features import MagpieFeaturizer, make_featurizer
+
+    elements = load_phase_data()["element"].tolist()
+    if not args.memory_only:
+        compare(args, elements)
+    memory(args, elements)
+
+
+def compare(args, elements) -> None:
+    from lithioscreen.features import MagpieFeaturizer
     from lithioscreen.features.composition_matrix import from_formulas
     from lithioscreen.features.vectorized import MIEDEMA_LABELS, miedema_enthalpies
 
-    elements = load_phase_data()["element"].tolist()
     formulas = random_compositions(elements, args.n)
     table = pd.DataFrame({"candidate": formulas, "overlayer_nm": 30.0, "underlayer": "Mg", "underlayer_nm": 200.0})
     print(f"{args.n} compositions ({args.n // 2 + args.n % 2} binary, {args.n // 2} ternary) of {len(elements)} metals; "
@@ -112,7 +119,13 @@ def main() -> None:
     line("Magpie", t_ours_magpie, t_mm_magpie, magpie_ok)
     line("Miedema", t_ours_miedema, t_mm_miedema, miedema_ok)
 
-    # --- memory at screening scale ---
+
+
+def memory(args, elements) -> None:
+    """Peak memory of featurizing --memory-n candidates with every lithioscreen featurizer."""
+    from lithioscreen.candidates import make_candidates
+    from lithioscreen.features import make_featurizer
+
     big = random_compositions(elements, args.memory_n, seed=1)
     candidates = make_candidates(["W"]).iloc[[0] * args.memory_n].reset_index(drop=True).assign(candidate=big)
     featurizer = make_featurizer().fit(candidates.head(5))
@@ -125,7 +138,7 @@ def main() -> None:
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"memory   {args.memory_n:,} candidates x {described.shape[1]} descriptors (make_featurizer) in {elapsed:.2f} s: "
-          f"peak traced {peak / 2**20:.0f} MiB, process max RSS {rss:.0f} MiB (whole run, matminer included)")
+          f"peak traced {peak / 2**20:.0f} MiB, process max RSS {rss:.0f} MiB " + ("" if args.memory_only else " (whole run, matminer included)"))
 
 
 if __name__ == "__main__":
