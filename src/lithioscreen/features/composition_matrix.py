@@ -27,7 +27,7 @@ import numpy as np
 from lithioscreen.features.element_data import N_ELEMENTS, symbol_index, symbols
 
 _TOKEN = re.compile(r"([A-Z][a-z]?)((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)?")
-_PLAIN = re.compile(r"^(?:[A-Z][a-z]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)?)+$")
+_PLAIN = re.compile(r"(?:[A-Z][a-z]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)?)+")
 #: pymatgen drops amounts below this (Composition.amount_tolerance)
 AMOUNT_TOLERANCE = 1e-8
 
@@ -114,7 +114,7 @@ def from_symbol_fractions(rows: Sequence[Sequence[tuple[str, float]]]) -> Compos
 def plain_formula_symbols(text: str) -> list[str] | None:
     """The element symbols of a plain formula with positive amounts (``Cr0.5W0.5``), else None. No pymatgen."""
     value = str(text).strip()
-    if not _PLAIN.match(value):
+    if not _PLAIN.fullmatch(value):
         return None
     tokens = _TOKEN.findall(value)
     if any(amount and float(amount) < AMOUNT_TOLERANCE for _, amount in tokens):
@@ -130,7 +130,7 @@ def parse_formula(text: str) -> list[tuple[str, float]]:
     """
     value = str(text).strip()
     amounts: dict[str, float] = {}
-    if _PLAIN.match(value):
+    if _PLAIN.fullmatch(value):
         known = symbol_index()
         for symbol, amount in _TOKEN.findall(value):
             if symbol not in known:
@@ -151,7 +151,15 @@ def parse_formula(text: str) -> list[tuple[str, float]]:
 @lru_cache(maxsize=1 << 17)
 def _parsed(formula: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
     index = symbol_index()
-    pairs = parse_formula(formula)
+    value = str(formula).strip()
+    if _PLAIN.fullmatch(value):  # the fast path of parse_formula, for plain formulas of known elements
+        amounts: dict[str, float] = {}
+        for symbol, amount in _TOKEN.findall(value):
+            number = float(amount) if amount else 1.0
+            amounts[symbol] = amounts[symbol] + number if symbol in amounts else number
+        if index.keys() >= amounts.keys() and min(amounts.values()) >= AMOUNT_TOLERANCE:
+            return tuple(index[symbol] for symbol in amounts), tuple(amounts.values())
+    pairs = parse_formula(value)
     return tuple(index[symbol] for symbol, _ in pairs), tuple(amount for _, amount in pairs)
 
 

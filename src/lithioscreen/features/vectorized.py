@@ -68,40 +68,38 @@ def _magpie_table() -> np.ndarray:
 
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``np.average`` along the slots, summed in slot order as numpy sums a short list."""
-    numerator = np.zeros(values.shape[0])
-    denominator = np.zeros(values.shape[0])
+    """``np.average`` over the slots (axis 1) of ``(n, k, properties)`` values, summed in slot order
+    as numpy sums a short list, so that the result is bit-identical to matminer's."""
+    numerator = np.zeros((values.shape[0], values.shape[2]))
+    denominator = np.zeros((values.shape[0], 1))
     for slot in range(values.shape[1]):
-        numerator = numerator + values[:, slot] * weights[:, slot]
-        denominator = denominator + weights[:, slot]
+        numerator = numerator + values[:, slot, :] * weights[:, slot, None]
+        denominator = denominator + weights[:, slot, None]
     return numerator / denominator
 
 
-def magpie_features(matrix: CompositionMatrix, out: np.ndarray | None = None) -> np.ndarray:
+def magpie_features(matrix: CompositionMatrix) -> np.ndarray:
     """``(n, 132)`` Magpie features, columns in :func:`magpie_labels` order."""
     table = _magpie_table()
     present = matrix.present
     weights = np.where(present, matrix.weights, 0.0)
-    n = len(matrix)
-    if out is None:
-        out = np.empty((n, len(MAGPIE_PROPERTIES) * len(MAGPIE_STATS)))
+    n, k = present.shape
+    n_stats = len(MAGPIE_STATS)
+    values = table[np.maximum(matrix.elements, 0)]  # (n, k, properties)
+    mask = present[:, :, None]
     top = weights.max(axis=1, keepdims=True)
-    most = present & (np.abs(weights - top) <= 1e-8 + 1e-5 * np.abs(top))  # np.isclose(weights, max)
-    safe = np.maximum(matrix.elements, 0)
-    for p in range(len(MAGPIE_PROPERTIES)):
-        values = table[safe, p]
-        low = np.where(present, values, np.inf).min(axis=1)
-        high = np.where(present, values, -np.inf).max(axis=1)
-        mean = _weighted_mean(np.where(present, values, 0.0), weights)
-        deviation = _weighted_mean(np.where(present, np.abs(values - mean[:, None]), 0.0), weights)
-        mode = np.where(most, values, np.inf).min(axis=1)
-        column = p * len(MAGPIE_STATS)
-        out[:, column] = low
-        out[:, column + 1] = high
-        out[:, column + 2] = high - low
-        out[:, column + 3] = mean
-        out[:, column + 4] = deviation
-        out[:, column + 5] = mode
+    most = (present & (np.abs(weights - top) <= 1e-8 + 1e-5 * np.abs(top)))[:, :, None]  # np.isclose(weights, max)
+    out = np.empty((n, len(MAGPIE_PROPERTIES) * n_stats))
+    low = np.where(mask, values, np.inf).min(axis=1)
+    high = np.where(mask, values, -np.inf).max(axis=1)
+    mean = _weighted_mean(np.where(mask, values, 0.0), weights)
+    deviation = _weighted_mean(np.where(mask, np.abs(values - mean[:, None, :]), 0.0), weights)
+    out[:, 0::n_stats] = low
+    out[:, 1::n_stats] = high
+    out[:, 2::n_stats] = high - low
+    out[:, 3::n_stats] = mean
+    out[:, 4::n_stats] = deviation
+    out[:, 5::n_stats] = np.where(most, values, np.inf).min(axis=1)
     return out
 
 
