@@ -15,16 +15,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from pymatgen.core import Composition, Element
 
 from lithioscreen import config
+
+if TYPE_CHECKING:
+    from pymatgen.core import Composition
 
 CANDIDATE_COLUMNS = ["candidate", "overlayer_nm", "underlayer", "underlayer_nm"]
 NO_UNDERLAYER = "none"
 #: Thicker than 100 µm is no thin film any more.
 MAX_THICKNESS_NM = 100_000.0
+
+
+#: pymatgen's ``Element.is_metal or Element.is_metalloid``, spelled out so that validating a plain
+#: formula needs no pymatgen import (``tests/test_screening.py`` checks it against pymatgen).
+METALS_AND_METALLOIDS = frozenset(
+    "Li Be B Na Mg Al Si K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn "
+    "Sb Te Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po Fr Ra Ac Th "
+    "Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr Rf Db Sg Bh Hs Mt Ds Rg Cn".split()
+)
 
 
 class CandidateError(ValueError):
@@ -33,6 +45,8 @@ class CandidateError(ValueError):
 
 def parse_overlayer(text: str) -> Composition:
     """Parse an overlayer composition (``W``, ``Cr0.5W0.5``) into a fractional pymatgen Composition."""
+    from pymatgen.core import Composition, Element  # imported here: `lithioscreen --help` need not load pymatgen
+
     value = str(text).strip()
     if not value:
         raise CandidateError("empty candidate composition")
@@ -52,11 +66,23 @@ def parse_overlayer(text: str) -> Composition:
     return composition.fractional_composition
 
 
+def check_overlayer(text: str) -> None:
+    """Validate like :func:`parse_overlayer`; a plain formula of known metals (``Cr0.5W0.5``) is
+    checked without pymatgen, anything else goes through :func:`parse_overlayer` and its errors."""
+    from lithioscreen.features.composition_matrix import plain_formula_symbols
+
+    symbols = plain_formula_symbols(text)
+    if not symbols or "Li" in symbols or not METALS_AND_METALLOIDS.issuperset(symbols):
+        parse_overlayer(text)
+
+
 def parse_underlayer(text: str | None) -> str:
     """Return the underlayer element symbol, or ``none``."""
     value = NO_UNDERLAYER if text is None else str(text).strip()
     if value.lower() in {"", NO_UNDERLAYER, "no", "0"}:
         return NO_UNDERLAYER
+    if value in METALS_AND_METALLOIDS and value != "Li":
+        return value
     composition = parse_overlayer(value)
     if len(composition.elements) != 1:
         raise CandidateError(f"underlayer {value!r} must be a single element")
@@ -110,7 +136,7 @@ def validate_candidates(frame: pd.DataFrame, source: str = "candidates") -> pd.D
     for position, row in enumerate(frame.itertuples(index=False), start=1):
         where = f"{source}: row {position}"
         try:
-            composition = parse_overlayer(row.candidate)
+            check_overlayer(row.candidate)
             underlayer = parse_underlayer(row.underlayer)
             overlayer_nm = check_thickness(row.overlayer_nm, "overlayer_nm")
             underlayer_nm = check_thickness(row.underlayer_nm, "underlayer_nm")

@@ -55,31 +55,49 @@ def rank_candidates(
     threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
 ) -> pd.DataFrame:
     """Predict, describe and rank ``candidates`` (a validated candidate table)."""
+    return order_ranking(describe_candidates(candidates, champion, threshold_mev_per_a2))
+
+
+def describe_candidates(
+    candidates: pd.DataFrame,
+    champion: Champion,
+    threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+) -> pd.DataFrame:
+    """Predictions and descriptors of every candidate, in the input order (no ``rank`` yet).
+
+    Everything is computed for all rows at once; :func:`order_ranking` sorts. Large screens call
+    this chunk by chunk (:mod:`lithioscreen.screening`).
+    """
     model = champion.model
     prediction = predict_ccd(model, candidates)
     features = prediction.features
     phase = model.named_steps["features"].named_transformers["phase_diagram"]
-    table = candidates[CANDIDATE_COLUMNS].reset_index(drop=True).assign(
+    frame = candidates[CANDIDATE_COLUMNS].reset_index(drop=True)
+    return frame.assign(
         predicted_ccd_ma_cm2=prediction.mean,
         predicted_ccd_std=prediction.std,
         interfacial_energy_mev_per_a2=features["interfacial_energy_mev_per_a2"].to_numpy(),
         interfacial_energy_std_mev_per_a2=features["interfacial_energy_std_mev_per_a2"].to_numpy(),
         interfacial_energy_source=features["interfacial_energy_source"].to_numpy(),
         above_threshold=above_threshold(features["interfacial_energy_mev_per_a2"], threshold_mev_per_a2),
-        li_x_miscibility=[phase.miscibility(candidate) for candidate in candidates["candidate"]],
+        li_x_miscibility=phase.miscibilities(frame),
         in_training_domain=in_training_domain(features, champion.metadata.get("training_feature_ranges", {})),
-        li_compounds=[phase.compounds(candidate) for candidate in candidates["candidate"]],
+        li_compounds=phase.compounds_of(frame["candidate"].tolist()),
         li_compound_count=features["li_x_compound_count"].to_numpy(),
         li_solubility_in_x_at_pct=features["li_solubility_in_x_at_pct"].to_numpy(),
         li_x_mixing_enthalpy_ev_per_atom=features["li_x_mixing_enthalpy_ev_per_atom"].to_numpy(),
     )
+
+
+def order_ranking(table: pd.DataFrame) -> pd.DataFrame:
+    """Sort described candidates and number them: ``rank`` 1 is the best."""
     # Candidates inside the training domain first: an extrapolated mean is no basis for building a cell.
     order = np.lexsort(
         (
-            -table["interfacial_energy_mev_per_a2"].fillna(-np.inf),
-            table["predicted_ccd_std"],
-            -table["predicted_ccd_ma_cm2"],
-            ~table["in_training_domain"],
+            -table["interfacial_energy_mev_per_a2"].fillna(-np.inf).to_numpy(),
+            table["predicted_ccd_std"].to_numpy(),
+            -table["predicted_ccd_ma_cm2"].to_numpy(),
+            ~table["in_training_domain"].to_numpy(dtype=bool),
         )
     )
     table = table.iloc[order].reset_index(drop=True)

@@ -40,6 +40,43 @@ def _rank_display(ranked):
 
 
 
+ALLOY_TABLE_ROWS = 50
+
+
+def _alloy_table(candidates, candidates_file, alloys, grid, overlayer_nm, overlayer_nm_grid, underlayer, underlayer_nm):
+    """The candidate table of an alloy screen (exit 2 on bad input)."""
+    from lithioscreen.candidates import CandidateError
+    from lithioscreen.data import DataValidationError, load_phase_data
+    from lithioscreen.screening import alloy_grid, grid_candidates
+
+    if candidates_file is not None:
+        fail("--alloys builds its own candidates from elements; it does not take --candidates")
+    thicknesses = [overlayer_nm]
+    if overlayer_nm_grid:
+        try:
+            thicknesses = [float(value) for value in overlayer_nm_grid.split(",") if value.strip()]
+        except ValueError:
+            fail(f"--overlayer-nm-grid {overlayer_nm_grid!r} is not a comma-separated list of numbers")
+    try:
+        elements = candidates or load_phase_data()["element"].tolist()
+        return grid_candidates(alloy_grid(elements, alloys, grid), thicknesses, underlayer, underlayer_nm)
+    except (CandidateError, DataValidationError) as error:
+        fail(str(error))
+
+
+def _rank_with_progress(table, champion, threshold):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lithioscreen.screening import rank_screen
+
+    with Progress(
+        TextColumn("ranking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr, transient=False
+    ) as progress:
+        task = progress.add_task("rank", total=len(table))
+        ranked = rank_screen(table, champion, threshold, progress=lambda done, total: progress.update(task, completed=done))
+    return ranked
+
+
 @app.command()
 def rank(
     candidates: CandidatesArg = None,
@@ -50,6 +87,14 @@ def rank(
     top: Annotated[Optional[int], typer.Option(help="Show only the best N.", min=1)] = None,
     threshold: Annotated[float, typer.Option(help="Interfacial-energy threshold for the flag, meV/Å².")] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
     models_dir: Annotated[Optional[Path], typer.Option(help="Folder with the exported champion.")] = None,
+    alloys: Annotated[
+        Optional[str],
+        typer.Option(help="Screen alloys instead: 'binary' (every pair) or 'ternary' (every triple) of the candidates given, default every metal in the phase data."),
+    ] = None,
+    grid: Annotated[float, typer.Option(help="Composition grid step for --alloys (atomic fraction).")] = 0.1,
+    overlayer_nm_grid: Annotated[
+        Optional[str], typer.Option(help="With --alloys: comma-separated overlayer thicknesses, nm (e.g. 10,30,100); default --overlayer-nm.")
+    ] = None,
     output: Format = OutputFormat.table,
 ) -> None:
     """Rank candidate overlayers by predicted CCD (default: every metal in the phase data, 30 nm on 200 nm Mg)."""
@@ -57,17 +102,26 @@ def rank(
     from lithioscreen.ranking import limitations, rank_candidates
     from lithioscreen.tracking.export import NoChampionError, load_champion
 
-    table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm)
+    if alloys is None:
+        table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm)
+    else:
+        table = _alloy_table(candidates, candidates_file, alloys, grid, overlayer_nm, overlayer_nm_grid, underlayer, underlayer_nm)
     try:
         champion = load_champion(models_dir)
     except NoChampionError as error:
         fail(str(error))
     try:
-        ranked = rank_candidates(table, champion, threshold)
+        if alloys is None:
+            ranked = rank_candidates(table, champion, threshold)
+        else:
+            ranked = _rank_with_progress(table, champion, threshold)
     except DataValidationError as error:
         fail(str(error))
     if top is not None:
         ranked = ranked.head(top)
+    elif alloys is not None and output is OutputFormat.table and len(ranked) > ALLOY_TABLE_ROWS:
+        stderr.print(f"[dim]showing the best {ALLOY_TABLE_ROWS} of {len(ranked)}; use --top N, or --format csv/json for all.[/]")
+        ranked = ranked.head(ALLOY_TABLE_ROWS)
     if output is OutputFormat.table:
         print_frame(_rank_display(ranked), output, title=f"Overlayers ranked by predicted CCD (flag: interfacial energy ≥ {threshold:g} meV/Å²)")
     else:

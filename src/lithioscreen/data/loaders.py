@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pymatgen.core import Composition, Element
 
 from lithioscreen import config
 from lithioscreen.candidates import MAX_THICKNESS_NM, NO_UNDERLAYER, CandidateError, parse_overlayer, parse_underlayer
@@ -46,6 +45,12 @@ def _composition_check(text: str) -> str | None:
 
 
 def _element_check(text: str) -> str | None:
+    from lithioscreen.features.element_data import symbol_index
+
+    if text in symbol_index():  # pymatgen's own table, read without importing pymatgen
+        return None
+    from pymatgen.core import Element
+
     try:
         Element(text)
     except ValueError:
@@ -66,6 +71,8 @@ def _underlayer_check(text: str) -> str | None:
 
 
 def _material_check(text: str) -> str | None:
+    from pymatgen.core import Composition
+
     try:
         composition = Composition(text)
     except Exception:

@@ -3,7 +3,9 @@
 Every featurizer is a scikit-learn transformer. ``transform`` takes a candidate table (see
 :mod:`lithioscreen.candidates`) and returns a DataFrame with one row per candidate and the columns
 named by ``get_feature_names_out``. Work is done once per distinct composition: screening grids
-repeat the same overlayer at many thicknesses.
+repeat the same overlayer at many thicknesses. The featurizers parse the distinct compositions
+once into a :class:`~lithioscreen.features.composition_matrix.CompositionMatrix` and compute
+every descriptor for all of them at once (:func:`distinct_compositions`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,31 @@ def check_candidate_frame(X) -> pd.DataFrame:
     if missing:
         raise ValueError(f"candidate table lacks column(s) {missing}")
     return X
+
+
+_LAST_DISTINCT: list = []  # the last (candidates, matrix): the featurizers of a union see the same rows
+
+
+def distinct_compositions(frame: pd.DataFrame):
+    """``(codes, candidates, matrix)``: row ``i`` of ``frame`` is composition ``codes[i]`` of ``candidates``.
+
+    The matrix of the last call is reused when the distinct candidates are the same, so that the
+    featurizers of one FeatureUnion parse a table once and can share work done on its matrix.
+    """
+    from lithioscreen.features.composition_matrix import from_formulas
+
+    codes, uniques = pd.factorize(frame["candidate"].astype(str).to_numpy())
+    candidates = tuple(uniques)
+    if _LAST_DISTINCT and _LAST_DISTINCT[0] == candidates:
+        return codes, list(candidates), _LAST_DISTINCT[1]
+    matrix = from_formulas(candidates)
+    _LAST_DISTINCT[:] = [candidates, matrix]
+    return codes, list(candidates), matrix
+
+
+def broadcast(columns: dict, codes: np.ndarray) -> pd.DataFrame:
+    """Per-composition columns (arrays aligned with the distinct compositions) expanded to the rows."""
+    return pd.DataFrame({name: np.asarray(values)[codes] for name, values in columns.items()})
 
 
 def per_composition(frame: pd.DataFrame, compute) -> pd.DataFrame:

@@ -1,22 +1,24 @@
-"""Composition descriptors of the overlayer from matminer's Magpie element-property preset.
+"""Composition descriptors of the overlayer: matminer's Magpie element-property preset.
 
 132 features (mean, spread, min, max, ... of elemental properties over the composition), named
 ``magpie_<property>_<statistic>``. They describe the overlayer for users and for screening; the
 CCD models use the physically motivated subset listed in :mod:`lithioscreen.models.regressors`
 because a handful of measured cells cannot support 132 inputs.
+
+The values are those of ``matminer``'s ``ElementProperty.from_preset("magpie")``, computed for all
+candidates at once from matminer's own data tables (:mod:`lithioscreen.features.vectorized`);
+matminer itself is not imported.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
-from matminer.featurizers.composition import ElementProperty
 
-from lithioscreen.candidates import parse_overlayer
-from lithioscreen.features.base import CandidateFeaturizer, per_composition
+from lithioscreen.features.base import CandidateFeaturizer, distinct_compositions
 
 
 def _snake(label: str) -> str:
@@ -25,11 +27,13 @@ def _snake(label: str) -> str:
 
 @lru_cache(maxsize=1)
 def magpie_feature_names() -> tuple[str, ...]:
-    return tuple(_snake(label) for label in ElementProperty.from_preset("magpie").feature_labels())
+    from lithioscreen.features.vectorized import magpie_labels
+
+    return tuple(_snake(label) for label in magpie_labels())
 
 
 class MagpieFeaturizer(CandidateFeaturizer):
-    """matminer ``ElementProperty.from_preset("magpie")`` on the overlayer composition."""
+    """matminer ``ElementProperty.from_preset("magpie")`` on the overlayer composition, vectorized."""
 
     def __init__(self):
         pass
@@ -38,18 +42,11 @@ class MagpieFeaturizer(CandidateFeaturizer):
     def feature_names(self):  # type: ignore[override]
         return magpie_feature_names()
 
-    def fit(self, X=None, y=None):
-        self.element_property_ = ElementProperty.from_preset("magpie")
-        self.n_features_out_ = len(self.feature_names)
-        return self
-
     def _features(self, frame: pd.DataFrame) -> pd.DataFrame:
-        labels = self.feature_names
+        from lithioscreen.features.vectorized import magpie_features
 
-        def compute(candidate: str) -> dict:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                values = self.element_property_.featurize(parse_overlayer(candidate))
-            return dict(zip(labels, values))
-
-        return per_composition(frame, compute)
+        codes, _, matrix = distinct_compositions(frame)
+        values = magpie_features(matrix)
+        if len(codes) != len(matrix) or np.any(codes != np.arange(len(codes))):
+            values = values[codes]
+        return pd.DataFrame(values, columns=list(self.feature_names), copy=False)

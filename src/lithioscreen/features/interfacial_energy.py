@@ -20,19 +20,15 @@ It is fitted on every metal with DFT information, the bounds entering as interva
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import pandas as pd
-from pymatgen.core import Element
 from sklearn.linear_model import BayesianRidge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from lithioscreen.candidates import element_fractions
 from lithioscreen.censored import IntervalCensoredRegressor
-from lithioscreen.features.base import CandidateFeaturizer, per_composition
-from lithioscreen.features.phase_diagram import li_miedema_enthalpies
+from lithioscreen.features.base import CandidateFeaturizer, broadcast, distinct_compositions
+from lithioscreen.features.phase_diagram import li_miedema_columns
 
 SURROGATE_DESCRIPTORS = ("li_x_mixing_enthalpy_ev_per_atom", "li_x_atomic_size_mismatch")
 SOURCE_DFT = "dft"
@@ -41,25 +37,42 @@ SOURCE_BOUNDED_SURROGATE = "surrogate+dft_bounds"
 SOURCE_UNAVAILABLE = "unavailable"
 
 
-@lru_cache(maxsize=None)
 def _molar_volume_cm3(symbol: str) -> float:
     """Experimental molar volume of the element (cm³/mol, pymatgen's periodic table); NaN if absent."""
-    volume = Element(symbol).molar_volume
-    return float(volume) if volume else np.nan
+    from lithioscreen.features.element_data import molar_volume_cm3, symbol_index
+
+    return float(molar_volume_cm3()[symbol_index()[symbol]])
+
+
+def atomic_size_mismatch_columns(matrix) -> np.ndarray:
+    """|d_X / d_Li - 1| for every composition of a CompositionMatrix (see :func:`atomic_size_mismatch`)."""
+    from lithioscreen.features.element_data import molar_volume_cm3
+
+    volumes = matrix.element_column(molar_volume_cm3(), fill=0.0)
+    volume = np.zeros(len(matrix))
+    for slot in range(volumes.shape[1]):
+        volume = volume + matrix.fractions[:, slot] * volumes[:, slot]
+    return np.abs((volume / _molar_volume_cm3("Li")) ** (1 / 3) - 1)
 
 
 def atomic_size_mismatch(candidate: str) -> float:
     """|d_X / d_Li - 1| with d = (molar volume)^(1/3); alloys use the fraction-weighted volume (Vegard)."""
-    fractions = element_fractions(candidate)
-    volume = sum(fraction * _molar_volume_cm3(symbol) for symbol, fraction in fractions.items())
-    return abs((volume / _molar_volume_cm3("Li")) ** (1 / 3) - 1)
+    from lithioscreen.features.composition_matrix import from_formulas
+
+    return float(atomic_size_mismatch_columns(from_formulas([candidate]))[0])
+
+
+def surrogate_descriptor_columns(matrix) -> dict[str, np.ndarray]:
+    return {
+        "li_x_mixing_enthalpy_ev_per_atom": li_miedema_columns(matrix)["li_x_mixing_enthalpy_ev_per_atom"],
+        "li_x_atomic_size_mismatch": atomic_size_mismatch_columns(matrix),
+    }
 
 
 def surrogate_descriptors(candidate: str) -> dict[str, float]:
-    return {
-        "li_x_mixing_enthalpy_ev_per_atom": li_miedema_enthalpies(candidate)["li_x_mixing_enthalpy_ev_per_atom"],
-        "li_x_atomic_size_mismatch": atomic_size_mismatch(candidate),
-    }
+    from lithioscreen.features.composition_matrix import from_formulas
+
+    return {name: float(values[0]) for name, values in surrogate_descriptor_columns(from_formulas([candidate])).items()}
 
 
 def dft_constraints(table: pd.DataFrame) -> pd.DataFrame:
@@ -111,7 +124,9 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
         known = self.constraints_
         lower = np.where(known["exact_mev_per_a2"].notna(), known["exact_mev_per_a2"], known["lower_mev_per_a2"])
         upper = np.where(known["exact_mev_per_a2"].notna(), known["exact_mev_per_a2"], known["upper_mev_per_a2"])
-        descriptors = pd.DataFrame([surrogate_descriptors(element) for element in known.index], index=known.index)
+        from lithioscreen.features.composition_matrix import from_formulas
+
+        descriptors = pd.DataFrame(surrogate_descriptor_columns(from_formulas(known.index)), index=known.index)
         usable = descriptors.notna().all(axis=1).to_numpy()
         self.surrogate_training_ = descriptors[usable].assign(lower_mev_per_a2=lower[usable], upper_mev_per_a2=upper[usable])
         self.surrogate_ = IntervalCensoredRegressor(make_pipeline(StandardScaler(), BayesianRidge())).fit(
@@ -120,34 +135,46 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
         return super().fit(X, y)
 
     def estimate(self, candidate: str) -> dict[str, object]:
-        descriptors = surrogate_descriptors(candidate)
-        result = {
-            "interfacial_energy_mev_per_a2": np.nan,
-            "interfacial_energy_std_mev_per_a2": np.nan,
-            "interfacial_energy_source": SOURCE_UNAVAILABLE,
-            "li_x_atomic_size_mismatch": descriptors["li_x_atomic_size_mismatch"],
-        }
-        fractions = element_fractions(candidate)
-        element = next(iter(fractions)) if len(fractions) == 1 else None
-        known = self.constraints_.loc[element] if element in self.constraints_.index else None
-        if known is not None and not np.isnan(known["exact_mev_per_a2"]):
-            return result | {
-                "interfacial_energy_mev_per_a2": float(known["exact_mev_per_a2"]),
-                "interfacial_energy_std_mev_per_a2": 0.0,
-                "interfacial_energy_source": known["exact_method"],
-            }
-        vector = np.array([[descriptors[name] for name in SURROGATE_DESCRIPTORS]])
-        if np.isnan(vector).any():
-            return result
-        mean, std = self.surrogate_.predict(vector, return_std=True)
-        mean, std, source = float(mean[0]), float(std[0]), SOURCE_SURROGATE
-        if known is not None:
-            mean, source = float(np.clip(mean, known["lower_mev_per_a2"], known["upper_mev_per_a2"])), SOURCE_BOUNDED_SURROGATE
-        return result | {
+        """The features of one candidate (see :meth:`estimates` for many)."""
+        return {name: values[0] for name, values in self.estimates([candidate]).items()}
+
+    def estimates(self, candidates, matrix=None) -> dict[str, np.ndarray]:
+        """Interfacial energy, its std, its source and the size mismatch of each (distinct) candidate."""
+        from lithioscreen.features.composition_matrix import from_formulas
+        from lithioscreen.features.element_data import symbols
+
+        candidates = list(candidates)
+        matrix = from_formulas(candidates) if matrix is None else matrix
+        descriptors = surrogate_descriptor_columns(matrix)
+        n = len(candidates)
+        mean = np.full(n, np.nan)
+        std = np.full(n, np.nan)
+        source = np.full(n, SOURCE_UNAVAILABLE, dtype=object)
+        vectors = np.column_stack([descriptors[name] for name in SURROGATE_DESCRIPTORS])
+        usable = ~np.isnan(vectors).any(axis=1)
+        if usable.any():
+            mean[usable], std[usable] = self.surrogate_.predict(vectors[usable], return_std=True)
+            source[usable] = SOURCE_SURROGATE
+        # a pure element the literature has numbers for: its exact value, or the surrogate within its bounds
+        single = matrix.present.sum(axis=1) == 1
+        constraints = self.constraints_
+        for row in np.flatnonzero(single):
+            element = symbols()[matrix.elements[row][matrix.present[row]][0]]
+            if element not in constraints.index:
+                continue
+            known = constraints.loc[element]
+            if not np.isnan(known["exact_mev_per_a2"]):
+                mean[row], std[row], source[row] = float(known["exact_mev_per_a2"]), 0.0, known["exact_method"]
+            elif usable[row]:
+                mean[row] = float(np.clip(mean[row], known["lower_mev_per_a2"], known["upper_mev_per_a2"]))
+                source[row] = SOURCE_BOUNDED_SURROGATE
+        return {
             "interfacial_energy_mev_per_a2": mean,
             "interfacial_energy_std_mev_per_a2": std,
             "interfacial_energy_source": source,
+            "li_x_atomic_size_mismatch": descriptors["li_x_atomic_size_mismatch"],
         }
 
     def _features(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return per_composition(frame, self.estimate)
+        codes, candidates, matrix = distinct_compositions(frame)
+        return broadcast(self.estimates(candidates, matrix), codes)

@@ -6,7 +6,9 @@ Two sources, kept apart by name:
   number of Li-X intermetallic compounds). Unknown stays NaN, never 0.
 * Miedema's semi-empirical model as shipped offline by matminer: the enthalpy of mixing Li with
   the overlayer at 50 at.% Li (eV/atom). Positive means Li and X repel each other (lithiophobic);
-  it is continuous, so it also describes alloys and elements without an assessed diagram.
+  it is continuous, so it also describes alloys and elements without an assessed diagram. The
+  values are matminer's ``Miedema(struct_types="all", ss_types="min")`` on ``Li0.5 X0.5``,
+  computed for all candidates at once (:func:`lithioscreen.features.vectorized.miedema_enthalpies`).
 
 For an alloy overlayer the diagram descriptors are the atomic-fraction-weighted means over its
 elements (NaN if any element is unknown): a crude mixing rule, stated as such.
@@ -14,45 +16,49 @@ elements (NaN if any element is unknown): a crude mixing rule, stated as such.
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from matminer.featurizers.composition.alloy import Miedema
-from pymatgen.core import Composition
 
-from lithioscreen.candidates import element_fractions
-from lithioscreen.features.base import CandidateFeaturizer, per_composition
+from lithioscreen.features.base import CandidateFeaturizer, broadcast, distinct_compositions
 
 MIEDEMA_FEATURES = (
     "li_x_mixing_enthalpy_ev_per_atom",
     "li_x_miedema_intermetallic_enthalpy_ev_per_atom",
     "li_x_miedema_amorphous_enthalpy_ev_per_atom",
 )
+_MIEDEMA_LABELS = {
+    "li_x_mixing_enthalpy_ev_per_atom": "Miedema_deltaH_ss_min",
+    "li_x_miedema_intermetallic_enthalpy_ev_per_atom": "Miedema_deltaH_inter",
+    "li_x_miedema_amorphous_enthalpy_ev_per_atom": "Miedema_deltaH_amor",
+}
+#: an alloy takes the worst class among its elements, in this order of concern
+MISCIBILITY_ORDER = ("immiscible", "solid_solution", "unknown", "compound_forming")
 
 
-@lru_cache(maxsize=None)
-def _miedema() -> Miedema:
-    return Miedema(struct_types="all", ss_types="min")
+_LAST_MIEDEMA: list = []  # (matrix, columns) of the last call: two featurizers ask for the same matrix
+
+
+def li_miedema_columns(matrix) -> dict[str, np.ndarray]:
+    """Miedema enthalpies (eV/atom) of Li0.5(X)0.5 for every composition X of a CompositionMatrix."""
+    from lithioscreen.features.vectorized import miedema_enthalpies
+
+    if _LAST_MIEDEMA and _LAST_MIEDEMA[0] is matrix:
+        return dict(_LAST_MIEDEMA[1])
+    with np.errstate(all="ignore"):
+        values = miedema_enthalpies(matrix.mixed_with("Li", 0.5))
+    columns = {name: values[label] for name, label in _MIEDEMA_LABELS.items()}
+    _LAST_MIEDEMA[:] = [matrix, columns]
+    return dict(columns)
 
 
 @lru_cache(maxsize=4096)
 def li_miedema_enthalpies(candidate: str) -> dict[str, float]:
-    """Miedema enthalpies (eV/atom) of Li0.5(X)0.5, X the overlayer composition; NaN if unparameterised."""
-    fractions = element_fractions(candidate)
-    mixture = Composition({"Li": 0.5, **{symbol: 0.5 * amount for symbol, amount in fractions.items()}})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            inter, amor, ss = _miedema().featurize(mixture)
-        except Exception:  # matminer raises for elements it has no parameters for
-            inter = amor = ss = np.nan
-    return {
-        "li_x_mixing_enthalpy_ev_per_atom": float(ss),
-        "li_x_miedema_intermetallic_enthalpy_ev_per_atom": float(inter),
-        "li_x_miedema_amorphous_enthalpy_ev_per_atom": float(amor),
-    }
+    """Miedema enthalpies (eV/atom) of Li0.5(X)0.5, X the overlayer composition."""
+    from lithioscreen.features.composition_matrix import from_formulas
+
+    return {name: float(values[0]) for name, values in li_miedema_columns(from_formulas([candidate])).items()}
 
 
 class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
@@ -83,45 +89,111 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
         self.table_ = {row["element"]: row for row in table.to_dict("records")}
         return super().fit(X, y)
 
+    def _element_arrays(self) -> dict[str, np.ndarray]:
+        """The phase table as arrays indexed by Z - 1 (NaN / False / 'unknown' for absent elements)."""
+        from lithioscreen.features.element_data import N_ELEMENTS, symbol_index
+
+        index = symbol_index()
+        known = np.zeros(N_ELEMENTS, dtype=bool)
+        solubility = np.full(N_ELEMENTS, np.nan)
+        count = np.full(N_ELEMENTS, np.nan)
+        forms = np.full(N_ELEMENTS, np.nan)
+        upper_bound = np.zeros(N_ELEMENTS, dtype=bool)
+        miscibility = np.full(N_ELEMENTS, MISCIBILITY_ORDER.index("unknown"))
+        exists = {"yes": 1.0, "no": 0.0}
+        for symbol, row in self.table_.items():
+            if symbol not in index:
+                continue
+            z = index[symbol]
+            known[z] = True
+            solubility[z] = np.nan if pd.isna(row["max_li_solubility_in_x_at_pct"]) else float(row["max_li_solubility_in_x_at_pct"])
+            count[z] = np.nan if pd.isna(row["li_x_compound_count"]) else float(row["li_x_compound_count"])
+            forms[z] = exists.get(row["li_x_compounds_exist"], np.nan)
+            upper_bound[z] = row["li_solubility_qualifier"] == "<"
+            kind = row["li_x_miscibility"]
+            miscibility[z] = MISCIBILITY_ORDER.index(kind) if kind in MISCIBILITY_ORDER else MISCIBILITY_ORDER.index("immiscible")
+        return {"known": known, "solubility": solubility, "count": count, "forms": forms,
+                "upper_bound": upper_bound, "miscibility": miscibility}
+
     def compounds(self, candidate: str) -> list[str] | None:
         """Li-X compounds of every element of the overlayer; None when any element is unknown."""
+        from lithioscreen.features.composition_matrix import parse_formula
+
         found: list[str] = []
-        for symbol in element_fractions(candidate):
+        for symbol, _ in parse_formula(candidate):
             row = self.table_.get(symbol)
             if row is None or row["li_x_compounds_exist"] == "unknown":
                 return None
             found += [name.strip() for name in str(row["li_x_compounds"]).split(";") if name.strip()]
         return found
 
+    def compounds_of(self, candidates) -> list[list[str] | None]:
+        """:meth:`compounds` for many candidates; the answer depends on the elements only, computed once per set."""
+        from lithioscreen.features.composition_matrix import from_formulas
+        from lithioscreen.features.element_data import symbols
+
+        candidates = list(candidates)
+        codes, uniques = pd.factorize(np.asarray(candidates, dtype=object))
+        matrix = from_formulas(uniques)
+        names = symbols()
+        per_element: dict[int, list[str] | None] = {}
+        per_set: dict[tuple, list[str] | None] = {}
+        found_unique = []
+        for row in map(tuple, matrix.elements.tolist()):
+            if row not in per_set:
+                found: list[str] | None = []
+                for element in row:
+                    if element < 0:
+                        continue
+                    if element not in per_element:
+                        table_row = self.table_.get(names[element])
+                        per_element[element] = (
+                            None
+                            if table_row is None or table_row["li_x_compounds_exist"] == "unknown"
+                            else [name.strip() for name in str(table_row["li_x_compounds"]).split(";") if name.strip()]
+                        )
+                    if per_element[element] is None:
+                        found = None
+                        break
+                    found += per_element[element]
+                per_set[row] = found
+            found_unique.append(per_set[row])
+        return [None if found_unique[code] is None else list(found_unique[code]) for code in codes]
+
     def miscibility(self, candidate: str) -> str:
         """immiscible / solid_solution / compound_forming / unknown; an alloy takes its worst element."""
-        kinds = {self.table_[symbol]["li_x_miscibility"] if symbol in self.table_ else "unknown" for symbol in element_fractions(candidate)}
-        for kind in ("compound_forming", "unknown", "solid_solution"):
-            if kind in kinds:
-                return kind
-        return "immiscible"
+        return str(self.miscibilities(pd.DataFrame({"candidate": [candidate]}))[0])
 
-    def _diagram(self, candidate: str) -> dict[str, float]:
-        fractions = element_fractions(candidate)
-        rows = [self.table_.get(symbol) for symbol in fractions]
-        available = all(row is not None for row in rows)
-        if not available:
-            rows = [row for row in rows if row is not None]
-        weights = np.array([fractions[row["element"]] for row in rows]) if rows else np.array([])
-
-        def weighted(column: str) -> float:
-            values = np.array([np.nan if pd.isna(row[column]) else float(row[column]) for row in rows])
-            return float(np.dot(weights, values)) if available and values.size else np.nan
-
-        exists = {"yes": 1.0, "no": 0.0}
-        forms = [exists.get(row["li_x_compounds_exist"], np.nan) for row in rows]
-        return {
-            "li_solubility_in_x_at_pct": weighted("max_li_solubility_in_x_at_pct"),
-            "li_solubility_is_upper_bound": float(any(row["li_solubility_qualifier"] == "<" for row in rows)),
-            "li_x_compound_count": weighted("li_x_compound_count"),
-            "li_x_forms_compounds": float(max(forms)) if available and not np.isnan(forms).any() else np.nan,
-            "li_phase_data_available": float(available),
-        }
+    def miscibilities(self, frame: pd.DataFrame) -> np.ndarray:
+        """:meth:`miscibility` of every row of a candidate table, at once."""
+        codes, _, matrix = distinct_compositions(frame)
+        classes = matrix.element_column(self._element_arrays()["miscibility"], fill=-1).max(axis=1).astype(int)
+        return np.asarray(MISCIBILITY_ORDER, dtype=object)[classes][codes]
 
     def _features(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return per_composition(frame, lambda candidate: {**self._diagram(candidate), **li_miedema_enthalpies(candidate)})
+        codes, _, matrix = distinct_compositions(frame)
+        arrays = self._element_arrays()
+        present, fractions = matrix.present, matrix.fractions
+        known = matrix.element_column(arrays["known"], fill=True).astype(bool)
+        available = known.all(axis=1)
+
+        def weighted(name: str) -> np.ndarray:
+            values = matrix.element_column(arrays[name], fill=0.0)
+            total = np.zeros(len(matrix))
+            for slot in range(values.shape[1]):
+                total = total + fractions[:, slot] * values[:, slot]
+            return np.where(available, total, np.nan)
+
+        forms = matrix.element_column(arrays["forms"], fill=-np.inf)
+        forms_any = np.where(present & ~known, -np.inf, forms)  # unknown elements do not count
+        forms_max = forms_any.max(axis=1)
+        forms_nan = np.isnan(np.where(present & known, forms, 0.0)).any(axis=1)
+        columns = {
+            "li_solubility_in_x_at_pct": weighted("solubility"),
+            "li_solubility_is_upper_bound": (present & matrix.element_column(arrays["upper_bound"], fill=False).astype(bool)).any(axis=1).astype(float),
+            "li_x_compound_count": weighted("count"),
+            "li_x_forms_compounds": np.where(available & ~forms_nan, forms_max, np.nan),
+            "li_phase_data_available": available.astype(float),
+            **li_miedema_columns(matrix),
+        }
+        return broadcast(columns, codes)

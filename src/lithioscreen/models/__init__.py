@@ -1,19 +1,28 @@
-"""CCD regressors with uncertainty, their cross-validation, and the interfacial-energy threshold."""
+"""CCD regressors with uncertainty, their cross-validation, and the interfacial-energy threshold.
 
-from lithioscreen.models.evaluation import CrossValidationResult, best_model_name, cross_validate
-from lithioscreen.models.prediction import CCDPrediction, predict_ccd
-from lithioscreen.models.regressors import MODEL_FEATURES, make_model, make_models
-from lithioscreen.models.threshold import above_threshold, fit_threshold
+Names are imported on first use (PEP 562), so that ``lithioscreen.models.prediction`` (what
+ranking needs) does not pull in scipy.stats and scikit-learn's model zoo.
+"""
 
-__all__ = [
-    "MODEL_FEATURES",
-    "CCDPrediction",
-    "CrossValidationResult",
-    "above_threshold",
-    "best_model_name",
-    "cross_validate",
-    "fit_threshold",
-    "make_model",
-    "make_models",
-    "predict_ccd",
-]
+from importlib import import_module
+
+_EXPORTS = {
+    "MODEL_FEATURES": "regressors",
+    "CCDPrediction": "prediction",
+    "CrossValidationResult": "evaluation",
+    "above_threshold": "threshold",
+    "best_model_name": "evaluation",
+    "cross_validate": "evaluation",
+    "fit_threshold": "threshold",
+    "make_model": "regressors",
+    "make_models": "regressors",
+    "predict_ccd": "prediction",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f"lithioscreen.models.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'lithioscreen.models' has no attribute {name!r}")

@@ -1,0 +1,172 @@
+"""Many compositions at once: element indices and atomic fractions as two ``(n, k)`` arrays.
+
+Row ``i`` holds the ``k`` (or fewer) elements of composition ``i`` in the order they are written
+(``Cr0.3W0.7``: Cr, then W), as indices ``Z - 1`` into :mod:`lithioscreen.features.element_data`,
+with their atomic fractions; unused slots have index ``-1`` and fraction 0. Keeping the written
+order is what makes the vectorized features equal to matminer's, which sums over a composition's
+elements in that order and breaks electronegativity ties by it (Miedema).
+
+The amounts as written are kept beside the fractions: matminer weighs its Magpie statistics by
+the composition's amounts, so ``Cr0.3W0.7001`` is featurized exactly as matminer would.
+
+Formulas are parsed by a regular expression for the plain ``Symbol[amount]...`` form every
+candidate grid uses; anything else (parentheses, hydrates, ...) goes through pymatgen's
+``Composition``, imported only then. Validation (metals only, no Li) stays in
+:mod:`lithioscreen.candidates`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from lithioscreen.features.element_data import N_ELEMENTS, symbol_index, symbols
+
+_TOKEN = re.compile(r"([A-Z][a-z]?)((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)?")
+_PLAIN = re.compile(r"(?:[A-Z][a-z]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)?)+")
+#: pymatgen drops amounts below this (Composition.amount_tolerance)
+AMOUNT_TOLERANCE = 1e-8
+
+
+@dataclass(frozen=True)
+class CompositionMatrix:
+    elements: np.ndarray  # (n, k) int, Z - 1, or -1 for an empty slot
+    fractions: np.ndarray  # (n, k) float, atomic fractions (rows sum to 1), 0 in empty slots
+    amounts: np.ndarray | None = None  # (n, k) float, the amounts as written (Cr0.3W0.7001), if known
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The amounts as written where known, else the fractions: matminer's statistics weigh by these."""
+        return self.fractions if self.amounts is None else self.amounts
+
+    def __len__(self) -> int:
+        return self.elements.shape[0]
+
+    @property
+    def present(self) -> np.ndarray:
+        return self.elements >= 0
+
+    def dense(self) -> np.ndarray:
+        """The ``(n, 118)`` fraction matrix."""
+        out = np.zeros((len(self), N_ELEMENTS))
+        rows, slots = np.nonzero(self.present)
+        np.add.at(out, (rows, self.elements[rows, slots]), self.fractions[rows, slots])
+        return out
+
+    def element_column(self, values: np.ndarray, fill: float = np.nan) -> np.ndarray:
+        """``values[element]`` per slot, ``fill`` in empty slots."""
+        return np.where(self.present, np.asarray(values)[np.maximum(self.elements, 0)], fill)
+
+    def take(self, rows) -> "CompositionMatrix":
+        return CompositionMatrix(self.elements[rows], self.fractions[rows], None if self.amounts is None else self.amounts[rows])
+
+    def mixed_with(self, symbol: str, fraction: float) -> "CompositionMatrix":
+        """``symbol`` (first) mixed with each composition: ``{symbol: f, X: (1 - f)}``, renormalised.
+
+        An element already present is merged into the first slot, as pymatgen's Composition does.
+        """
+        index = symbol_index()[symbol]
+        elements = np.column_stack([np.full(len(self), index), self.elements])
+        amounts = np.column_stack([np.full(len(self), fraction), self.fractions * (1 - fraction)])
+        same = elements[:, 1:] == index
+        if same.any():
+            amounts[:, 0] += np.where(same, amounts[:, 1:], 0).sum(axis=1)
+            amounts[:, 1:][same] = 0
+            elements[:, 1:][same] = -1
+        return _normalised(elements, amounts)
+
+    def formulas(self, digits: int = 6) -> list[str]:
+        names = symbols()
+        out = []
+        for row_elements, row_fractions in zip(self.elements.tolist(), self.fractions.tolist()):
+            parts = [(names[e], f) for e, f in zip(row_elements, row_fractions) if e >= 0]
+            out.append(names[parts[0][0]] if len(parts) == 1 else "".join(f"{s}{f:.{digits}g}" for s, f in parts))
+        return out
+
+
+def _normalised(elements: np.ndarray, amounts: np.ndarray) -> CompositionMatrix:
+    amounts = np.where(elements >= 0, amounts, 0.0)
+    total = np.zeros(len(amounts))
+    for slot in range(amounts.shape[1]):  # in slot order, as pymatgen sums a composition
+        total = total + amounts[:, slot]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fractions = amounts / total[:, None]
+    return CompositionMatrix(elements.astype(np.int64), fractions, amounts)
+
+
+def from_symbol_fractions(rows: Sequence[Sequence[tuple[str, float]]]) -> CompositionMatrix:
+    """From ``[[("Cr", 0.3), ("W", 0.7)], ...]``: amounts are renormalised to fractions."""
+    index = symbol_index()
+    width = max((len(row) for row in rows), default=1) or 1
+    elements = np.full((len(rows), width), -1, dtype=np.int64)
+    amounts = np.zeros((len(rows), width))
+    for i, row in enumerate(rows):
+        for j, (symbol, amount) in enumerate(row):
+            elements[i, j] = index[symbol]
+            amounts[i, j] = amount
+    return _normalised(elements, amounts)
+
+
+def plain_formula_symbols(text: str) -> list[str] | None:
+    """The element symbols of a plain formula with positive amounts (``Cr0.5W0.5``), else None. No pymatgen."""
+    value = str(text).strip()
+    if not _PLAIN.fullmatch(value):
+        return None
+    tokens = _TOKEN.findall(value)
+    if any(amount and float(amount) < AMOUNT_TOLERANCE for _, amount in tokens):
+        return None
+    return [symbol for symbol, _ in tokens]
+
+
+def parse_formula(text: str) -> list[tuple[str, float]]:
+    """``"Cr0.3W0.7"`` -> ``[("Cr", 0.3), ("W", 0.7)]`` (written order, repeated elements merged).
+
+    Raises ``ValueError`` for an unknown element, a non-positive total or a formula pymatgen
+    cannot read either.
+    """
+    value = str(text).strip()
+    amounts: dict[str, float] = {}
+    if _PLAIN.fullmatch(value):
+        known = symbol_index()
+        for symbol, amount in _TOKEN.findall(value):
+            if symbol not in known:
+                raise ValueError(f"unknown element {symbol!r} in {value!r}")
+            amounts[symbol] = amounts.get(symbol, 0.0) + (float(amount) if amount else 1.0)
+    else:
+        from pymatgen.core import Composition
+
+        for element, amount in Composition(value).items():
+            symbol = getattr(element, "symbol", str(element))
+            amounts[symbol] = amounts.get(symbol, 0.0) + float(amount)
+    kept = [(symbol, amount) for symbol, amount in amounts.items() if abs(amount) >= AMOUNT_TOLERANCE]
+    if not kept or sum(amount for _, amount in kept) <= 0:
+        raise ValueError(f"composition {value!r} has no atoms")
+    return kept
+
+
+@lru_cache(maxsize=1 << 17)
+def _parsed(formula: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    index = symbol_index()
+    value = str(formula).strip()
+    if _PLAIN.fullmatch(value):  # the fast path of parse_formula, for plain formulas of known elements
+        amounts: dict[str, float] = {}
+        for symbol, amount in _TOKEN.findall(value):
+            number = float(amount) if amount else 1.0
+            amounts[symbol] = amounts[symbol] + number if symbol in amounts else number
+        if index.keys() >= amounts.keys() and min(amounts.values()) >= AMOUNT_TOLERANCE:
+            return tuple(index[symbol] for symbol in amounts), tuple(amounts.values())
+    pairs = parse_formula(value)
+    return tuple(index[symbol] for symbol, _ in pairs), tuple(amount for _, amount in pairs)
+
+
+def from_formulas(formulas: Iterable[str]) -> CompositionMatrix:
+    """Parse formula strings into a :class:`CompositionMatrix` (parses are cached: featurizers share them)."""
+    rows = [_parsed(formula) for formula in formulas]
+    width = max((len(elements) for elements, _ in rows), default=1) or 1
+    elements = np.array([row[0] + (-1,) * (width - len(row[0])) for row in rows], dtype=np.int64).reshape(len(rows), width)
+    amounts = np.array([row[1] + (0.0,) * (width - len(row[1])) for row in rows], dtype=float).reshape(len(rows), width)
+    return _normalised(elements, amounts)

@@ -1,0 +1,123 @@
+"""The vectorized featurizers against matminer itself, feature by feature, on random compositions."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from lithioscreen.features import element_data
+from lithioscreen.features.composition_matrix import from_formulas, parse_formula
+from lithioscreen.features.phase_diagram import li_miedema_columns
+from lithioscreen.features.vectorized import MIEDEMA_LABELS, magpie_features, magpie_labels, miedema_enthalpies
+
+RTOL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def matminer():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from matminer.featurizers.composition import ElementProperty
+        from matminer.featurizers.composition.alloy import Miedema
+    return ElementProperty.from_preset("magpie"), Miedema(struct_types="all", ss_types="min")
+
+
+def _metals() -> list[str]:
+    """Every metal and metalloid pymatgen gives an electronegativity (matminer's Miedema sorts by it)."""
+    from pymatgen.core import Element
+
+    x = element_data.pauling_electronegativity()
+    return [
+        symbol
+        for index, symbol in enumerate(element_data.symbols())
+        if (Element(symbol).is_metal or Element(symbol).is_metalloid) and np.isfinite(x[index])
+    ]
+
+
+@pytest.fixture(scope="module")
+def compositions() -> list[str]:
+    """300 seeded random compositions: binaries and ternaries of 84 metals (Miedema-imputed ones included),
+    some equiatomic (ties for Magpie's mode), some written unnormalised."""
+    rng = np.random.default_rng(20240611)
+    metals = _metals()
+    out = []
+    for i in range(300):
+        k = 2 + i % 2
+        chosen = rng.choice(metals, size=k, replace=False)
+        fractions = np.full(k, 1 / k) if i % 10 == 0 else rng.dirichlet(np.ones(k))
+        scale = 3.0 if i % 7 == 0 else 1.0
+        out.append("".join(f"{symbol}{scale * fraction:.4f}" for symbol, fraction in zip(chosen, fractions)))
+    return out + ["W", "Mg", "Cu0.5Si0.5", "Si0.5Cu0.5", "Cr3W", "Ti2Al0.5Nb"]
+
+
+def _compare(ours: np.ndarray, reference: np.ndarray, labels, formulas) -> None:
+    bad = ~np.isclose(ours, reference, rtol=RTOL, atol=0, equal_nan=True)
+    where = [f"{formulas[i]} {labels[j]}: {ours[i, j]!r} vs matminer {reference[i, j]!r}" for i, j in zip(*np.nonzero(bad))]
+    assert not where, f"{len(where)} values differ, e.g. " + "; ".join(where[:5])
+
+
+def test_magpie_labels_are_matminers(matminer):
+    assert magpie_labels() == matminer[0].feature_labels()
+
+
+def test_magpie_equals_matminer(matminer, compositions):
+    from pymatgen.core import Composition
+
+    reference = np.array([matminer[0].featurize(Composition(formula)) for formula in compositions], dtype=float)
+    ours = magpie_features(from_formulas(compositions))
+    assert ours.shape == reference.shape == (len(compositions), 132)
+    _compare(ours, reference, magpie_labels(), compositions)
+
+
+def test_miedema_equals_matminer(matminer, compositions):
+    from pymatgen.core import Composition
+
+    assert list(MIEDEMA_LABELS) == matminer[1].feature_labels()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = np.array([matminer[1].featurize(Composition(formula)) for formula in compositions], dtype=float)
+    values = miedema_enthalpies(from_formulas(compositions))
+    _compare(np.column_stack([values[label] for label in MIEDEMA_LABELS]), reference, MIEDEMA_LABELS, compositions)
+
+
+def test_li_mixture_equals_matminer_on_li_x(matminer, compositions):
+    """What the phase-diagram featurizer reports: Miedema of Li0.5 X0.5 (ternary and quaternary mixtures)."""
+    from pymatgen.core import Composition
+
+    subset = compositions[::5]
+    ours = li_miedema_columns(from_formulas(subset))
+    for formula, ss, inter, amor in zip(
+        subset, ours["li_x_mixing_enthalpy_ev_per_atom"], ours["li_x_miedema_intermetallic_enthalpy_ev_per_atom"],
+        ours["li_x_miedema_amorphous_enthalpy_ev_per_atom"],
+    ):
+        overlayer = Composition(formula).fractional_composition
+        mixture = Composition({"Li": 0.5, **{el.symbol: 0.5 * amount for el, amount in overlayer.items()}})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = matminer[1].featurize(mixture)
+        np.testing.assert_allclose([inter, amor, ss], expected, rtol=RTOL, atol=0, err_msg=formula)
+
+
+def test_element_tables_are_pymatgens():
+    from pymatgen.core import Element
+
+    x, volume = element_data.pauling_electronegativity(), element_data.molar_volume_cm3()
+    for z, symbol in enumerate(element_data.symbols(), start=1):
+        element = Element(symbol)
+        assert element.Z == z
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected_x, expected_volume = element.X, element.molar_volume
+        np.testing.assert_equal(x[z - 1], expected_x)
+        np.testing.assert_equal(volume[z - 1], float(expected_volume) if expected_volume else np.nan)
+
+
+def test_parser_keeps_written_order_and_falls_back_to_pymatgen():
+    assert parse_formula("W0.7Cr0.3") == [("W", 0.7), ("Cr", 0.3)]
+    assert parse_formula("CrWCr") == [("Cr", 2.0), ("W", 1.0)]
+    assert dict(parse_formula("(CrW)2Mo")) == {"Cr": 2.0, "W": 2.0, "Mo": 1.0}
+    matrix = from_formulas(["Cr3W", "W"])
+    np.testing.assert_allclose(matrix.fractions, [[0.75, 0.25], [1.0, 0.0]])
+    np.testing.assert_array_equal(matrix.dense().sum(axis=1), [1.0, 1.0])
+    with pytest.raises(ValueError, match="Qq"):
+        parse_formula("W2Qq")
