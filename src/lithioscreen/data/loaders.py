@@ -71,7 +71,7 @@ def _underlayer_check(text: str) -> str | None:
 
 
 def _material_check(text: str) -> str | None:
-    from pymatgen.core import Composition
+    from pymatgen.core import Composition, Element
 
     try:
         composition = Composition(text)
