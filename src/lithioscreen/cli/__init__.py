@@ -7,6 +7,7 @@ the library only inside the command, so ``lithioscreen --help`` stays fast.
 from lithioscreen.cli.common import app
 from lithioscreen.cli import rank as _rank  # noqa: F401  (registers rank, features)
 from lithioscreen.cli import train as _train  # noqa: F401  (registers train)
+from lithioscreen.cli import interface as _interface  # noqa: F401  (registers interface)
 
 __all__ = ["app", "main"]
 
