@@ -11,7 +11,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from lithioscreen.cli.common import Format, OutputFormat, app, fail, print_frame, stderr
+from rich.markup import escape
+
+from lithioscreen.cli.common import Format, OutputFormat, app, print_frame, stderr
+from lithioscreen.cli.common import fail as _fail
+
+
+def fail(message: str) -> None:
+    """common.fail, with the message shown literally ('[mlip]' is not rich markup)."""
+    _fail(escape(message))
 
 
 @app.command()
