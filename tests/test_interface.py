@@ -278,17 +278,19 @@ def test_batched_relaxation_matches_sequential():
 
 @pytest.mark.slow
 def test_dask_local_cluster_gives_the_sequential_results():
-    from distributed import LocalCluster
+    from distributed import LocalCluster, get_task_stream
 
     from lithioscreen.interface.parallel import execution
     from lithioscreen.interface.workflow import run_relaxations
 
     tasks = _tiny_tasks()[1:]
     sequential = run_relaxations(tasks, "chgnet")
-    with execution(local_workers=1, processes=False) as client:
-        assert isinstance(client.cluster, LocalCluster) and len(client.scheduler_info()["workers"]) == 1
-        distributed = run_relaxations(tasks, "chgnet", n_jobs=-1)
-        assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.task_states) >= 0)
+    # two in-process workers: with one, joblib would run the tasks itself (effective n_jobs 1)
+    with execution(local_workers=2, processes=False) as client:
+        assert isinstance(client.cluster, LocalCluster) and len(client.scheduler_info()["workers"]) == 2
+        with get_task_stream(client) as stream:
+            distributed = run_relaxations(tasks, "chgnet", n_jobs=-1)
+    assert len(stream.data) >= len(tasks)  # the relaxations ran as Dask tasks
     assert set(distributed) == set(sequential)
     for key in sequential:
         assert distributed[key].energy_ev == pytest.approx(sequential[key].energy_ev, abs=1e-5)
