@@ -250,10 +250,10 @@ def _tiny_tasks():
     from lithioscreen.interface.relax import RelaxTask
 
     series = build.build_series(build.reference_bulk("Li"), build.reference_bulk("Ni"), "Ni", "100", li_layers=(1, 2), x_thickness_a=2, max_area_a2=20)
-    tasks = [RelaxTask(("interface", "Ni", "100", n), atoms, "interface", fmax=0.2, steps=25) for n, atoms in zip(series.li_layers, series.structures)]
+    tasks = [RelaxTask(("interface", "Ni", "100", n), atoms, "interface", fmax=0.3, steps=12) for n, atoms in zip(series.li_layers, series.structures)]
     bulk = build.reference_bulk("Li")
     bulk.rattle(0.05, seed=0)
-    return [*tasks, RelaxTask(("bulk", "Li"), bulk, "bulk", fmax=0.2, steps=25)]
+    return [*tasks, RelaxTask(("bulk", "Li"), bulk, "bulk", fmax=0.3, steps=12)]
 
 
 @pytest.mark.slow

@@ -93,7 +93,8 @@ def interface(
             _check_available(calculator, device)
         except PotentialUnavailableError as error:
             fail(str(error))
-        results = _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, device == "cuda" if batch is None else batch, batch_size)
+        batched = (device == "cuda" and not (scheduler or dask_local)) if batch is None else batch
+        results = _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, batched, batch_size)
         if write:
             path = cache.write_results(results, software_versions(calculator))
             stored = sum(result.ok for result in results)

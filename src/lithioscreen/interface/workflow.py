@@ -17,7 +17,6 @@ batched forward passes (``batch=True``, the GPU path, :mod:`~lithioscreen.interf
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -204,8 +203,3 @@ def compute_interfacial_energies(
         result.strain_energy_ev_per_li = fitted.strain_energy_ev_per_li
     return [results[pair] for pair in pairs]
 
-
-def timed(function, *args, **kwargs):  # pragma: no cover - benchmark helper
-    start = time.perf_counter()
-    value = function(*args, **kwargs)
-    return value, time.perf_counter() - start
