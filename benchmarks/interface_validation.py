@@ -75,16 +75,20 @@ def report() -> int:
         return 1
     cells = load_cells()
     ccd = {}
-    for _, cell in cells[(cells["underlayer"] == "Mg") & cells["overlayer"].isin(PAPER_METALS)].iterrows():
+    measured = cells[(cells["underlayer"] == "Mg") & cells["overlayer"].isin(PAPER_METALS) & (cells["ccd_censoring"] != "not_measured")]
+    for _, cell in measured.iterrows():
         upper = cell["ccd_upper_ma_cm2"]
         ccd[cell["overlayer"]] = cell["ccd_lower_ma_cm2"] if np.isnan(upper) else (cell["ccd_lower_ma_cm2"] + upper) / 2
     for method, rows in mlip.groupby("method"):
         best = rows.loc[rows.groupby("material")["interfacial_energy_mev_per_a2"].idxmax()].set_index("material")
         print(f"\n== {method} ({best['software_versions'].iloc[0]}) ==")
+        timing_file = HERE / "results" / f"interface_validation_{method.split(':', 1)[1]}.json"
+        record = json.loads(timing_file.read_text()) if timing_file.exists() else None
+        failures = {r["element"]: r["error"] for r in (record or {"results": []})["results"] if r["error"]}
         lines = []
         for metal in PAPER_METALS:
             if metal not in best.index:
-                lines.append((metal, "", np.nan, np.nan, "not computed", ""))
+                lines.append((metal, "", np.nan, np.nan, f"no value: {failures[metal]}" if metal in failures else "not computed", ""))
                 continue
             row = best.loc[metal]
             value = row["interfacial_energy_mev_per_a2"]
@@ -111,7 +115,12 @@ def report() -> int:
         order = [m for m in ("Cr", "Mo", "Ti", "Zr") if m in values.index]
         if len(order) > 1:
             held = all(values[a] > values[b] for a, b in zip(order, order[1:]))
-            print(f"order Cr > Mo > Ti > Zr: {'holds' if held else 'does NOT hold'} ({' > '.join(f'{m} {values[m]:.1f}' for m in sorted(order, key=lambda m: -values[m]))})")
+            missing = [m for m in ("Cr", "Mo", "Ti", "Zr") if m not in order]
+            print(
+                f"order Cr > Mo > Ti > Zr: {'holds' if held else 'does NOT hold'} among {', '.join(order)} "
+                f"({' > '.join(f'{m} {values[m]:.1f}' for m in sorted(order, key=lambda m: -values[m]))})"
+                + (f"; no value for {', '.join(missing)}" if missing else "")
+            )
         w_rows = rows[rows["material"] == "W"]
         if not w_rows.empty:
             above = (w_rows["interfacial_energy_mev_per_a2"] > LIF).all()
@@ -125,9 +134,7 @@ def report() -> int:
         if len(common) >= 3:
             rho = spearmanr([values[m] for m in common], [ccd[m] for m in common]).statistic
             print(f"Spearman(interfacial energy, measured CCD) over {', '.join(common)}: {rho:.2f}  (CCD midpoints; Mo, Ti, Zr tie)")
-        timing_file = HERE / "results" / f"interface_validation_{method.split(':', 1)[1]}.json"
-        if timing_file.exists():
-            record = json.loads(timing_file.read_text())
+        if record is not None:
             per = [r["relax_seconds"] for r in record["results"] if r["relax_seconds"]]
             print(
                 f"timing ({record['device']}, {'batched' if record['batched'] else 'sequential'}, {record['machine']}): "
