@@ -129,7 +129,10 @@ def report() -> int:
         sides = {m: values[m] >= THRESHOLD for m in values.index}
         expected = {"W": True, "Cr": True, "Mo": False, "Ti": False, "Zr": False}
         wrong = [m for m in sides if sides[m] != expected[m]]
-        print(f"~100 meV/Å² threshold (Cr, W above; Mo, Ti, Zr below): {'reproduced' if not wrong else 'wrong side for ' + ', '.join(wrong)}")
+        print(
+            f"~100 meV/Å² threshold (Cr, W above; Mo, Ti, Zr below): {'reproduced' if not wrong else 'wrong side for ' + ', '.join(wrong)}"
+            f" (among {', '.join(sides)})"
+        )
         common = [m for m in values.index if m in ccd]
         if len(common) >= 3:
             rho = spearmanr([values[m] for m in common], [ccd[m] for m in common]).statistic
