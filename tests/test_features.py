@@ -60,7 +60,9 @@ def test_dft_values_are_used_where_the_paper_has_them(energies):
 def test_bounds_from_the_paper_hold(energies):
     for metal in ("W", "Cr"):
         assert energies.loc[metal, "interfacial_energy_mev_per_a2"] >= 100
-        assert energies.loc[metal, "interfacial_energy_source"] == "surrogate+dft_bounds"
+        # a bounded surrogate, or a value computed with a potential (checked against the bounds)
+        source = energies.loc[metal, "interfacial_energy_source"]
+        assert source == "surrogate+dft_bounds" or source.startswith("mlip:")
     assert 44.054 <= energies.loc["Zr", "interfacial_energy_mev_per_a2"] <= 66.799
     order = energies.loc[["Cr", "Mo", "Ti", "Zr"], "interfacial_energy_mev_per_a2"]
     assert order.is_monotonic_decreasing  # the paper's Cr > Mo > Ti > Zr

@@ -20,18 +20,24 @@ from lithioscreen.data.schema import Column, DataValidationError, Problem, Schem
 __all__ = [
     "CELLS_SCHEMA",
     "DataValidationError",
+    "COMPUTED_HERE",
     "INTERFACIAL_SCHEMA",
+    "MLIP_COLUMNS",
     "PHASE_SCHEMA",
     "Problem",
     "file_sha256",
     "load_cells",
     "load_interfacial_energies",
     "load_phase_data",
+    "read_interfacial_raw",
     "training_cells",
 ]
 
 CCD_CENSORING = frozenset({"exact", "lower_bound", "interval", "not_measured"})
-VALUE_ORIGINS = frozenset({"text", "figure_estimate", "inferred_from_text", "measured_here"})
+VALUE_ORIGINS = frozenset({"text", "figure_estimate", "inferred_from_text", "measured_here", "computed_mlip"})
+#: Columns that describe a value computed here with an interatomic potential (empty for literature
+#: rows); files written before they existed are read with these columns empty.
+MLIP_COLUMNS = ("li_strain_pct", "fit_r2", "intercept_stderr_mev_per_a2", "software_versions", "protocol")
 #: Above this, a "CCD" is a typo or the wrong unit.
 MAX_CCD_MA_CM2 = 100.0
 
@@ -95,6 +101,13 @@ def _doi_check(text: str) -> str | None:
     return f"{text!r} is not a DOI (10.xxxx/...) or a lab reference (lab:<notebook/cell id>)"
 
 
+def _doi_or_computed_check(text: str) -> str | None:
+    return None if text == COMPUTED_HERE else _doi_check(text)
+
+
+COMPUTED_HERE = "computed here"
+
+
 def _cell_censoring(row: pd.Series) -> list[tuple[str, str]]:
     """The CCD bounds must agree with the censoring label: never a bare number for '> 3.2'."""
     kind, lower, upper = row["ccd_censoring"], row["ccd_lower_ma_cm2"], row["ccd_upper_ma_cm2"]
@@ -129,6 +142,29 @@ def _interfacial_bounds(row: pd.Series) -> list[tuple[str, str]]:
     if kind == "upper_bound" and (not np.isnan(value) or np.isnan(upper) or not np.isnan(lower)):
         return [("upper_mev_per_a2", "an upper bound has only upper_mev_per_a2")]
     return []
+
+
+def _interfacial_provenance(row: pd.Series) -> list[tuple[str, str]]:
+    """Literature rows carry a DOI; rows computed here say so and carry the fit's quality."""
+    if row["method"] == "dft":
+        if not row["doi"] or row["doi"] == COMPUTED_HERE:
+            return [("doi", "a DFT value needs the DOI of its source")]
+        if row["value_origin"] == "computed_mlip":
+            return [("value_origin", "'computed_mlip' is for method mlip:<model>")]
+        return []
+    problems = []
+    if row["value_origin"] != "computed_mlip":
+        problems.append(("value_origin", "an mlip:<model> value must have value_origin 'computed_mlip'"))
+    if row["doi"] not in ("", COMPUTED_HERE):
+        problems.append(("doi", f"an mlip:<model> value is computed here: doi must be empty or {COMPUTED_HERE!r}"))
+    if row["value_kind"] != "exact":
+        problems.append(("value_kind", "an mlip:<model> value is 'exact' (a fitted intercept)"))
+    for column in ("fit_r2", "intercept_stderr_mev_per_a2", "li_strain_pct"):
+        if np.isnan(row[column]):
+            problems.append((column, "required for an mlip:<model> value"))
+    if not row["software_versions"]:
+        problems.append(("software_versions", "required for an mlip:<model> value"))
+    return problems
 
 
 def _phase_consistency(row: pd.Series) -> list[tuple[str, str]]:
@@ -196,12 +232,17 @@ INTERFACIAL_SCHEMA = Schema(
         Column("interfacial_energy_mev_per_a2", "float", minimum=-1000, maximum=1000, unit="meV/Å²"),
         Column("lower_mev_per_a2", "float", minimum=-1000, maximum=1000, unit="meV/Å²"),
         Column("upper_mev_per_a2", "float", minimum=-1000, maximum=1000, unit="meV/Å²"),
-        Column("doi", required=True, check=_doi_check),
+        Column("doi", check=_doi_or_computed_check),
         Column("source_figure", required=True),
         Column("value_origin", required=True, allowed=VALUE_ORIGINS),
         Column("notes"),
+        Column("li_strain_pct", "float", minimum=-50, maximum=50, unit="%"),
+        Column("fit_r2", "float", minimum=-1e6, maximum=1),
+        Column("intercept_stderr_mev_per_a2", "float", minimum=0, maximum=1000, unit="meV/Å²"),
+        Column("software_versions"),
+        Column("protocol"),
     ],
-    row_checks=(_interfacial_bounds,),
+    row_checks=(_interfacial_bounds, _interfacial_provenance),
 )
 
 PHASE_SCHEMA = Schema(
@@ -238,8 +279,23 @@ def load_cells(path: Path | str | None = None) -> pd.DataFrame:
     return _load(path and Path(path), config.CELLS_FILE, CELLS_SCHEMA)
 
 
+def read_interfacial_raw(path: Path | str | None = None) -> pd.DataFrame:
+    """The interfacial-energy file as text cells, with any missing :data:`MLIP_COLUMNS` added empty."""
+    path = Path(path) if path is not None else config.data_dir() / config.INTERFACIAL_ENERGIES_FILE
+    raw = read_raw(path)
+    for column in MLIP_COLUMNS:
+        if column not in raw.columns:
+            raw[column] = ""
+    raw.attrs["source_path"] = str(path)
+    return raw
+
+
 def load_interfacial_energies(path: Path | str | None = None) -> pd.DataFrame:
-    return _load(path and Path(path), config.INTERFACIAL_ENERGIES_FILE, INTERFACIAL_SCHEMA)
+    """Literature values (method ``dft``) and values computed here (``mlip:<model>``), validated."""
+    raw = read_interfacial_raw(path)
+    frame = validate(raw, INTERFACIAL_SCHEMA, source=raw.attrs["source_path"])
+    frame.attrs["source_path"] = raw.attrs["source_path"]
+    return frame
 
 
 def load_phase_data(path: Path | str | None = None) -> pd.DataFrame:

@@ -5,8 +5,15 @@ X, from DFT as the y-intercept of interface energy versus the number of Li atoms
 very few metals, so each candidate gets, in order of preference:
 
 1. ``dft``: an exact DFT value from ``data/interfacial_energies.csv``;
-2. ``mlip:<model>``: a value computed with a machine-learned interatomic potential, cached in the
-   same file (added by the interface calculations);
+2. ``mlip:<model>``: a value computed with a machine-learned interatomic potential
+   (:mod:`lithioscreen.interface`), cached in the same file. Like the paper's descriptor, it is the
+   highest value over the computed X planes against Li(100), from one potential (CHGNet
+   preferred, then SevenNet). Where the paper states DFT bounds for the metal (e.g. W above the
+   ~100 meV/Å² threshold), the MLIP value is checked against them: inside, it is used as is;
+   outside, it is clipped to the violated bound and the source reads ``mlip:<model>+dft_bounds``
+   (the DFT statement outranks the potential). Its standard deviation combines the fit's
+   intercept error with the potential's error against the paper's DFT values
+   (:data:`MLIP_ERROR_STD_MEV_PER_A2`);
 3. ``surrogate+dft_bounds``: the surrogate's estimate clipped into the bounds the paper states
    (e.g. "Cr > Mo", "above the ~100 meV/Å² threshold"), when only bounds are known;
 4. ``surrogate``: the estimate of a small Bayesian linear model, with its standard deviation.
@@ -35,6 +42,12 @@ SOURCE_DFT = "dft"
 SOURCE_SURROGATE = "surrogate"
 SOURCE_BOUNDED_SURROGATE = "surrogate+dft_bounds"
 SOURCE_UNAVAILABLE = "unavailable"
+#: Which potential's values are used when several are cached, best first.
+MLIP_PREFERENCE = ("mlip:chgnet", "mlip:sevennet")
+#: The potential's own error against DFT, meV/Å²: the RMS error of CHGNet against the paper's two
+#: exact DFT values (Mo -8.3, Ti -48.7 meV/Å² on Li(100): RMS 34.9), benchmarks/interface_validation.py.
+#: Two points make a crude estimate; it is what the data say, see README.
+MLIP_ERROR_STD_MEV_PER_A2 = 35.0
 
 
 def _molar_volume_cm3(symbol: str) -> float:
@@ -75,24 +88,43 @@ def surrogate_descriptors(candidate: str) -> dict[str, float]:
     return {name: float(values[0]) for name, values in surrogate_descriptor_columns(from_formulas([candidate])).items()}
 
 
+def _mlip_choice(group: pd.DataFrame) -> dict[str, object]:
+    """The preferred potential's highest value over X planes against Li(100), with its std."""
+    computed = group[group["method"].str.startswith("mlip:") & (group["li_plane"] == "(100)") & (group["value_kind"] == "exact")]
+    if computed.empty:
+        return {"mlip_mev_per_a2": np.nan, "mlip_method": "", "mlip_std_mev_per_a2": np.nan}
+    methods = sorted(set(computed["method"]), key=lambda m: (MLIP_PREFERENCE.index(m) if m in MLIP_PREFERENCE else len(MLIP_PREFERENCE), m))
+    rows = computed[computed["method"] == methods[0]]
+    best = rows.loc[rows["interfacial_energy_mev_per_a2"].idxmax()]
+    stderr = best.get("intercept_stderr_mev_per_a2", np.nan)
+    stderr = 0.0 if pd.isna(stderr) else float(stderr)
+    return {
+        "mlip_mev_per_a2": float(best["interfacial_energy_mev_per_a2"]),
+        "mlip_method": methods[0],
+        "mlip_std_mev_per_a2": float(np.hypot(stderr, MLIP_ERROR_STD_MEV_PER_A2)),
+    }
+
+
 def dft_constraints(table: pd.DataFrame) -> pd.DataFrame:
-    """Per metal, the tightest interval the literature values allow, and an exact value if any.
+    """Per metal, the DFT exact value if any, the tightest interval the DFT statements allow, and the
+    preferred MLIP value.
 
     Returns columns ``exact_mev_per_a2``, ``exact_method``, ``lower_mev_per_a2``,
-    ``upper_mev_per_a2`` indexed by element. DFT exact values take precedence over MLIP values.
+    ``upper_mev_per_a2`` (from ``dft`` rows only: the surrogate is trained on these) and
+    ``mlip_mev_per_a2``, ``mlip_method``, ``mlip_std_mev_per_a2`` (from ``mlip:<model>`` rows),
+    indexed by element.
     """
     metals = table[table["material_class"] == "metal"]
     rows = {}
     for material, group in metals.groupby("material"):
-        exact = group[group["value_kind"] == "exact"]
-        dft = exact[exact["method"] == "dft"]
-        chosen = dft if not dft.empty else exact
-        bounds = group[group["method"] == "dft"]
+        dft = group[group["method"] == "dft"]
+        exact = dft[dft["value_kind"] == "exact"]
         rows[material] = {
-            "exact_mev_per_a2": float(chosen["interfacial_energy_mev_per_a2"].iloc[0]) if not chosen.empty else np.nan,
-            "exact_method": str(chosen["method"].iloc[0]) if not chosen.empty else "",
-            "lower_mev_per_a2": float(bounds["lower_mev_per_a2"].max()) if bounds["lower_mev_per_a2"].notna().any() else -np.inf,
-            "upper_mev_per_a2": float(bounds["upper_mev_per_a2"].min()) if bounds["upper_mev_per_a2"].notna().any() else np.inf,
+            "exact_mev_per_a2": float(exact["interfacial_energy_mev_per_a2"].iloc[0]) if not exact.empty else np.nan,
+            "exact_method": "dft" if not exact.empty else "",
+            "lower_mev_per_a2": float(dft["lower_mev_per_a2"].max()) if dft["lower_mev_per_a2"].notna().any() else -np.inf,
+            "upper_mev_per_a2": float(dft["upper_mev_per_a2"].min()) if dft["upper_mev_per_a2"].notna().any() else np.inf,
+            **_mlip_choice(group),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -121,7 +153,12 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
 
         table = self.interfacial_data if self.interfacial_data is not None else load_interfacial_energies()
         self.constraints_ = dft_constraints(table)
-        known = self.constraints_
+        # the surrogate learns from DFT information only; MLIP values stand for their own metal
+        known = self.constraints_[
+            self.constraints_["exact_mev_per_a2"].notna()
+            | np.isfinite(self.constraints_["lower_mev_per_a2"])
+            | np.isfinite(self.constraints_["upper_mev_per_a2"])
+        ]
         lower = np.where(known["exact_mev_per_a2"].notna(), known["exact_mev_per_a2"], known["lower_mev_per_a2"])
         upper = np.where(known["exact_mev_per_a2"].notna(), known["exact_mev_per_a2"], known["upper_mev_per_a2"])
         from lithioscreen.features.composition_matrix import from_formulas
@@ -165,6 +202,12 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
             known = constraints.loc[element]
             if not np.isnan(known["exact_mev_per_a2"]):
                 mean[row], std[row], source[row] = float(known["exact_mev_per_a2"]), 0.0, known["exact_method"]
+            # .get: a champion pickled before MLIP values existed has no mlip_* columns
+            elif not pd.isna(known.get("mlip_mev_per_a2", np.nan)):
+                value = float(known["mlip_mev_per_a2"])
+                bounded = float(np.clip(value, known["lower_mev_per_a2"], known["upper_mev_per_a2"]))
+                mean[row], std[row] = bounded, float(known["mlip_std_mev_per_a2"])
+                source[row] = known["mlip_method"] + ("+dft_bounds" if bounded != value else "")
             elif usable[row]:
                 mean[row] = float(np.clip(mean[row], known["lower_mev_per_a2"], known["upper_mev_per_a2"]))
                 source[row] = SOURCE_BOUNDED_SURROGATE

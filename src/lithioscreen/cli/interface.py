@@ -1,0 +1,199 @@
+"""``lithioscreen interface``: Li(100)/X interfacial energies with an interatomic potential.
+
+Cached values (``data/interfacial_energies.csv``, method ``mlip:<model>``) are reused; only missing
+ones are computed, through joblib workers, a Dask cluster (``--scheduler``/``--dask-local``) or,
+with ``--batch`` (the default on ``--device cuda``), batched forward passes in one process.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from rich.markup import escape
+
+from lithioscreen.cli.common import Format, OutputFormat, app, print_frame, stderr
+from lithioscreen.cli.common import fail as _fail
+
+
+def fail(message: str) -> None:
+    """common.fail, with the message shown literally ('[mlip]' is not rich markup)."""
+    _fail(escape(message))
+
+
+@app.command()
+def interface(
+    elements: Annotated[Optional[list[str]], typer.Argument(help="Metals, e.g. W Mo Nb.", show_default=False)] = None,
+    all_metals: Annotated[bool, typer.Option("--all", help="Every default candidate metal with a bcc, fcc or hcp structure.")] = False,
+    plane: Annotated[Optional[str], typer.Option(help="X plane: 110/100/111 (bcc), 111/100 (fcc), 0001 (hcp), or 'all'. Default: the close-packed plane.")] = None,
+    calculator: Annotated[str, typer.Option(help="Potential: chgnet or sevennet.")] = "chgnet",
+    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    n_jobs: Annotated[int, typer.Option(help="Local joblib workers (processes).")] = 1,
+    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address, tcp://HOST:PORT.")] = None,
+    dask_local: Annotated[Optional[int], typer.Option(help="Start a local Dask cluster with N workers.")] = None,
+    batch: Annotated[Optional[bool], typer.Option("--batch/--no-batch", help="Batched forward passes over all structures (default: on for cuda).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Structures per forward pass with --batch.")] = 32,
+    li_layers: Annotated[str, typer.Option(help="Li slab thicknesses, Li(100) cells (2 atomic layers each), comma-separated.")] = "2,3,4",
+    x_thickness: Annotated[float, typer.Option(help="Minimum X slab thickness, Å.")] = 6.0,
+    max_strain: Annotated[float, typer.Option(help="Largest in-plane Li strain accepted (fraction).")] = 0.08,
+    max_area: Annotated[float, typer.Option(help="Largest interface area searched, Å².")] = 100.0,
+    fmax: Annotated[float, typer.Option(help="Force convergence, eV/Å.")] = 0.05,
+    steps: Annotated[int, typer.Option(help="Maximum optimizer steps per relaxation.")] = 300,
+    force: Annotated[bool, typer.Option("--force", help="Recompute even when a cached value exists.")] = False,
+    write: Annotated[bool, typer.Option("--write/--no-write", help="Store new values in data/interfacial_energies.csv.")] = True,
+    output: Format = OutputFormat.table,
+) -> None:
+    """Li(100)/X interfacial energies (meV/Å²) from CHGNet or SevenNet, the paper's intercept protocol."""
+    import pandas as pd
+
+    from lithioscreen.data import DataValidationError, load_interfacial_energies
+    from lithioscreen.interface import build, cache
+    from lithioscreen.interface.calculators import CALCULATORS, DEVICES, PotentialUnavailableError, software_versions
+    from lithioscreen.interface.workflow import InterfaceSettings
+
+    if bool(elements) == all_metals:
+        fail("name the metals (e.g. 'lithioscreen interface W Mo') or use --all, not both")
+    if calculator not in CALCULATORS:
+        fail(f"unknown calculator {calculator!r}: choose one of {', '.join(CALCULATORS)}")
+    if device not in DEVICES:
+        fail(f"unknown device {device!r}: choose cpu or cuda")
+    if n_jobs == 0 or batch_size < 1 or steps < 1 or not fmax > 0:
+        fail("--n-jobs must not be 0; --batch-size, --steps and --fmax must be positive")
+    if (scheduler or dask_local) and batch:
+        fail("--batch runs in one process; it cannot be combined with --scheduler or --dask-local")
+    try:
+        layers = tuple(int(text) for text in li_layers.split(","))
+    except ValueError:
+        fail(f"--li-layers {li_layers!r}: give whole numbers separated by commas, e.g. 2,3,4")
+    settings = InterfaceSettings(li_layers=layers, x_thickness_a=x_thickness, max_strain=max_strain, max_area_a2=max_area, fmax=fmax, steps=steps)
+
+    try:
+        if all_metals:
+            metals, skipped = _default_metals()
+            if skipped:
+                stderr.print(f"skipped (not bcc/fcc/hcp in ASE's reference states): {', '.join(skipped)}", highlight=False)
+        else:
+            metals = list(dict.fromkeys(elements))
+        targets = []
+        for element in metals:
+            planes = build.planes_for(element) if plane == "all" else (build.normalize_plane(element, plane),)
+            targets += [(element, p) for p in planes]
+        if len(layers) < 2 or min(layers) < 1:
+            raise build.InterfaceInputError(f"--li-layers {li_layers!r}: need at least two (three for an error bar) positive thicknesses")
+        table = load_interfacial_energies()
+    except (build.InterfaceInputError, DataValidationError) as error:
+        fail(str(error))
+
+    cached = {} if force else {t: cache.find_cached(table, t[0], calculator, t[1]) for t in targets}
+    todo = [t for t in targets if cached.get(t) is None]
+    results = []
+    if todo:
+        try:
+            _check_available(calculator, device)
+        except PotentialUnavailableError as error:
+            fail(str(error))
+        batched = (device == "cuda" and not (scheduler or dask_local)) if batch is None else batch
+        results = _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, batched, batch_size)
+        if write:
+            path = cache.write_results(results, software_versions(calculator))
+            stored = sum(result.ok for result in results)
+            stderr.print(f"stored {stored} value(s) in {path}", highlight=False)
+
+    rows = []
+    for element, x_plane in targets:
+        row = cached.get((element, x_plane))
+        if row is not None:
+            rows.append(_cached_row(row))
+            continue
+        result = next(r for r in results if (r.element, r.plane) == (element, x_plane))
+        rows.append(
+            {
+                "element": element,
+                "x_plane": build.plane_label(x_plane),
+                "interfacial_energy_mev_per_a2": result.interfacial_energy_mev_per_a2,
+                "intercept_stderr_mev_per_a2": result.intercept_stderr_mev_per_a2,
+                "fit_r2": result.fit_r2,
+                "li_strain_pct": 100 * result.li_strain,
+                "area_a2": result.area_a2,
+                "n_li": ";".join(map(str, result.n_li)),
+                "method": cache.method_for(calculator),
+                "cached": False,
+                "relax_seconds": result.relax_seconds,
+                "error": result.error,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    print_frame(frame, output, title=f"Li(100)/X interfacial energies, meV/Å² ({cache.method_for(calculator)})")
+    failed = frame[frame["error"].astype(bool)]
+    if not failed.empty:
+        for _, row in failed.iterrows():
+            stderr.print(f"[red]{row['element']}{row['x_plane']}:[/] {row['error']}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
+
+
+def _default_metals() -> tuple[list[str], list[str]]:
+    from lithioscreen.data import load_phase_data
+    from lithioscreen.interface.build import InterfaceInputError, crystal_structure
+
+    metals, skipped = [], []
+    for element in load_phase_data()["element"]:
+        try:
+            crystal_structure(element)
+        except InterfaceInputError:
+            skipped.append(element)
+        else:
+            metals.append(element)
+    return metals, skipped
+
+
+def _check_available(calculator: str, device: str) -> None:
+    from lithioscreen.interface.calculators import _check
+
+    _check(calculator, device)
+
+
+def _cached_row(row) -> dict:
+    return {
+        "element": row["material"],
+        "x_plane": row["x_plane"],
+        "interfacial_energy_mev_per_a2": row["interfacial_energy_mev_per_a2"],
+        "intercept_stderr_mev_per_a2": row["intercept_stderr_mev_per_a2"],
+        "fit_r2": row["fit_r2"],
+        "li_strain_pct": row["li_strain_pct"],
+        "area_a2": float("nan"),
+        "n_li": "",
+        "method": row["method"],
+        "cached": True,
+        "relax_seconds": float("nan"),
+        "error": "",
+    }
+
+
+def _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, batch, batch_size):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lithioscreen.interface import workflow
+    from lithioscreen.interface.parallel import execution
+
+    class Bar(workflow.Progress):
+        def __init__(self, progress):
+            self.progress, self.task = progress, None
+
+        def stage(self, name, total):
+            self.task = self.progress.add_task(f"{name} relaxations", total=total)
+
+        def done(self, result):
+            self.progress.advance(self.task)
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with execution(scheduler, dask_local) as client, Progress(*columns, console=stderr) as progress:
+            if client is not None:
+                stderr.print(f"Dask: {client.dashboard_link or client.scheduler.address}", highlight=False)
+            return workflow.compute_interfacial_energies(
+                todo, calculator, device, settings, n_jobs=-1 if client is not None else n_jobs,
+                batch=batch, batch_size=batch_size, progress=Bar(progress),
+            )
+    except OSError as error:  # an unreachable scheduler
+        fail(f"Dask scheduler {scheduler}: {error}")

@@ -1,0 +1,100 @@
+"""Computed interfacial energies live in ``data/interfacial_energies.csv`` next to the paper's values.
+
+One row per (metal, ``mlip:<model>``, Li plane, X plane), ``value_kind`` ``exact``, with the fit's
+R², the intercept's standard error, the Li strain, the package versions and the protocol, and
+provenance ``doi`` empty, ``source_figure`` naming this code, ``value_origin`` ``computed_mlip``.
+A cached row is reused (no recomputation) unless the caller forces it. Writes are atomic: the new
+table is validated against the file's schema, written to a temporary file in the same folder and
+renamed over the old one, so a crash or a bad row never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from lithioscreen import config
+from lithioscreen.interface.build import LI_PLANE, plane_label
+
+SOURCE = "computed here: lithioscreen interface (src/lithioscreen/interface)"
+
+
+def method_for(calculator: str) -> str:
+    return f"mlip:{calculator}"
+
+
+def _path(path: Path | str | None) -> Path:
+    return Path(path) if path is not None else config.data_dir() / config.INTERFACIAL_ENERGIES_FILE
+
+
+def find_cached(table: pd.DataFrame, element: str, calculator: str, plane: str) -> pd.Series | None:
+    """The cached row for Li(100)/element(plane) computed with ``calculator``, or None."""
+    rows = table[
+        (table["material"] == element)
+        & (table["method"] == method_for(calculator))
+        & (table["li_plane"] == plane_label(LI_PLANE))
+        & (table["x_plane"] == plane_label(plane))
+    ]
+    return None if rows.empty else rows.iloc[-1]
+
+
+def result_row(result, software_versions: str) -> dict[str, str]:
+    """A CSV row (text cells) for a successful :class:`~lithioscreen.interface.workflow.InterfaceResult`."""
+    if not result.ok:
+        raise ValueError(f"{result.element}({result.plane}): not cached, the calculation failed: {result.error}")
+    value = f"{result.interfacial_energy_mev_per_a2:.3f}"
+    points = ", ".join(f"{n}:{y:.2f}" for n, y in zip(result.n_li, result.excess_mev_per_a2, strict=True))
+    return {
+        "material": result.element,
+        "material_class": "metal",
+        "method": method_for(result.calculator),
+        "li_plane": plane_label(LI_PLANE),
+        "x_plane": plane_label(result.plane),
+        "value_kind": "exact",
+        "interfacial_energy_mev_per_a2": value,
+        "lower_mev_per_a2": value,
+        "upper_mev_per_a2": value,
+        "doi": "",
+        "source_figure": SOURCE,
+        "value_origin": "computed_mlip",
+        "notes": (
+            f"Intercept of the excess energy vs N_Li (meV/A2 per N_Li: {points}); interface area {result.area_a2:.2f} A2, "
+            f"{result.n_x} X atoms; Li strain energy {result.strain_energy_ev_per_li * 1000:.1f} meV/Li atom."
+        ),
+        "li_strain_pct": f"{100 * result.li_strain:.2f}",
+        "fit_r2": f"{result.fit_r2:.4f}",
+        "intercept_stderr_mev_per_a2": f"{result.intercept_stderr_mev_per_a2:.3f}",
+        "software_versions": software_versions,
+        "protocol": result.protocol,
+    }
+
+
+def write_results(results: Sequence, software_versions: str, path: Path | str | None = None) -> Path:
+    """Add (or replace) one row per successful result; failed results are skipped. Atomic."""
+    from lithioscreen.data.loaders import INTERFACIAL_SCHEMA, read_interfacial_raw
+    from lithioscreen.data.schema import validate
+
+    target = _path(path)
+    raw = read_interfacial_raw(target)
+    rows = [result_row(result, software_versions) for result in results if result.ok]
+    if not rows:
+        return target
+    new = pd.DataFrame(rows, dtype=str)
+    keys = ["material", "method", "li_plane", "x_plane"]
+    replaced = raw.merge(new[keys], on=keys, how="left", indicator=True)["_merge"].eq("both").to_numpy()
+    table = pd.concat([raw[~replaced], new], ignore_index=True)[raw.columns.tolist()]
+    validate(table, INTERFACIAL_SCHEMA, source=str(target))  # never write a file the loader would reject
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            table.to_csv(stream, index=False)
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return target

@@ -1,0 +1,298 @@
+"""Li/X interfacial energies from interatomic potentials: build, fit, cache, CLI, batching, Dask.
+
+The relaxing tests (marked slow) use CHGNet on a tiny Li(100)/Ni(100) sandwich (4 Ni atoms,
+2-6 Li atoms) with a loose force tolerance: they check the machinery, not the physics (that is
+benchmarks/interface_validation.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lithioscreen.cli import app
+from lithioscreen.data import DataValidationError, load_interfacial_energies
+from lithioscreen.interface import build, fit
+
+runner = CliRunner()
+TINY = ["--li-layers", "1,2,3", "--x-thickness", "2", "--max-area", "20", "--fmax", "0.3", "--steps", "60"]
+
+
+# ---------------------------------------------------------------- fit
+
+
+def test_fit_recovers_intercept_and_slope():
+    n = np.array([16, 24, 32, 40])
+    gamma, slope = 73.0, 0.25
+    noise = np.array([0.05, -0.04, 0.03, -0.02])
+    result = fit.fit_interfacial_energy(n, gamma + slope * n + noise, area_a2=40.0)
+    assert result.interfacial_energy_mev_per_a2 == pytest.approx(gamma, abs=0.3)
+    assert result.slope_mev_per_a2_per_atom == pytest.approx(slope, abs=0.02)
+    assert result.strain_energy_ev_per_li == pytest.approx(slope * 2 * 40 / 1000, rel=0.1)
+    assert result.r2 > 0.99 and 0 < result.intercept_stderr_mev_per_a2 < 0.5
+
+
+def test_flat_series_is_accepted_despite_low_r2():
+    # unstrained Li: no slope, the points agree within the tolerance, R² is meaningless
+    result = fit.fit_interfacial_energy([10, 20, 30], [50.1, 49.9, 50.05], area_a2=30.0)
+    assert result.r2 < 0.5 and result.interfacial_energy_mev_per_a2 == pytest.approx(50, abs=0.3)
+
+
+@pytest.mark.parametrize(
+    "n, y, message",
+    [
+        ([10, 20, 30], [40.0, 75.0, 45.0], "poor linear fit"),
+        ([10, 20], [40.0, 41.0], "distinct Li counts"),
+        ([10, 10, 10], [40.0, 41.0, 42.0], "distinct Li counts"),
+        ([10, 20, 30], [40.0, np.nan, 42.0], "non-finite"),
+    ],
+)
+def test_fit_refuses_poor_series(n, y, message):
+    with pytest.raises(fit.PoorFitError, match=message):
+        fit.fit_interfacial_energy(n, y, area_a2=30.0)
+
+
+def test_excess_energy_definition():
+    # 2 interfaces of 10 Å² cost 2 * 10 * 0.05 eV = 1 eV above the bulk references
+    e = fit.excess_energy_mev_per_a2(-100.0 - 20 * 1.9 + 1.0, n_x=10, n_li=20, x_bulk_ev_per_atom=-10.0, li_bulk_ev_per_atom=-1.9, area_a2=10.0)
+    assert e == pytest.approx(50.0)
+
+
+# ---------------------------------------------------------------- build (pymatgen only)
+
+
+def test_build_series_same_x_slab_growing_li():
+    series = build.build_series(build.reference_bulk("Li"), build.reference_bulk("Ni"), "Ni", "100", li_layers=(1, 2, 3), x_thickness_a=2, max_area_a2=20)
+    assert series.n_li == sorted(series.n_li) and len(set(series.n_li)) == 3
+    assert all(atoms.get_chemical_symbols().count("Ni") == series.n_x for atoms in series.structures)
+    cells = [np.asarray(atoms.cell)[:2] for atoms in series.structures]
+    assert all(np.allclose(cell, cells[0]) for cell in cells)
+    assert abs(series.li_strain) <= build.DEFAULT_MAX_STRAIN
+    assert series.area_a2 == pytest.approx(np.linalg.norm(np.cross(*cells[0])), rel=1e-6)
+
+
+def test_build_rejects_bad_input():
+    with pytest.raises(build.InterfaceInputError, match="not an element"):
+        build.normalize_plane("Xx", None)
+    with pytest.raises(build.InterfaceInputError, match="plane"):
+        build.normalize_plane("W", "0001")
+    with pytest.raises(build.InterfaceInputError, match="not bcc, fcc or hcp"):
+        build.crystal_structure("Mn")
+    assert build.normalize_plane("Ti", "001") == "0001" and build.normalize_plane("W", None) == "110"
+    with pytest.raises(build.InterfaceInputError, match="no coherent supercell"):
+        build.build_series(build.reference_bulk("Li"), build.reference_bulk("W"), "W", "111", max_strain=0.01, max_area_a2=30)
+
+
+# ---------------------------------------------------------------- data file and featurizer
+
+
+def _mlip_row(material, method="mlip:chgnet", x_plane="(110)", value=80.0, **changes):
+    row = {
+        "material": material, "material_class": "metal", "method": method, "li_plane": "(100)", "x_plane": x_plane,
+        "value_kind": "exact", "interfacial_energy_mev_per_a2": value, "lower_mev_per_a2": value, "upper_mev_per_a2": value,
+        "doi": "", "source_figure": "computed here", "value_origin": "computed_mlip", "notes": "",
+        "li_strain_pct": 1.0, "fit_r2": 0.99, "intercept_stderr_mev_per_a2": 0.5, "software_versions": "chgnet==0.4.2", "protocol": "",
+    }
+    row.update(changes)
+    return row
+
+
+def _with_rows(path, rows):
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = pd.concat([table, pd.DataFrame(rows).astype(str).replace("nan", "")], ignore_index=True)
+    table.to_csv(path, index=False)
+
+
+def test_loader_reads_files_without_the_mlip_columns(tmp_path):
+    from lithioscreen.config import PROJECT_ROOT
+
+    table = pd.read_csv(PROJECT_ROOT / "data" / "interfacial_energies.csv", dtype=str, keep_default_na=False)
+    old = table[table["method"] == "dft"].drop(columns=[c for c in ("li_strain_pct", "fit_r2", "intercept_stderr_mev_per_a2", "software_versions", "protocol") if c in table])
+    path = tmp_path / "old.csv"
+    old.to_csv(path, index=False)
+    frame = load_interfacial_energies(path)
+    assert len(frame) == len(old) and frame["fit_r2"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "changes, column",
+    [
+        ({"fit_r2": ""}, "fit_r2"),
+        ({"doi": "10.1039/d4ee03130j"}, "doi"),
+        ({"value_origin": "text"}, "value_origin"),
+        ({"software_versions": ""}, "software_versions"),
+        ({"method": "mlp:x"}, "method"),
+    ],
+)
+def test_loader_rejects_bad_mlip_rows(data_copy, changes, column):
+    path = data_copy / "interfacial_energies.csv"
+    line = len(pd.read_csv(path)) + 2  # the appended row; the header is line 1
+    _with_rows(path, [_mlip_row("Nb", **changes)])
+    with pytest.raises(DataValidationError) as error:
+        load_interfacial_energies(path)
+    assert f"line {line}, column {column!r}" in str(error.value)
+
+
+def test_featurizer_prefers_dft_then_mlip_within_dft_bounds(data_copy):
+    from lithioscreen.candidates import make_candidates
+    from lithioscreen.features.interfacial_energy import InterfacialEnergyFeaturizer
+
+    path = data_copy / "interfacial_energies.csv"
+    _with_rows(
+        path,
+        [
+            _mlip_row("Mo", value=60.0),  # DFT exact exists: ignored
+            _mlip_row("Nb", value=70.0, x_plane="(110)"),
+            _mlip_row("Nb", value=75.0, x_plane="(100)"),  # highest plane wins
+            _mlip_row("Nb", method="mlip:sevennet", value=20.0),  # chgnet preferred
+            _mlip_row("W", value=60.0),  # below the paper's W > 100 bound: clipped
+            _mlip_row("Zr", value=50.0),  # inside 44.054 < Zr < 66.799
+        ],
+    )
+    table = load_interfacial_energies(path)
+    candidates = make_candidates(["Mo", "Nb", "W", "Zr", "Ta"], 30, "Mg", 200)
+    energies = InterfacialEnergyFeaturizer(table).fit(candidates).transform(candidates).set_index(candidates["candidate"])
+    source = energies["interfacial_energy_source"]
+    value = energies["interfacial_energy_mev_per_a2"]
+    assert source["Mo"] == "dft" and value["Mo"] == 81.742
+    assert source["Nb"] == "mlip:chgnet" and value["Nb"] == 75.0
+    assert source["W"] == "mlip:chgnet+dft_bounds" and value["W"] == 100
+    assert source["Zr"] == "mlip:chgnet" and value["Zr"] == 50.0
+    assert source["Ta"] == "surrogate"
+    assert energies.loc["Nb", "interfacial_energy_std_mev_per_a2"] > 0.5  # fit error plus the potential's error
+
+
+# ---------------------------------------------------------------- without the mlip extra
+
+
+def test_ranking_and_cached_values_work_without_torch(tmp_path, data_copy):
+    """Blocks torch, chgnet and sevenn in a subprocess: rank still runs, a cached value is still
+    printed, and computing a new one is a clear exit-2 error naming the extra."""
+    blocker = tmp_path / "blocker"
+    for name in ("torch", "chgnet", "sevenn"):
+        (blocker / name).mkdir(parents=True)
+        (blocker / name / "__init__.py").write_text(f"raise ImportError('{name} is blocked for this test')\n")
+    _with_rows(data_copy / "interfacial_energies.csv", [_mlip_row("Ni", x_plane="(111)", value=40.0)])
+    env = {**os.environ, "PYTHONPATH": str(blocker), "LITHIOSCREEN_DATA_DIR": str(data_copy)}
+    cli = [sys.executable, "-m", "lithioscreen.cli"]
+    ranked = subprocess.run([*cli, "rank", "W", "Nb", "--format", "json"], env=env, capture_output=True, text=True, timeout=300)
+    assert ranked.returncode == 0, ranked.stderr
+    assert {row["candidate"] for row in json.loads(ranked.stdout)} == {"W", "Nb"}
+    cached = subprocess.run([*cli, "interface", "Ni", "--format", "json"], env=env, capture_output=True, text=True, timeout=300)
+    assert cached.returncode == 0, cached.stderr
+    assert json.loads(cached.stdout)[0]["interfacial_energy_mev_per_a2"] == 40.0
+    missing = subprocess.run([*cli, "interface", "Cu"], env=env, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and "pip install -e '.[mlip]'" in missing.stderr
+
+
+# ---------------------------------------------------------------- CLI input errors
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["Xx"], "not an element symbol"),
+        (["W", "--plane", "0001"], "not one of 110, 100, 111"),
+        (["Mn"], "not bcc, fcc or hcp"),
+        ([], "or use --all"),
+        (["W", "--all"], "or use --all"),
+        (["W", "--calculator", "mace"], "unknown calculator"),
+        (["W", "--device", "tpu"], "unknown device"),
+        (["W", "--li-layers", "2,x"], "--li-layers"),
+    ],
+)
+def test_cli_bad_input_exits_2(args, message, data_copy):
+    before = (data_copy / "interfacial_energies.csv").read_text()
+    result = runner.invoke(app, ["interface", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert (data_copy / "interfacial_energies.csv").read_text() == before  # nothing written
+
+
+# ---------------------------------------------------------------- relaxing (CHGNet)
+
+
+@pytest.mark.slow
+def test_interface_cli_computes_caches_and_reuses(data_copy, monkeypatch):
+    result = runner.invoke(app, ["interface", "Ni", "--plane", "100", *TINY, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)[0]
+    assert row["cached"] is False and row["method"] == "mlip:chgnet" and row["error"] == ""
+    assert np.isfinite(row["interfacial_energy_mev_per_a2"]) and row["n_li"] == "2;4;6"
+    table = load_interfacial_energies(data_copy / "interfacial_energies.csv")
+    stored = table[(table["method"] == "mlip:chgnet") & (table["material"] == "Ni")]
+    assert len(stored) == 1
+    stored = stored.iloc[0]
+    assert (stored["material"], stored["li_plane"], stored["x_plane"], stored["value_origin"]) == ("Ni", "(100)", "(100)", "computed_mlip")
+    assert stored["interfacial_energy_mev_per_a2"] == pytest.approx(row["interfacial_energy_mev_per_a2"], abs=1e-3)
+    assert stored["fit_r2"] == pytest.approx(row["fit_r2"], abs=1e-4) and stored["intercept_stderr_mev_per_a2"] >= 0
+    assert "chgnet==" in stored["software_versions"] and "torch==" in stored["software_versions"]
+    assert "fmax=0.3" in stored["protocol"]
+
+    from lithioscreen.interface import workflow
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a cached value was recomputed")
+
+    monkeypatch.setattr(workflow, "compute_interfacial_energies", must_not_run)
+    again = runner.invoke(app, ["interface", "Ni", "--plane", "100", "--format", "json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)[0]["cached"] is True
+
+
+def _tiny_tasks():
+    from lithioscreen.interface.relax import RelaxTask
+
+    series = build.build_series(build.reference_bulk("Li"), build.reference_bulk("Ni"), "Ni", "100", li_layers=(1, 2), x_thickness_a=2, max_area_a2=20)
+    tasks = [RelaxTask(("interface", "Ni", "100", n), atoms, "interface", fmax=0.3, steps=12) for n, atoms in zip(series.li_layers, series.structures)]
+    bulk = build.reference_bulk("Li")
+    bulk.rattle(0.05, seed=0)
+    return [*tasks, RelaxTask(("bulk", "Li"), bulk, "bulk", fmax=0.3, steps=12)]
+
+
+@pytest.mark.slow
+def test_batched_relaxation_matches_sequential():
+    from lithioscreen.interface.batch import relax_batched
+    from lithioscreen.interface.calculators import make_batched_potential, make_calculator
+    from lithioscreen.interface.relax import relax
+
+    tasks = _tiny_tasks()
+    calculator = make_calculator("chgnet", "cpu")
+    sequential = [relax(task, calculator) for task in tasks]
+    potential = make_batched_potential("chgnet", "cpu", batch_size=8)
+    potential.forward_passes = 0
+    batched = relax_batched(tasks, potential)
+    for one, many in zip(sequential, batched, strict=True):
+        assert one.key == many.key and one.steps == many.steps and one.converged == many.converged
+        assert many.energy_ev == pytest.approx(one.energy_ev, abs=1e-4)
+        np.testing.assert_allclose(many.atoms.positions, one.atoms.positions, atol=1e-4)
+    # one forward pass per lockstep round, not one per structure and step
+    assert potential.forward_passes == max(r.steps for r in batched) + 1 < sum(r.steps + 1 for r in batched)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_sequential_results():
+    from distributed import LocalCluster, get_task_stream
+
+    from lithioscreen.interface.parallel import execution
+    from lithioscreen.interface.workflow import run_relaxations
+
+    tasks = _tiny_tasks()[1:]
+    sequential = run_relaxations(tasks, "chgnet")
+    # two in-process workers: with one, joblib would run the tasks itself (effective n_jobs 1)
+    with execution(local_workers=2, processes=False) as client:
+        assert isinstance(client.cluster, LocalCluster) and len(client.scheduler_info()["workers"]) == 2
+        with get_task_stream(client) as stream:
+            distributed = run_relaxations(tasks, "chgnet", n_jobs=-1)
+    assert len(stream.data) >= len(tasks)  # the relaxations ran as Dask tasks
+    assert set(distributed) == set(sequential)
+    for key in sequential:
+        assert distributed[key].energy_ev == pytest.approx(sequential[key].energy_ev, abs=1e-5)
