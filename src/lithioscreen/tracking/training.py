@@ -60,6 +60,26 @@ def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
     return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
 
 
+def artifact_location(tracking_uri: str) -> str | None:
+    """Artifacts of a new experiment in a SQLite store go beside the database file (``<dir>/mlruns``).
+
+    MLflow's own default is ``./mlruns`` in the current directory, which scatters artifacts of a
+    store in /tmp (tests, ``cells add --tracking-uri``) into whatever folder the command ran in.
+    Other stores (a tracking server) keep their own artifact root.
+    """
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None
+    database = Path(tracking_uri[len(prefix):])
+    return (database.parent / "mlruns").resolve().as_uri()
+
+
+def _experiment(mlflow, name: str, tracking_uri: str):
+    if mlflow.get_experiment_by_name(name) is None:
+        mlflow.create_experiment(name, artifact_location=artifact_location(tracking_uri))
+    return mlflow.set_experiment(name)
+
+
 def threshold_from_cells(cells_with_features: pd.DataFrame) -> dict[str, float]:
     """Change-point threshold on the X/Mg bilayer cells only (the paper's Fig. 7e population)."""
     bilayers = cells_with_features[cells_with_features["underlayer_present"] == 1.0]
@@ -138,8 +158,9 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
     cells = training_cells(all_cells)
     version = data_version(paths)
 
-    mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri))
-    experiment = mlflow.set_experiment(experiment_name)
+    tracking_uri = resolve_tracking_uri(tracking_uri)
+    mlflow.set_tracking_uri(tracking_uri)
+    experiment = _experiment(mlflow, experiment_name, tracking_uri)
 
     featurizer = make_featurizer(phase_data, interfacial_data, include_magpie=False).fit(cells[CANDIDATE_COLUMNS])
     cell_features = pd.concat([cells, featurizer.transform(cells[CANDIDATE_COLUMNS])], axis=1)
