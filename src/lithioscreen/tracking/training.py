@@ -158,6 +158,8 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
     cells = training_cells(all_cells)
     version = data_version(paths)
 
+    # registering and re-loading models draws download progress bars on stderr: noise in a CLI
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     tracking_uri = resolve_tracking_uri(tracking_uri)
     mlflow.set_tracking_uri(tracking_uri)
     experiment = _experiment(mlflow, experiment_name, tracking_uri)
