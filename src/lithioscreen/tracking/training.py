@@ -60,6 +60,20 @@ def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
     return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
 
 
+def _load_consistent(paths: list[Path], attempts: int = 5):
+    """The three data files and the version hash of exactly the bytes that were loaded.
+
+    ``cells add`` may replace cells.csv at any moment (atomically); hashing before and after the
+    load and retrying on a mismatch guarantees that the logged data version is the trained data.
+    """
+    for _ in range(attempts):
+        before = data_version(paths)
+        loaded = load_cells(paths[0]), load_phase_data(paths[1]), load_interfacial_energies(paths[2])
+        if data_version(paths) == before:
+            return (*loaded, before)
+    raise RuntimeError(f"the data in {paths[0].parent} kept changing while it was loaded ({attempts} attempts)")
+
+
 def artifact_location(tracking_uri: str) -> str | None:
     """Artifacts of a new experiment in a SQLite store go beside the database file (``<dir>/mlruns``).
 
@@ -152,11 +166,8 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
 
     data_dir = Path(data_dir or config.data_dir())
     paths = [data_dir / config.CELLS_FILE, data_dir / config.PHASE_DATA_FILE, data_dir / config.INTERFACIAL_ENERGIES_FILE]
-    all_cells = load_cells(paths[0])
-    phase_data = load_phase_data(paths[1])
-    interfacial_data = load_interfacial_energies(paths[2])
+    all_cells, phase_data, interfacial_data, version = _load_consistent(paths)
     cells = training_cells(all_cells)
-    version = data_version(paths)
 
     # registering and re-loading models draws download progress bars on stderr: noise in a CLI
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
