@@ -10,6 +10,7 @@ on a :class:`~ase.filters.FrechetCellFilter`, converged when every force and the
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +48,11 @@ class RelaxResult:
     seconds: float
     atoms: object = field(repr=False)  # relaxed ASE Atoms (no calculator attached)
     counts: dict = field(default_factory=dict)  # atoms per element
+
+
+# FrechetCellFilter takes the matrix log of the cell deformation at every step; scipy warns that
+# logm is "inaccurate" at errors of ~1e-12, hundreds of times per relaxation. Only that message is hidden.
+warnings.filterwarnings("ignore", message="logm result may be inaccurate", category=RuntimeWarning)
 
 
 def make_optimizer(atoms, task: RelaxTask):
