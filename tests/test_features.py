@@ -99,3 +99,24 @@ def test_geometry():
     assert table.iloc[0].to_dict() == pytest.approx(
         {"overlayer_nm": 200.0, "overlayer_log10_nm": np.log10(200), "underlayer_present": 0.0, "underlayer_nm": 0.0}
     )
+
+
+def test_mlip_error_std_is_each_potentials_rms_against_exact_dft():
+    import pandas as pd
+
+    from lithioscreen.features.interfacial_energy import MLIP_ERROR_STD_MEV_PER_A2, mlip_error_std
+
+    def row(material, method, value, plane="(100)", kind="exact"):
+        return {"material": material, "material_class": "metal", "method": method, "li_plane": plane,
+                "value_kind": kind, "interfacial_energy_mev_per_a2": value}
+
+    table = pd.DataFrame([
+        row("Mo", "dft", 80.0), row("Ti", "dft", 60.0), row("W", "dft", None, kind="lower_bound"),
+        row("Mo", "mlip:a", 70.0), row("Mo", "mlip:a", 65.0), row("Ti", "mlip:a", 60.0),  # highest Mo plane counts
+        row("Mo", "mlip:b", 90.0, plane="(110)"),  # not against Li(100): ignored
+        row("W", "mlip:c", 120.0),  # no exact DFT to compare with
+    ])
+    errors = mlip_error_std(table)
+    assert errors["mlip:a"] == pytest.approx(np.sqrt((10.0**2 + 0.0**2) / 2))
+    assert errors["mlip:c"] == MLIP_ERROR_STD_MEV_PER_A2
+    assert "mlip:b" not in errors
