@@ -14,7 +14,6 @@ space (z-scored by the spread of the tested cells).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -75,11 +74,13 @@ def stack_key(candidate: str, overlayer_nm: float, underlayer: str, underlayer_n
 
 
 def alloy_grid(elements: Sequence[str], step: float = DEFAULT_ALLOY_STEP) -> list[str]:
-    """Binary alloys ``A{x}B{1-x}`` of every pair, ``x`` on ``step, 2 step, ... < 1``."""
+    """Binary alloys ``A{x}B{1-x}`` of every pair (alphabetical), ``x`` on ``step, 2 step, ... < 1``:
+    :func:`lithioscreen.screening.alloy_grid`, the grid ``rank --alloys`` screens."""
+    from lithioscreen.screening import alloy_grid as screening_grid
+
     if not 0 < step < 1:
         raise ValueError(f"alloy step must lie between 0 and 1, got {step}")
-    fractions = [round(x, 6) for x in np.arange(step, 1 - 1e-9, step)]
-    return [f"{a}{x:g}{b}{round(1 - x, 6):g}" for a, b in combinations(sorted(set(elements)), 2) for x in fractions]
+    return screening_grid(sorted(set(elements)), "binary", step)
 
 
 def candidate_pool(
