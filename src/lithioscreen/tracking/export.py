@@ -48,14 +48,27 @@ def export_champion(model, metadata: dict, models_dir: Path | None = None, signa
             input_example=input_example,
         )
         (staging / METADATA_FILENAME).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
-        target = models_dir / MODEL_DIRNAME
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging / MODEL_DIRNAME, target)
-        os.replace(staging / METADATA_FILENAME, models_dir / METADATA_FILENAME)
+        return install_export(staging, models_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return models_dir / MODEL_DIRNAME
+
+
+def install_export(staging: Path, models_dir: Path) -> Path:
+    """Move a complete export (model folder + metadata) from ``staging`` into ``models_dir``.
+
+    The old model folder is first renamed aside, then the new one renamed in, so that ``models_dir``
+    never holds a half-written model; ``staging`` must be on the same file system (a sub-folder).
+    """
+    target = models_dir / MODEL_DIRNAME
+    retired = None
+    if target.exists():
+        retired = Path(tempfile.mkdtemp(prefix=".retired-", dir=models_dir))
+        os.replace(target, retired / MODEL_DIRNAME)
+    os.replace(staging / MODEL_DIRNAME, target)
+    os.replace(staging / METADATA_FILENAME, models_dir / METADATA_FILENAME)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+    return target
 
 
 def load_champion(models_dir: Path | None = None) -> Champion:

@@ -20,7 +20,6 @@ model is promoted. The decision is recorded as tags on the new run and on the mo
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import warnings
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from lithioscreen import config
 from lithioscreen.data.store import exclusive_lock
-from lithioscreen.tracking.export import METADATA_FILENAME, MODEL_DIRNAME
+from lithioscreen.tracking.export import METADATA_FILENAME, install_export
 from lithioscreen.tracking.serving import SKLEARN_MODEL_URI_TAG, register_serving_model
 
 #: Scores closer than this (mA/cm²) count as equal.
@@ -121,16 +120,7 @@ def _install_export(staging: Path, models_dir: Path, metadata_update: dict) -> P
     metadata_file = staging / METADATA_FILENAME
     metadata = json.loads(metadata_file.read_text()) | metadata_update
     metadata_file.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
-    target = models_dir / MODEL_DIRNAME
-    retired = None
-    if target.exists():
-        retired = Path(tempfile.mkdtemp(prefix=".retired-", dir=models_dir))
-        os.replace(target, retired / MODEL_DIRNAME)
-    os.replace(staging / MODEL_DIRNAME, target)
-    os.replace(metadata_file, models_dir / METADATA_FILENAME)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
-    return target
+    return install_export(staging, models_dir)
 
 
 def retrain_and_promote(
