@@ -97,3 +97,32 @@ def test_malformed_cells_stop_training(data_copy, tmp_path):
     assert result.exit_code == 2
     assert "cells.csv: line 4" in result.stderr and "overlayer_nm" in result.stderr
     assert not (tmp_path / "models").exists()
+
+
+def test_executable_runs_main_with_start_up_gc_settings():
+    """The installed `lithioscreen` runs cli.main (fewer GC passes, frozen at exit), and exit codes survive it."""
+    import gc
+    import importlib.metadata
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from lithioscreen import cli
+
+    (script,) = [entry for entry in importlib.metadata.entry_points(group="console_scripts") if entry.name == "lithioscreen"]
+    assert script.value == "lithioscreen.cli:main"
+    probe = (
+        "import gc, sys; from lithioscreen import cli\n"
+        "sys.argv = ['lithioscreen', *sys.argv[1:]]\n"
+        "try:\n    cli.main()\n"
+        "except SystemExit as exit:\n"
+        "    sys.stderr.write(f'\\nthreshold={gc.get_threshold()[0]} frozen={gc.get_freeze_count()} code={exit.code}')\n"
+    )
+    for args, code in ((["rank", "W", "--format", "json"], 0), (["rank", "--no-such-option"], 2)):
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
+        tail = done.stderr.strip().splitlines()[-1]
+        assert f"threshold={cli.GC_GENERATION0_THRESHOLD}" in tail and f"code={code}" in tail, done.stderr
+        assert int(tail.split("frozen=")[1].split()[0]) > 10_000  # what was alive at exit is frozen
+    executable = Path(sys.executable).parent / "lithioscreen"
+    done = subprocess.run([str(executable), "rank", "--no-such-option"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "no-such-option" in done.stderr
