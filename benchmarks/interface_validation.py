@@ -48,10 +48,12 @@ def compute(calculator: str, metals, device: str, batch: bool) -> None:
         def done(self, result):
             print(f"  {result.key} {result.n_atoms} atoms, {result.steps} steps, converged {result.converged}, {result.seconds:.0f} s", file=sys.stderr, flush=True)
 
+        def finished(self, result):  # stored as soon as it is known
+            cache.write_results([result], software_versions(calculator))
+
     start = time.perf_counter()
     results = compute_interfacial_energies([(m, None) for m in metals], calculator, device, InterfaceSettings(), batch=batch, progress=Log())
     wall = time.perf_counter() - start
-    cache.write_results(results, software_versions(calculator))
     record = {
         "calculator": calculator,
         "device": device,

@@ -170,6 +170,70 @@ def test_featurizer_prefers_dft_then_mlip_within_dft_bounds(data_copy):
     assert energies.loc["Nb", "interfacial_energy_std_mev_per_a2"] > 0.5  # fit error plus the potential's error
 
 
+def _fitted_result(element, plane="100", value=50.0):
+    from lithioscreen.interface.workflow import InterfaceResult
+
+    return InterfaceResult(
+        element=element, plane=plane, calculator="chgnet", interfacial_energy_mev_per_a2=value, intercept_stderr_mev_per_a2=0.5,
+        fit_r2=0.99, strain_energy_ev_per_li=0.001, li_strain=0.01, area_a2=20.0, n_x=4, n_li=[2, 4, 6],
+        excess_mev_per_a2=[value + 1, value + 2, value + 3], all_converged=True, protocol="test",
+    )
+
+
+def _store_results(path, elements):
+    from lithioscreen.interface import cache
+
+    for element in elements:
+        cache.write_results([_fitted_result(element)], "chgnet==test", path)
+
+
+def test_concurrent_writers_lose_no_rows(data_copy):
+    """Four processes storing values into the same file at once: every row arrives (the lock)."""
+    import multiprocessing
+
+    path = data_copy / "interfacial_energies.csv"
+    before = len(load_interfacial_energies(path))
+    groups = [["Ni", "Cu", "Ag"], ["Au", "Pd", "Pt"], ["Rh", "Ir", "Co"], ["Fe", "Nb", "Ta"]]
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_store_results, args=(path, group)) for group in groups]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    table = load_interfacial_energies(path)
+    assert len(table) == before + 12
+    assert set(table[table["method"] == "mlip:chgnet"]["material"]) >= {element for group in groups for element in group}
+
+
+def test_each_value_is_final_before_the_next_metal_is_relaxed():
+    """progress.finished gets each (metal, plane) as soon as its series is relaxed, not at the end
+    (what lets `lithioscreen interface --all` store values as it goes). A cheap Lennard-Jones
+    calculator stands in for the potential: the order of events is tested, not the physics."""
+    from ase.calculators.lj import LennardJones
+
+    from lithioscreen.interface import workflow
+
+    events = []
+
+    class Record(workflow.Progress):
+        def stage(self, name, total):
+            events.append(("stage", name))
+
+        def done(self, result):
+            events.append(("relaxed", result.key[1]))
+
+        def finished(self, result):
+            events.append(("finished", result.element))
+
+    settings = workflow.InterfaceSettings(li_layers=(1, 2, 3), x_thickness_a=2, max_area_a2=20, fmax=0.5, steps=5)
+    results = workflow.compute_interfacial_energies([("Ni", "100"), ("Cu", "100")], LennardJones(), settings=settings, progress=Record())
+    interface_events = events[events.index(("stage", "interfaces")) + 1 :]
+    assert [name for _, name in interface_events] == ["Ni"] * 4 + ["Cu"] * 4
+    assert [kind for kind, _ in interface_events] == ["relaxed"] * 3 + ["finished"] + ["relaxed"] * 3 + ["finished"]
+    assert [result.element for result in results] == ["Ni", "Cu"]
+
+
 # ---------------------------------------------------------------- without the mlip extra
 
 
@@ -246,6 +310,26 @@ def test_interface_cli_computes_caches_and_reuses(data_copy, monkeypatch):
     again = runner.invoke(app, ["interface", "Ni", "--plane", "100", "--format", "json"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)[0]["cached"] is True
+
+
+@pytest.mark.slow
+def test_interrupted_run_keeps_the_values_it_finished(data_copy, monkeypatch):
+    """A run stopped in the middle (here at Cu's first interface relaxation) has already stored Ni."""
+    from lithioscreen.interface import relax
+
+    relax_named = relax.relax_named
+
+    def stop_at_cu(task, *args, **kwargs):
+        if task.key[:2] == ("interface", "Cu"):
+            raise KeyboardInterrupt
+        return relax_named(task, *args, **kwargs)
+
+    monkeypatch.setattr(relax, "relax_named", stop_at_cu)
+    result = runner.invoke(app, ["interface", "Ni", "Cu", "--plane", "100", *TINY])
+    assert result.exit_code == 130, result.output  # what click makes of Ctrl-C
+    table = load_interfacial_energies(data_copy / "interfacial_energies.csv")
+    stored = set(table.loc[table["method"] == "mlip:chgnet", "material"])
+    assert "Ni" in stored and "Cu" not in stored
 
 
 def _tiny_tasks():

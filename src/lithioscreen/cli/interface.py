@@ -94,11 +94,12 @@ def interface(
         except PotentialUnavailableError as error:
             fail(str(error))
         batched = (device == "cuda" and not (scheduler or dask_local)) if batch is None else batch
-        results = _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, batched, batch_size)
+        # each value is stored the moment it is fitted: an interrupted --all run keeps what it finished
+        store = (lambda result: cache.write_results([result], software_versions(calculator))) if write else None
+        results = _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, batched, batch_size, store)
         if write:
-            path = cache.write_results(results, software_versions(calculator))
             stored = sum(result.ok for result in results)
-            stderr.print(f"stored {stored} value(s) in {path}", highlight=False)
+            stderr.print(f"stored {stored} value(s) in {cache.interfacial_energies_path()}", highlight=False)
 
     rows = []
     for element, x_plane in targets:
@@ -170,7 +171,7 @@ def _cached_row(row) -> dict:
     }
 
 
-def _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, batch, batch_size):
+def _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, batch, batch_size, store=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lithioscreen.interface import workflow
@@ -185,6 +186,10 @@ def _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, 
 
         def done(self, result):
             self.progress.advance(self.task)
+
+        def finished(self, result):
+            if store is not None and result.ok:
+                store(result)
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:

@@ -3,15 +3,15 @@
 One row per (metal, ``mlip:<model>``, Li plane, X plane), ``value_kind`` ``exact``, with the fit's
 R², the intercept's standard error, the Li strain, the package versions and the protocol, and
 provenance ``doi`` empty, ``source_figure`` naming this code, ``value_origin`` ``computed_mlip``.
-A cached row is reused (no recomputation) unless the caller forces it. Writes are atomic: the new
-table is validated against the file's schema, written to a temporary file in the same folder and
-renamed over the old one, so a crash or a bad row never leaves a half-written file.
+A cached row is reused (no recomputation) unless the caller forces it. Writes are atomic and
+serialised: under an exclusive lock (``.interfacial_energies.csv.lock`` beside the file, so that
+two runs storing at once do not lose each other's rows) the file is read again, the new table is
+validated against the file's schema, written to a temporary file in the same folder and renamed
+over the old one, so a crash or a bad row never leaves a half-written file.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,8 +27,12 @@ def method_for(calculator: str) -> str:
     return f"mlip:{calculator}"
 
 
+def interfacial_energies_path() -> Path:
+    return config.data_dir() / config.INTERFACIAL_ENERGIES_FILE
+
+
 def _path(path: Path | str | None) -> Path:
-    return Path(path) if path is not None else config.data_dir() / config.INTERFACIAL_ENERGIES_FILE
+    return Path(path) if path is not None else interfacial_energies_path()
 
 
 def find_cached(table: pd.DataFrame, element: str, calculator: str, plane: str) -> pd.Series | None:
@@ -73,28 +77,22 @@ def result_row(result, software_versions: str) -> dict[str, str]:
     }
 
 
-def write_results(results: Sequence, software_versions: str, path: Path | str | None = None) -> Path:
-    """Add (or replace) one row per successful result; failed results are skipped. Atomic."""
+def write_results(results: Sequence, software_versions: str, path: Path | str | None = None, lock_timeout_s: float = 60.0) -> Path:
+    """Add (or replace) one row per successful result; failed results are skipped. Atomic, under a lock."""
     from lithioscreen.data.loaders import INTERFACIAL_SCHEMA, read_interfacial_raw
     from lithioscreen.data.schema import validate
+    from lithioscreen.data.store import atomic_write, exclusive_lock
 
     target = _path(path)
-    raw = read_interfacial_raw(target)
     rows = [result_row(result, software_versions) for result in results if result.ok]
     if not rows:
         return target
     new = pd.DataFrame(rows, dtype=str)
     keys = ["material", "method", "li_plane", "x_plane"]
-    replaced = raw.merge(new[keys], on=keys, how="left", indicator=True)["_merge"].eq("both").to_numpy()
-    table = pd.concat([raw[~replaced], new], ignore_index=True)[raw.columns.tolist()]
-    validate(table, INTERFACIAL_SCHEMA, source=str(target))  # never write a file the loader would reject
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            table.to_csv(stream, index=False)
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with exclusive_lock(target.parent / f".{target.name}.lock", lock_timeout_s, "another run storing interfacial energies"):
+        raw = read_interfacial_raw(target)
+        replaced = raw.merge(new[keys], on=keys, how="left", indicator=True)["_merge"].eq("both").to_numpy()
+        table = pd.concat([raw[~replaced], new], ignore_index=True)[raw.columns.tolist()]
+        validate(table, INTERFACIAL_SCHEMA, source=str(target))  # never write a file the loader would reject
+        atomic_write(target, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
     return target

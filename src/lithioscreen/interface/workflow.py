@@ -74,13 +74,38 @@ class InterfaceResult:
 
 
 class Progress:
-    """Progress callbacks: ``stage(name, n_tasks)`` before each stage, ``done(result)`` per relaxation."""
+    """Callbacks: ``stage(name, n_tasks)`` before each stage, ``done(result)`` per relaxation, and
+    ``finished(result)`` per (metal, plane) as soon as its last relaxation is in and it is fitted (or
+    has failed), so that a long run can store each value when it is known instead of at the end."""
 
     def stage(self, name: str, total: int) -> None:  # pragma: no cover - trivial
         pass
 
     def done(self, result: relax.RelaxResult) -> None:  # pragma: no cover - trivial
         pass
+
+    def finished(self, result: InterfaceResult) -> None:  # pragma: no cover - trivial
+        pass
+
+
+class _FitEachWhenRelaxed(Progress):
+    """Passes progress on, and fits each (metal, plane) the moment its thickness series is relaxed."""
+
+    def __init__(self, progress: Progress, series: dict, fit_target):
+        self.progress, self.fit_target = progress, fit_target
+        self.waiting = {pair: set(built.li_layers) for pair, built in series.items()}
+        self.relaxed: dict[tuple, relax.RelaxResult] = {}
+
+    def stage(self, name: str, total: int) -> None:
+        self.progress.stage(name, total)
+
+    def done(self, result: relax.RelaxResult) -> None:
+        self.progress.done(result)
+        self.relaxed[result.key] = result
+        _, element, plane, layers = result.key
+        self.waiting[(element, plane)].discard(layers)
+        if not self.waiting[(element, plane)]:
+            self.progress.finished(self.fit_target(element, plane, self.relaxed))
 
 
 def run_relaxations(
@@ -143,16 +168,17 @@ def compute_interfacial_energies(
 
     A target whose supercell cannot be built, or whose fit is refused, comes back with ``error``
     set (the others are unaffected). Unknown elements or planes raise InterfaceInputError first.
+    ``progress.finished`` receives each result as soon as it is final.
     """
     progress = progress or Progress()
     pairs = validate_targets(targets)
     label = calculator if isinstance(calculator, str) else type(calculator).__name__.lower()
-    run = dict(calculator=calculator, device=device, n_jobs=n_jobs, batch=batch, batch_size=batch_size, progress=progress)
+    run = dict(calculator=calculator, device=device, n_jobs=n_jobs, batch=batch, batch_size=batch_size)
 
     elements = ["Li", *sorted({element for element, _ in pairs} - {"Li"})]
     bulk_tasks = [relax.RelaxTask(("bulk", element), build.reference_bulk(element), "bulk", settings.fmax, settings.steps) for element in elements]
     progress.stage("bulk", len(bulk_tasks))
-    bulk = run_relaxations(bulk_tasks, **run)
+    bulk = run_relaxations(bulk_tasks, **run, progress=progress)
 
     results: dict[tuple[str, str], InterfaceResult] = {}
     series: dict[tuple[str, str], build.InterfaceSeries] = {}
@@ -162,6 +188,7 @@ def compute_interfacial_energies(
         results[(element, plane)] = result
         if not all(bulk[("bulk", name)].converged for name in ("Li", element)):
             result.error = f"bulk relaxation of Li or {element} did not converge in {settings.steps} steps"
+            progress.finished(result)
             continue
         try:
             built = build.build_series(
@@ -171,17 +198,17 @@ def compute_interfacial_energies(
             )
         except InterfaceInputError as error:
             result.error = str(error)
+            progress.finished(result)
             continue
         series[(element, plane)] = built
         result.area_a2, result.li_strain, result.n_x, result.n_li = built.area_a2, built.li_strain, built.n_x, built.n_li
         for layers, atoms in zip(built.li_layers, built.structures, strict=True):
             interface_tasks.append(relax.RelaxTask(("interface", element, plane, layers), atoms, "interface", settings.fmax, settings.steps))
-    progress.stage("interfaces", len(interface_tasks))
-    relaxed = run_relaxations(interface_tasks, **run)
 
     e_li = bulk[("bulk", "Li")].energy_ev / bulk[("bulk", "Li")].n_atoms
-    for (element, plane), built in series.items():
-        result = results[(element, plane)]
+
+    def fit_target(element: str, plane: str, relaxed: dict) -> InterfaceResult:
+        result, built = results[(element, plane)], series[(element, plane)]
         e_x = bulk[("bulk", element)].energy_ev / bulk[("bulk", element)].n_atoms
         runs = [relaxed[("interface", element, plane, layers)] for layers in built.li_layers]
         result.relax_seconds = float(sum(r.seconds for r in runs))
@@ -191,15 +218,18 @@ def compute_interfacial_energies(
         ]
         if not result.all_converged:
             result.error = f"an interface relaxation did not converge in {settings.steps} steps (fmax {settings.fmax})"
-            continue
+            return result
         try:
             fitted = fit.fit_interfacial_energy(built.n_li, result.excess_mev_per_a2, built.area_a2, min_r2=settings.min_r2)
         except fit.PoorFitError as error:
             result.error = str(error)
-            continue
+            return result
         result.interfacial_energy_mev_per_a2 = fitted.interfacial_energy_mev_per_a2
         result.intercept_stderr_mev_per_a2 = fitted.intercept_stderr_mev_per_a2
         result.fit_r2 = fitted.r2
         result.strain_energy_ev_per_li = fitted.strain_energy_ev_per_li
-    return [results[pair] for pair in pairs]
+        return result
 
+    progress.stage("interfaces", len(interface_tasks))
+    run_relaxations(interface_tasks, **run, progress=_FitEachWhenRelaxed(progress, series, fit_target))
+    return [results[pair] for pair in pairs]
