@@ -75,3 +75,13 @@ def test_training_logs_the_report_figures(trained):
     client = MlflowClient(trained["tracking_uri"])
     logged = {artifact.path for artifact in client.list_artifacts(trained["summary"].parent_run_id, "report")}
     assert logged == {f"report/{name}.png" for name in FIGURE_NAMES}
+
+
+def test_mlip_sources_share_a_colour_but_not_a_marker():
+    from lithioscreen.tracking.plots import source_color, source_markers
+
+    markers = source_markers(["dft", "mlip:chgnet", "mlip:chgnet+dft_bounds", "mlip:sevennet", "surrogate"])
+    mlip = ["mlip:chgnet", "mlip:chgnet+dft_bounds", "mlip:sevennet"]
+    assert len({source_color(source) for source in mlip}) == 1
+    assert len({markers[source] for source in mlip}) == 3
+    assert source_color("dft") != source_color("mlip:chgnet") != source_color("surrogate")

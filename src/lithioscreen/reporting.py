@@ -6,7 +6,7 @@
   champion against the measured CCD intervals, with ±1σ bars;
 * ``candidate_ranking.png``: every candidate's predicted CCD ± 1σ, in ranking order;
 * ``interfacial_energy_by_source.png``: every candidate's interfacial energy ± 1σ, coloured by
-  where the number comes from (DFT / MLIP / surrogate).
+  where the number comes from (DFT / MLIP / surrogate), one marker per potential among the MLIP values.
 
 :func:`report_figures` makes them from a champion; :func:`write_report` (``lithioscreen report``)
 loads the exported champion and the data and writes PNGs; training logs the same figures to MLflow.
@@ -27,7 +27,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from lithioscreen import config
-from lithioscreen.tracking.plots import interfacial_energy_plot, parity_plot, source_color
+from lithioscreen.tracking.plots import interfacial_energy_plot, parity_plot, source_color, source_markers
 
 FIGURE_NAMES = (
     "interfacial_energy_vs_ccd",
@@ -98,9 +98,11 @@ def interfacial_energy_sources_plot(ranking: pd.DataFrame, threshold_mev_per_a2:
     energy = table["interfacial_energy_mev_per_a2"].to_numpy(float)
     std = np.nan_to_num(table["interfacial_energy_std_mev_per_a2"].to_numpy(float))
     sources = table["interfacial_energy_source"].astype(str).to_numpy()
-    for source in dict.fromkeys(sources):
+    # colour: the kind of number (DFT, MLIP, surrogate); marker: which potential, among the MLIP ones
+    markers = source_markers(sorted(set(sources)))
+    for source in markers:
         mask = sources == source
-        ax.errorbar(energy[mask], y[mask], xerr=std[mask], fmt="o", ms=4, color=source_color(source), capsize=2, lw=1, label=f"{source} ({mask.sum()})")
+        ax.errorbar(energy[mask], y[mask], xerr=std[mask], fmt=markers[source], ms=4, color=source_color(source), capsize=2, lw=1, label=f"{source} ({mask.sum()})")
     ax.axvline(threshold_mev_per_a2, color="crimson", ls="--", lw=1.2, label=f"threshold {threshold_mev_per_a2:g} meV Å$^{{-2}}$")
     ax.set_yticks(y, table["candidate"].astype(str), fontsize=7 if n > 20 else 8)
     ax.set_ylim(-0.8, n - 0.2)

@@ -105,3 +105,18 @@ SOURCE_COLORS = {
 def source_color(source: str) -> str:
     """MLIP values (``mlip:<model>``) share one colour."""
     return SOURCE_COLORS.get(source, "tab:purple" if str(source).startswith("mlip") else "tab:brown")
+
+
+#: Markers that tell apart sources sharing a colour (the MLIP methods), in order of appearance.
+SOURCE_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def source_markers(sources) -> dict[str, str]:
+    """A marker per source: the first source of each colour gets a circle, the next a square, and so on."""
+    seen_per_color: dict[str, int] = {}
+    markers = {}
+    for source in dict.fromkeys(map(str, sources)):
+        index = seen_per_color.get(source_color(source), 0)
+        seen_per_color[source_color(source)] = index + 1
+        markers[source] = SOURCE_MARKERS[index % len(SOURCE_MARKERS)]
+    return markers
