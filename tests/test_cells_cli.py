@@ -162,3 +162,36 @@ def test_a_worse_model_is_registered_without_the_alias_and_models_stay(trained, 
     assert not registered.aliases
     assert _files(tmp_path / "models") == models_before  # byte for byte
     assert "synthetic-ta30-mg200" in set(load_cells(tmp_path / "data" / config.CELLS_FILE)["cell_id"])  # the data did land
+
+
+@pytest.mark.slow
+def test_old_champion_is_re_evaluated_on_the_cells_the_new_model_was_trained_on(trained, tmp_path, monkeypatch):
+    """A `cells add` landing between training and the re-evaluation of the old champion does not
+    change the comparison: both are scored on the same cells (those behind the run's data version)."""
+    import lithioscreen.models as models
+    from lithioscreen.tracking import promotion, training
+
+    uri = _copy_trained_state(trained, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    only_ridge = training.make_models
+    monkeypatch.setattr(training, "make_models", lambda *args, **kwargs: {"bayesian_ridge": only_ridge(*args, **kwargs)["bayesian_ridge"]})
+    real_train, real_cross_validate = training.train, models.cross_validate
+    trained_on, re_evaluated_on = [], []
+
+    def train_then_a_cell_arrives(*args, **kwargs):
+        summary = real_train(*args, **kwargs)
+        trained_on.append(set(summary.training_cells["cell_id"]))
+        add_cells(write_cells(tmp_path / "late.csv", [new_row("synthetic-late-nb30-mg200")]), tmp_path / "data")
+        return summary
+
+    def recording_cross_validate(model, cells, *args, **kwargs):
+        re_evaluated_on.append(set(cells["cell_id"]))
+        return real_cross_validate(model, cells, *args, **kwargs)
+
+    monkeypatch.setattr(training, "train", train_then_a_cell_arrives)
+    monkeypatch.setattr(models, "cross_validate", recording_cross_validate)
+    decision = promotion.retrain_and_promote(tmp_path / "data", uri, "late-cell-test", tmp_path / "models")
+    assert "synthetic-late-nb30-mg200" in set(load_cells(tmp_path / "data" / config.CELLS_FILE)["cell_id"])
+    assert re_evaluated_on == trained_on and "synthetic-late-nb30-mg200" not in re_evaluated_on[0]
+    assert decision.n_cells == len(trained_on[0])

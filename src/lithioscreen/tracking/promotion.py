@@ -150,7 +150,6 @@ def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, th
     import mlflow
     from mlflow import MlflowClient
 
-    from lithioscreen.data import load_cells, training_cells
     from lithioscreen.models import cross_validate
     from lithioscreen.tracking.training import train
 
@@ -167,10 +166,10 @@ def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, th
             promoted = True
             reason = f"no current champion (neither a '{config.CHAMPION_ALIAS}' alias in the registry nor an export in {models_dir})"
         else:
-            cells = training_cells(load_cells(data_dir / config.CELLS_FILE))
+            # the very cells the new model was trained on: a `cells add` landing meanwhile changes nothing here
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                before_metrics = cross_validate(clone(before.model), cells, ccd_target_ma_cm2).metrics
+                before_metrics = cross_validate(clone(before.model), summary.training_cells, ccd_target_ma_cm2).metrics
             promoted = at_least_as_good(new_metrics, before_metrics)
             if before.source == "registry":
                 label = f"{before.name} v{before.version} (registry alias '{config.CHAMPION_ALIAS}')"

@@ -49,6 +49,8 @@ class TrainingSummary:
     model_uris: dict[str, str] = field(default_factory=dict)
     serving_model_uri: str | None = None  # the champion's candidate-table pyfunc (what the registry holds)
     exported_to: str | None = None
+    # the measured cells exactly as trained on (the bytes behind data_version), for re-evaluations
+    training_cells: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
@@ -280,4 +282,5 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
         model_uris=model_uris,
         serving_model_uri=serving_uri,
         exported_to=exported,
+        training_cells=cells,
     )
