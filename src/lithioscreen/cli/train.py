@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -39,7 +38,7 @@ def train(
     frame = pd.DataFrame(summary.metrics).T.reset_index(names="model")
     frame["champion"] = frame["model"] == summary.champion
     if output is OutputFormat.json:
-        sys.stdout.write(json.dumps(json_ready(dataclasses.asdict(summary)), indent=2) + "\n")
+        sys.stdout.write(json.dumps(json_ready(summary.as_record()), indent=2) + "\n")
         return
     print_frame(frame, output, title=f"Leave-one-overlayer-out CV on {summary.n_cells} cells (data {summary.data_version[:12]})", float_digits=3)
     threshold_fit = summary.threshold

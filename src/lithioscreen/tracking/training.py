@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import platform
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -51,6 +51,10 @@ class TrainingSummary:
     exported_to: str | None = None
     # the measured cells exactly as trained on (the bytes behind data_version), for re-evaluations
     training_cells: pd.DataFrame | None = field(default=None, repr=False)
+
+    def as_record(self) -> dict:
+        """The summary as plain values (what ``train --format json`` prints); the cells table left out."""
+        return {name: value for name, value in asdict(self).items() if name != "training_cells"}
 
 
 def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
