@@ -20,7 +20,7 @@ PAPER_METALS = ["W", "Cr", "Mo", "Ti", "Zr", "Mg"]
 
 @pytest.fixture(scope="module")
 def candidates():
-    return make_candidates(PAPER_METALS + ["Nb", "Cr0.5W0.5", "Al"])
+    return make_candidates(PAPER_METALS + ["Nb", "Ta", "Pd", "Cr0.5W0.5", "Al"])
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,8 @@ def test_magpie_matches_matminer(candidates):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reference = ElementProperty.from_preset("magpie").featurize(Composition("Cr0.5W0.5"))
-    np.testing.assert_allclose(ours.iloc[7].to_numpy(float), np.asarray(reference, float), rtol=1e-12, equal_nan=True)
+    row = list(candidates["candidate"]).index("Cr0.5W0.5")
+    np.testing.assert_allclose(ours.iloc[row].to_numpy(float), np.asarray(reference, float), rtol=1e-12, equal_nan=True)
 
 
 def test_dft_values_are_used_where_the_paper_has_them(energies):
@@ -69,7 +70,8 @@ def test_bounds_from_the_paper_hold(energies):
 
 
 def test_untabulated_metals_get_a_surrogate_with_uncertainty(energies):
-    for candidate in ("Nb", "Cr0.5W0.5", "Al", "Mg"):
+    # metals without a DFT or MLIP value in the shipped data (the CHGNet fits of Nb, Ta and Pd were refused)
+    for candidate in ("Nb", "Ta", "Pd", "Cr0.5W0.5"):
         assert energies.loc[candidate, "interfacial_energy_source"] == "surrogate"
         assert energies.loc[candidate, "interfacial_energy_std_mev_per_a2"] > 1
     # lithiophilic Mg binds Li: its interface should cost less than any lithiophobic metal's

@@ -111,6 +111,13 @@ def _with_rows(path, rows):
     table.to_csv(path, index=False)
 
 
+def _drop_mlip_rows(path, *materials):
+    """The data copy without the shipped interatomic-potential values of ``materials``."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    keep = ~(table["method"].str.startswith("mlip:") & table["material"].isin(materials))
+    table[keep].to_csv(path, index=False)
+
+
 def test_loader_reads_files_without_the_mlip_columns(tmp_path):
     from lithioscreen.config import PROJECT_ROOT
 
@@ -244,6 +251,7 @@ def test_ranking_and_cached_values_work_without_torch(tmp_path, data_copy):
     for name in ("torch", "chgnet", "sevenn"):
         (blocker / name).mkdir(parents=True)
         (blocker / name / "__init__.py").write_text(f"raise ImportError('{name} is blocked for this test')\n")
+    _drop_mlip_rows(data_copy / "interfacial_energies.csv", "Ni", "Cu")
     _with_rows(data_copy / "interfacial_energies.csv", [_mlip_row("Ni", x_plane="(111)", value=40.0)])
     env = {**os.environ, "PYTHONPATH": str(blocker), "LITHIOSCREEN_DATA_DIR": str(data_copy)}
     cli = [sys.executable, "-m", "lithioscreen.cli"]
@@ -286,6 +294,7 @@ def test_cli_bad_input_exits_2(args, message, data_copy):
 
 @pytest.mark.slow
 def test_interface_cli_computes_caches_and_reuses(data_copy, monkeypatch):
+    _drop_mlip_rows(data_copy / "interfacial_energies.csv", "Ni")
     result = runner.invoke(app, ["interface", "Ni", "--plane", "100", *TINY, "--format", "json"])
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)[0]
@@ -324,6 +333,7 @@ def test_interrupted_run_keeps_the_values_it_finished(data_copy, monkeypatch):
             raise KeyboardInterrupt
         return relax_named(task, *args, **kwargs)
 
+    _drop_mlip_rows(data_copy / "interfacial_energies.csv", "Ni", "Cu")
     monkeypatch.setattr(relax, "relax_named", stop_at_cu)
     result = runner.invoke(app, ["interface", "Ni", "Cu", "--plane", "100", *TINY])
     assert result.exit_code == 130, result.output  # what click makes of Ctrl-C
