@@ -126,7 +126,8 @@ def limitations(champion: Champion) -> list[str]:
         f"Leave-one-overlayer-out error: MAE {metrics.get('mae', float('nan')):.2f}, RMSE {metrics.get('rmse', float('nan')):.2f} mA/cm²; "
         f"{100 * metrics.get('coverage_2sigma', float('nan')):.0f}% of held-out cells within 2σ.",
         "Rows with in_training_domain = False lie outside the range of the tested cells: extrapolations. "
-        "Interfacial energies marked 'surrogate' are estimates (their σ is included in the CCD std), not DFT.",
+        "Interfacial energies marked 'surrogate' or 'mlip:*' (interatomic potential) are estimates, not DFT; their σ is in the "
+        "CCD std. The potential's values run lower than the surrogate's for the same metals (README): compare across sources with care.",
         "The bilayer concept needs an overlayer that does not alloy with Li; every tested overlayer is Li-immiscible, "
         "so predictions for compound-forming or Li-dissolving metals (li_x_miscibility) are least reliable.",
     ]
