@@ -127,7 +127,7 @@ def limitations(champion: Champion) -> list[str]:
         f"{100 * metrics.get('coverage_2sigma', float('nan')):.0f}% of held-out cells within 2σ.",
         "Rows with in_training_domain = False lie outside the range of the tested cells: extrapolations. "
         "Interfacial energies marked 'surrogate' or 'mlip:*' (interatomic potential) are estimates, not DFT; their σ is in the "
-        "CCD std. The potential's values run lower than the surrogate's for the same metals (README): compare across sources with care.",
+        "CCD std. The sources may not share one scale (README, interfacial energies): compare across sources with care.",
         "The bilayer concept needs an overlayer that does not alloy with Li; every tested overlayer is Li-immiscible, "
         "so predictions for compound-forming or Li-dissolving metals (li_x_miscibility) are least reliable.",
     ]

@@ -95,7 +95,8 @@ def interface(
             fail(str(error))
         batched = (device == "cuda" and not (scheduler or dask_local)) if batch is None else batch
         # each value is stored the moment it is fitted: an interrupted --all run keeps what it finished
-        store = (lambda result: cache.write_results([result], software_versions(calculator))) if write else None
+        versions = software_versions(calculator)
+        store = (lambda result: cache.write_results([result], versions)) if write else None
         results = _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, batched, batch_size, store)
         if write:
             stored = sum(result.ok for result in results)
