@@ -38,6 +38,7 @@ def new_row(cell_id: str = "synthetic-nb30-mg200", **values: str) -> dict[str, s
         "ccd_upper_ma_cm2": "5.0",
         "ccd_source_figure": "synthetic test row",
         "ccd_value_origin": "measured_here",
+        "failure_mode": "",
         "first_cycle_ce_pct": "",
         "ce_source_figure": "",
         "ce_value_origin": "",

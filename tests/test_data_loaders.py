@@ -19,19 +19,28 @@ def test_shipped_cells_are_the_papers():
         assert row["ccd_censoring"] == "interval" and row["ccd_lower_ma_cm2"] == 3.2
     assert cells.loc["oh2024-w30-mg200", "first_cycle_ce_pct"] == 93.7
     assert cells.loc["oh2024-mg200", "first_cycle_ce_pct"] == 89.6
-    assert set(cells.loc[cells["ccd_censoring"] == "not_measured"].index) == {"oh2024-w200-mg200", "oh2024-w30-nomg"}
+    failed = cells.loc[cells["ccd_censoring"] == "failed"]
+    assert set(failed.index) == {"oh2024-w200-mg200", "oh2024-w30-nomg"}
+    assert (failed["failure_mode"] == "li_plated_on_overlayer").all()
+    assert failed["ccd_lower_ma_cm2"].isna().all() and failed["ccd_upper_ma_cm2"].isna().all()
+    assert (cells.loc[cells["ccd_censoring"] != "failed", "failure_mode"] == "").all()
 
 
 def test_every_ccd_has_provenance():
     cells = load_cells()
-    measured = cells[cells["ccd_censoring"] != "not_measured"]
+    measured = cells[~cells["ccd_censoring"].isin({"not_measured", "failed"})]
     assert (measured["doi"] == "10.1039/d4ee03130j").all()
     assert measured["ccd_source_figure"].str.startswith("Fig.").all()
     assert measured["ccd_value_origin"].isin({"text", "inferred_from_text", "figure_estimate"}).all()
 
 
-def test_training_cells_keep_censoring():
-    train = training_cells(load_cells()).set_index("candidate")
+def test_training_cells_keep_censoring_and_the_failed_stacks():
+    table = training_cells(load_cells())
+    assert len(table) == 8
+    failed = table[table["outcome"] == "failed"]
+    assert set(failed["cell_id"]) == {"oh2024-w200-mg200", "oh2024-w30-nomg"}
+    assert failed["ccd_lower_ma_cm2"].isna().all() and failed["ccd_upper_ma_cm2"].isna().all()
+    train = table[table["outcome"] == "ccd"].set_index("candidate")
     assert len(train) == 6
     assert np.isinf(train.loc["W", "ccd_upper_ma_cm2"])  # '> 5.0' stays open above
     assert train.loc["Mg", "ccd_lower_ma_cm2"] == train.loc["Mg", "ccd_upper_ma_cm2"] == 1.3
@@ -121,3 +130,37 @@ def test_malformed_phase_data_unknown_written_as_zero(data_copy):
     with pytest.raises(DataValidationError) as info:
         load_phase_data(path)
     assert (sc + 1, "li_x_compound_count") in {(p.line, p.column) for p in info.value.problems}
+
+
+def test_a_failed_cell_needs_its_failure_mode_and_no_ccd(data_copy):
+    path = data_copy / "cells.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("text,li_plated_on_overlayer", "text,", 1), encoding="utf-8")
+    with pytest.raises(DataValidationError, match="failure_mode"):
+        load_cells(path)
+    path.write_text(text.replace("failed,,,Fig. S23", "failed,2.0,,Fig. S23", 1), encoding="utf-8")
+    with pytest.raises(DataValidationError, match="cannot carry a CCD value"):
+        load_cells(path)
+    path.write_text(text.replace("Fig. 4d,text,,", "Fig. 4d,text,other,", 1), encoding="utf-8")
+    with pytest.raises(DataValidationError, match="only a cell with ccd_censoring 'failed'"):
+        load_cells(path)
+
+
+def test_cells_written_before_the_failure_mode_column_still_load(data_copy):
+    import pandas as pd
+
+    path = data_copy / "cells.csv"
+    old = pd.read_csv(path, dtype=str, keep_default_na=False)
+    old = old[old["ccd_censoring"] != "failed"].drop(columns=["failure_mode"])
+    old.to_csv(path, index=False)
+    cells = load_cells(path)
+    assert (cells["failure_mode"] == "").all() and len(cells) == 6
+
+
+def test_ccd_orderings_are_the_papers_statements():
+    from lithioscreen.data import load_ccd_orderings
+
+    table = load_ccd_orderings()
+    pairs = {(row.higher, row.lower, row.relation) for row in table.itertuples()}
+    assert ("Cr", "Mo", "greater") in pairs and ("Mo", "Ti", "approx_equal") in pairs and ("Ti", "Zr", "greater") in pairs
+    assert (table["doi"] == "10.1039/d4ee03130j").all() and table["quote"].str.len().gt(20).all()

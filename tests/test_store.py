@@ -76,7 +76,7 @@ REJECTIONS = {
     "bad doi": (_rows(new_row(doi="my notebook")), 2, "doi", "not a DOI"),
     "duplicate within the file": (_rows(new_row("synthetic-a"), new_row("synthetic-a")), 3, "cell_id", "duplicate 'synthetic-a' (first on line 2)"),
     "duplicate of an existing cell": (_rows(new_row("oh2024-w30-mg200")), 2, "cell_id", "already in"),
-    "ragged row": (_raw((csv_text([new_row()]).rstrip("\n") + ",extra\n").encode()), 2, "", "has 26 fields, the header has 25"),
+    "ragged row": (_raw((csv_text([new_row()]).rstrip("\n") + ",extra\n").encode()), 2, "", "has 27 fields, the header has 26"),
     "wrong encoding": (_raw(LATIN1), 2, "", "not UTF-8"),
     "empty file": (_raw(b""), 1, "", "file is empty"),
     "blank file": (_raw(b"\n  \n"), 1, "", "file is empty"),

@@ -29,6 +29,7 @@ EXPERIMENT_NAME = "lithioscreen-ccd"
 CELLS_FILE = "cells.csv"
 INTERFACIAL_ENERGIES_FILE = "interfacial_energies.csv"
 PHASE_DATA_FILE = "li_binary_phase_data.csv"
+ORDERINGS_FILE = "ccd_orderings.csv"
 
 
 def data_dir() -> Path:

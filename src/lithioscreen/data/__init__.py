@@ -2,7 +2,9 @@
 
 from lithioscreen.data.loaders import (
     DataValidationError,
+    ccd_cells,
     file_sha256,
+    load_ccd_orderings,
     load_cells,
     load_interfacial_energies,
     load_phase_data,
@@ -11,7 +13,9 @@ from lithioscreen.data.loaders import (
 
 __all__ = [
     "DataValidationError",
+    "ccd_cells",
     "file_sha256",
+    "load_ccd_orderings",
     "load_cells",
     "load_interfacial_energies",
     "load_phase_data",

@@ -27,13 +27,19 @@ __all__ = [
     "Problem",
     "file_sha256",
     "load_cells",
+    "load_ccd_orderings",
     "load_interfacial_energies",
     "load_phase_data",
     "read_interfacial_raw",
+    "ccd_cells",
     "training_cells",
 ]
 
-CCD_CENSORING = frozenset({"exact", "lower_bound", "interval", "not_measured"})
+CCD_CENSORING = frozenset({"exact", "lower_bound", "interval", "not_measured", "failed"})
+#: How a stack that was built failed (``ccd_censoring`` ``failed``), as the paper describes it:
+#: ``li_plated_on_overlayer``: Li was reduced on top of the overlayer instead of beneath it, with
+#: recurrent nucleation dips (Oh et al. 2024, Fig. S23-S26: 200 nm W on Mg, and W without Mg).
+FAILURE_MODES = frozenset({"li_plated_on_overlayer", "short_circuit_at_start", "other"})
 VALUE_ORIGINS = frozenset({"text", "figure_estimate", "inferred_from_text", "measured_here", "computed_mlip"})
 #: Columns that describe a value computed here with an interatomic potential (empty for literature
 #: rows); files written before they existed are read with these columns empty.
@@ -119,8 +125,12 @@ def _cell_censoring(row: pd.Series) -> list[tuple[str, str]]:
         problems.append(("ccd_upper_ma_cm2", "a lower-bound CCD ('> x') has ccd_lower_ma_cm2 and no upper value"))
     if kind == "interval" and not (has_lower and has_upper and lower < upper):
         problems.append(("ccd_upper_ma_cm2", "an interval CCD needs ccd_lower_ma_cm2 < ccd_upper_ma_cm2"))
-    if kind == "not_measured" and (has_lower or has_upper):
-        problems.append(("ccd_lower_ma_cm2", "a not_measured cell cannot carry a CCD value"))
+    if kind in {"not_measured", "failed"} and (has_lower or has_upper):
+        problems.append(("ccd_lower_ma_cm2", f"a {kind} cell cannot carry a CCD value"))
+    if kind == "failed" and not row["failure_mode"]:
+        problems.append(("failure_mode", f"a failed cell needs its failure mode (one of {sorted(FAILURE_MODES)})"))
+    if kind != "failed" and row["failure_mode"]:
+        problems.append(("failure_mode", "only a cell with ccd_censoring 'failed' has a failure mode"))
     if kind != "not_measured" and not row["ccd_source_figure"]:
         problems.append(("ccd_source_figure", "a CCD value needs its source figure or table"))
     if row["underlayer"] == NO_UNDERLAYER and row["underlayer_nm"] != 0:
@@ -211,6 +221,7 @@ CELLS_SCHEMA = Schema(
         Column("ccd_upper_ma_cm2", "float", minimum=0, maximum=MAX_CCD_MA_CM2, unit="mA/cm²"),
         Column("ccd_source_figure"),
         Column("ccd_value_origin", required=True, allowed=VALUE_ORIGINS),
+        Column("failure_mode", allowed=FAILURE_MODES | {""}),
         Column("first_cycle_ce_pct", "float", minimum=0, maximum=100, unit="%"),
         Column("ce_source_figure"),
         Column("ce_value_origin", allowed=VALUE_ORIGINS | {""}),
@@ -267,6 +278,36 @@ PHASE_SCHEMA = Schema(
 )
 
 
+def _orderings_check(row: pd.Series) -> list[tuple[str, str]]:
+    if row["relation"] == "approx_equal" and not row["tolerance_ma_cm2"] > 0:
+        return [("tolerance_ma_cm2", "an approx_equal statement needs a positive tolerance")]
+    if row["relation"] == "greater" and not np.isnan(row["tolerance_ma_cm2"]):
+        return [("tolerance_ma_cm2", "a 'greater' statement has no tolerance")]
+    if row["higher"] == row["lower"]:
+        return [("lower", "compares an overlayer with itself")]
+    return []
+
+
+#: Statements of the paper's text about how the measured CCDs of overlayers are ordered; they are
+#: checks of a model's predictions (``lithioscreen.models.evaluation.order_checks``), never targets.
+ORDERINGS_SCHEMA = Schema(
+    name=config.ORDERINGS_FILE,
+    columns=[
+        Column("higher", required=True, check=_composition_check),
+        Column("lower", required=True, check=_composition_check),
+        Column("relation", required=True, allowed=frozenset({"greater", "approx_equal"})),
+        Column("tolerance_ma_cm2", "float", minimum=0, maximum=MAX_CCD_MA_CM2, unit="mA/cm²"),
+        Column("stack", required=True),
+        Column("doi", required=True, check=_doi_check),
+        Column("source_figure", required=True),
+        Column("value_origin", required=True, allowed=VALUE_ORIGINS),
+        Column("quote", required=True),
+        Column("notes"),
+    ],
+    row_checks=(_orderings_check,),
+)
+
+
 def _load(path: Path | None, default_name: str, schema: Schema) -> pd.DataFrame:
     path = Path(path) if path is not None else config.data_dir() / default_name
     frame = validate(read_raw(path), schema, source=str(path))
@@ -274,9 +315,20 @@ def _load(path: Path | None, default_name: str, schema: Schema) -> pd.DataFrame:
     return frame
 
 
+#: Columns of cells.csv added after its first release; a file written before is read with them empty.
+LATER_CELL_COLUMNS = ("failure_mode",)
+
+
 def load_cells(path: Path | str | None = None) -> pd.DataFrame:
     """All tested cells, validated; ``ccd_lower/upper_ma_cm2`` encode the censoring."""
-    return _load(path and Path(path), config.CELLS_FILE, CELLS_SCHEMA)
+    path = Path(path) if path is not None else config.data_dir() / config.CELLS_FILE
+    raw = read_raw(path)
+    for column in LATER_CELL_COLUMNS:
+        if column not in raw.columns:
+            raw[column] = ""
+    frame = validate(raw, CELLS_SCHEMA, source=str(path))
+    frame.attrs["source_path"] = str(path)
+    return frame
 
 
 def read_interfacial_raw(path: Path | str | None = None) -> pd.DataFrame:
@@ -298,26 +350,58 @@ def load_interfacial_energies(path: Path | str | None = None) -> pd.DataFrame:
     return frame
 
 
+def load_ccd_orderings(path: Path | str | None = None) -> pd.DataFrame:
+    """The paper's statements on the order of measured CCDs (Cr > Mo ≈ Ti > Zr), validated."""
+    return _load(path and Path(path), config.ORDERINGS_FILE, ORDERINGS_SCHEMA)
+
+
 def load_phase_data(path: Path | str | None = None) -> pd.DataFrame:
     return _load(path and Path(path), config.PHASE_DATA_FILE, PHASE_SCHEMA)
 
 
+#: Outcomes a cell can have in the training table: a CCD (exact or censored), or a failed stack.
+OUTCOME_CCD = "ccd"
+OUTCOME_FAILED = "failed"
+#: Step of the CCD protocol when a cell does not state it, mA/cm² (the paper's: 0.1).
+DEFAULT_CCD_STEP_MA_CM2 = 0.1
+
+
 def training_cells(cells: pd.DataFrame) -> pd.DataFrame:
-    """Cells with a CCD (exact, lower bound or interval), as candidate rows plus the CCD interval."""
-    measured = cells[cells["ccd_censoring"] != "not_measured"].reset_index(drop=True)
-    return pd.DataFrame(
+    """Every cell with an outcome, as candidate rows plus the outcome.
+
+    ``outcome`` is ``ccd`` for cells with a CCD (``exact``, ``lower_bound``, ``interval``; the CCD
+    interval in ``ccd_lower_ma_cm2`` / ``ccd_upper_ma_cm2``, a lower bound open above) or
+    ``failed`` for stacks that were built and failed (``failure_mode`` says how; no CCD). Cells
+    ``not_measured`` carry no outcome and are left out.
+    """
+    kept = cells[cells["ccd_censoring"] != "not_measured"].reset_index(drop=True)
+    failed = (kept["ccd_censoring"] == "failed").to_numpy()
+    upper = kept["ccd_upper_ma_cm2"].to_numpy(dtype=float)
+    step = kept["ccd_step_ma_cm2"].to_numpy(dtype=float)
+    frame = pd.DataFrame(
         {
-            "cell_id": measured["cell_id"],
-            "candidate": measured["overlayer"],
-            "overlayer_nm": measured["overlayer_nm"],
-            "underlayer": measured["underlayer"],
-            "underlayer_nm": measured["underlayer_nm"],
-            "ccd_lower_ma_cm2": measured["ccd_lower_ma_cm2"],
-            # a lower bound is open above
-            "ccd_upper_ma_cm2": measured["ccd_upper_ma_cm2"].fillna(np.inf),
-            "ccd_censoring": measured["ccd_censoring"],
+            "cell_id": kept["cell_id"],
+            "candidate": kept["overlayer"],
+            "overlayer_nm": kept["overlayer_nm"],
+            "underlayer": kept["underlayer"],
+            "underlayer_nm": kept["underlayer_nm"],
+            "outcome": np.where(failed, OUTCOME_FAILED, OUTCOME_CCD),
+            "ccd_lower_ma_cm2": kept["ccd_lower_ma_cm2"],
+            # a lower bound is open above; a failed stack has no CCD at all
+            "ccd_upper_ma_cm2": np.where(failed, np.nan, np.where(np.isnan(upper), np.inf, upper)),
+            "ccd_step_ma_cm2": np.where(np.isnan(step), DEFAULT_CCD_STEP_MA_CM2, step),
+            "ccd_censoring": kept["ccd_censoring"],
+            "ccd_reported": kept["ccd_reported"],
+            "failure_mode": kept["failure_mode"],
         }
     )
+    return frame
+
+
+def ccd_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`training_cells` (or of ``cells.csv``, which is converted first) that have a CCD."""
+    table = cells if "outcome" in cells.columns else training_cells(cells)
+    return table[table["outcome"] == OUTCOME_CCD].reset_index(drop=True)
 
 
 def file_sha256(path: Path | str) -> str:

@@ -71,6 +71,8 @@ HISTORY_FILE = "cells_history.jsonl"
 LOCK_FILE = ".cells.csv.lock"
 #: The files whose hashes make up the data version, in this order.
 VERSIONED_FILES = (config.CELLS_FILE, config.PHASE_DATA_FILE, config.INTERFACIAL_ENERGIES_FILE)
+#: Columns a file of new cells may leave out (added after the template was first published); they are empty then.
+OPTIONAL_INTAKE_COLUMNS = frozenset({"failure_mode"})
 #: How long an addition waits for another one to finish, seconds.
 LOCK_TIMEOUT_S = 120.0
 
@@ -125,6 +127,7 @@ def cells_template(example: bool = False) -> str:
             "ccd_capacity_mah_cm2": "1.0",
             "ccd_reported": "> 5.0",
             "ccd_censoring": "lower_bound",
+            "failure_mode": "",
             "ccd_lower_ma_cm2": "5.0",
             "ccd_upper_ma_cm2": "",
             "ccd_source_figure": "lab notebook 12, p. 34",
@@ -133,7 +136,7 @@ def cells_template(example: bool = False) -> str:
             "ce_source_figure": "",
             "ce_value_origin": "",
             "doi": "lab:notebook-12/p34",
-            "notes": "EXAMPLE ROW: replace every value with your cell's (censoring: exact | lower_bound | interval | not_measured)",
+            "notes": "EXAMPLE ROW: replace every value with your cell's (censoring: exact | lower_bound | interval | not_measured | failed, with failure_mode li_plated_on_overlayer | short_circuit_at_start | other)",
         }
         writer.writerow([row[name] for name in CELLS_SCHEMA.column_names])
     return buffer.getvalue()
@@ -217,7 +220,7 @@ def validate_new_cells(path: Path | str, existing: pd.DataFrame | None = None) -
             problems.append(Problem(source, 1, name, f"column appears twice (positions {seen[name]} and {position})"))
         seen.setdefault(name, position)
     unknown = [name for name in header if name not in expected]
-    missing = [name for name in expected if name not in seen]
+    missing = [name for name in expected if name not in seen and name not in OPTIONAL_INTAKE_COLUMNS]
     if unknown:
         problems.append(
             Problem(source, 1, ", ".join(repr(name) for name in unknown), "unknown column(s): cells.csv has no such column (wrong name or unit?); see `lithioscreen cells template`")
@@ -483,6 +486,20 @@ def _entry(seq: int, kind: str, content: bytes, text: str, data_dir: Path, paren
     )
 
 
+def _in_file_order(new: "NewCells", header: list[str], target: str) -> list[list[str]]:
+    """The new rows in the column order of the existing ``cells.csv`` (an older file may lack an optional column)."""
+    names = CELLS_SCHEMA.column_names
+    problems = [
+        Problem(new.source, line, name, f"{target} has no {name!r} column (an older format): add the column to it first")
+        for row, line in zip(new.rows, new.lines)
+        for name, value in zip(names, row)
+        if value and name not in header
+    ]
+    if problems:
+        raise DataValidationError(problems)
+    return [[dict(zip(names, row)).get(name, "") for name in header] for row in new.rows]
+
+
 def load_cells_bytes(content: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
@@ -521,7 +538,8 @@ def add_cells(path: Path | str, data_dir: Path | str | None = None, lock_timeout
             recorded.append(last)
 
         newline = "\r\n" if b"\r\n" in old_content else "\n"
-        appended = ("" if old_content.endswith(b"\n") or not old_content else newline) + _csv_text(new.rows, newline)
+        rows = _in_file_order(new, load_cells_bytes(old_content).columns.tolist(), str(cells_path))
+        appended = ("" if old_content.endswith(b"\n") or not old_content else newline) + _csv_text(rows, newline)
         new_content = old_content + appended.encode("utf-8")
         atomic_write(cells_path, new_content, check=load_cells)
 
