@@ -80,22 +80,35 @@ def test_miedema_equals_matminer(matminer, compositions):
     _compare(np.column_stack([values[label] for label in MIEDEMA_LABELS]), reference, MIEDEMA_LABELS, compositions)
 
 
-def test_li_mixture_equals_matminer_on_li_x(matminer, compositions):
-    """What the phase-diagram featurizer reports: Miedema of Li0.5 X0.5 (ternary and quaternary mixtures)."""
+def test_li_x_mixing_is_the_binary_weighted_rule_on_matminers_binaries(matminer, compositions):
+    """What the phase-diagram featurizer reports: each element's binary Li0.5X0.5 (matminer's Miedema),
+    weighted by the atomic fractions of the overlayer."""
     from pymatgen.core import Composition
 
     subset = compositions[::5]
     ours = li_miedema_columns(from_formulas(subset))
+    binaries = {}
     for formula, ss, inter, amor in zip(
         subset, ours["li_x_mixing_enthalpy_ev_per_atom"], ours["li_x_miedema_intermetallic_enthalpy_ev_per_atom"],
         ours["li_x_miedema_amorphous_enthalpy_ev_per_atom"],
     ):
         overlayer = Composition(formula).fractional_composition
-        mixture = Composition({"Li": 0.5, **{el.symbol: 0.5 * amount for el, amount in overlayer.items()}})
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            expected = matminer[1].featurize(mixture)
-        np.testing.assert_allclose([inter, amor, ss], expected, rtol=RTOL, atol=0, err_msg=formula)
+        expected = np.zeros(3)
+        for element, fraction in overlayer.items():
+            if element.symbol not in binaries:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    binaries[element.symbol] = np.asarray(matminer[1].featurize(Composition({"Li": 0.5, element.symbol: 0.5})), float)
+            expected = expected + fraction * binaries[element.symbol]
+        np.testing.assert_allclose([inter, amor, ss], expected, rtol=1e-9, atol=1e-12, err_msg=formula)
+
+
+def test_an_alloy_of_two_lithiophobic_metals_mixes_between_them():
+    values = li_miedema_columns(from_formulas(["Mo", "W", "Mo0.5W0.5", "Cr0.99W0.01", "Cr"]))["li_x_mixing_enthalpy_ev_per_atom"]
+    mo, w, alloy, almost_cr, cr = values
+    assert min(mo, w) <= alloy <= max(mo, w)
+    assert abs(alloy - (mo + w) / 2) < 1e-12
+    assert abs(almost_cr - cr) < 0.01 * abs(w - cr) + 1e-12
 
 
 def test_element_tables_are_pymatgens():

@@ -14,6 +14,7 @@ is not an overlayer candidate.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -171,7 +172,26 @@ def read_candidates_file(path: str | Path) -> pd.DataFrame:
     return validate_candidates(frame, source=str(path))
 
 
+@lru_cache(maxsize=1 << 16)
+def _fractions(candidate: str) -> tuple[tuple[str, float], ...]:
+    from lithioscreen.features.composition_matrix import parse_formula
+
+    pairs = parse_formula(candidate)
+    total = sum(amount for _, amount in pairs)
+    return tuple((symbol, amount / total) for symbol, amount in pairs)
+
+
 def element_fractions(candidate: str) -> dict[str, float]:
-    """Atomic fractions of the overlayer's elements, e.g. ``{'Cr': 0.5, 'W': 0.5}``."""
-    composition = parse_overlayer(candidate)
-    return {element.symbol: float(amount) for element, amount in composition.items()}
+    """Atomic fractions of the overlayer's elements in written order, e.g. ``{'Cr': 0.5, 'W': 0.5}``.
+
+    ``candidate`` must be a validated composition (see :func:`check_overlayer`).
+    """
+    return dict(_fractions(str(candidate).strip()))
+
+
+def composition_key(candidate: str, digits: int = 6) -> str:
+    """One spelling per composition: ``W0.5Cr0.5``, ``Cr1W1`` and ``CrW`` are all ``Cr0.5W0.5``."""
+    fractions = sorted(element_fractions(candidate).items())
+    if len(fractions) == 1:
+        return fractions[0][0]
+    return "".join(f"{symbol}{fraction:.{digits}g}" for symbol, fraction in fractions)

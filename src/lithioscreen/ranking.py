@@ -1,10 +1,13 @@
 """Ranking candidate overlayers with the champion model.
 
-Each candidate gets its predicted CCD (mA/cm²) with a standard deviation, its Li/X interfacial
-energy with the source of that number, the threshold flag and the Li-X phase-diagram facts. The
-ranking puts candidates inside the training domain first (every model feature within the range
-of the tested cells), then orders by predicted CCD (ties: the smaller uncertainty first, then the
-higher interfacial energy). ``limitations`` says in words what the numbers rest on.
+Each candidate gets the champion's prediction table row
+(:meth:`lithioscreen.models.prediction.CCDScreeningModel.predict_table`: feasibility and its
+reason, predicted CCD ± σ, the measurement where the stack was tested, the Li/X interfacial energy
+with its source, the threshold flag, the Li-X phase-diagram facts, the training-domain flag).
+:func:`order_ranking` puts feasible stacks first (inside the training domain before
+extrapolations), then stacks whose feasibility is unknown, then infeasible ones; within each, by
+predicted CCD (ties: the smaller uncertainty first, then the higher interfacial energy).
+``limitations`` says in words what the numbers rest on.
 """
 
 from __future__ import annotations
@@ -13,30 +16,11 @@ import numpy as np
 import pandas as pd
 
 from lithioscreen import config
-from lithioscreen.candidates import CANDIDATE_COLUMNS, make_candidates
-from lithioscreen.models.prediction import predict_ccd
-from lithioscreen.models.threshold import above_threshold
+from lithioscreen.candidates import make_candidates
+from lithioscreen.models.prediction import PREDICTION_COLUMNS
 from lithioscreen.tracking.export import Champion
 
-RANK_COLUMNS = [
-    "rank",
-    "candidate",
-    "overlayer_nm",
-    "underlayer",
-    "underlayer_nm",
-    "predicted_ccd_ma_cm2",
-    "predicted_ccd_std",
-    "interfacial_energy_mev_per_a2",
-    "interfacial_energy_std_mev_per_a2",
-    "interfacial_energy_source",
-    "above_threshold",
-    "li_x_miscibility",
-    "in_training_domain",
-    "li_compounds",
-    "li_compound_count",
-    "li_solubility_in_x_at_pct",
-    "li_x_mixing_enthalpy_ev_per_atom",
-]
+RANK_COLUMNS = ["rank", *PREDICTION_COLUMNS]
 
 
 def default_candidates(
@@ -63,41 +47,31 @@ def describe_candidates(
     champion: Champion,
     threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
 ) -> pd.DataFrame:
-    """Predictions and descriptors of every candidate, in the input order (no ``rank`` yet).
+    """The champion's prediction table of every candidate, in the input order (no ``rank`` yet).
 
-    Everything is computed for all rows at once; :func:`order_ranking` sorts. Large screens call
-    this chunk by chunk (:mod:`lithioscreen.screening`).
+    Large screens call this chunk by chunk (:mod:`lithioscreen.screening`).
     """
-    model = champion.model
-    prediction = predict_ccd(model, candidates)
-    features = prediction.features
-    phase = model.named_steps["features"].named_transformers["phase_diagram"]
-    frame = candidates[CANDIDATE_COLUMNS].reset_index(drop=True)
-    return frame.assign(
-        predicted_ccd_ma_cm2=prediction.mean,
-        predicted_ccd_std=prediction.std,
-        interfacial_energy_mev_per_a2=features["interfacial_energy_mev_per_a2"].to_numpy(),
-        interfacial_energy_std_mev_per_a2=features["interfacial_energy_std_mev_per_a2"].to_numpy(),
-        interfacial_energy_source=features["interfacial_energy_source"].to_numpy(),
-        above_threshold=above_threshold(features["interfacial_energy_mev_per_a2"], threshold_mev_per_a2),
-        li_x_miscibility=phase.miscibilities(frame),
-        in_training_domain=in_training_domain(features, champion.metadata.get("training_feature_ranges", {})),
-        li_compounds=phase.compounds_of(frame["candidate"].tolist()),
-        li_compound_count=features["li_x_compound_count"].to_numpy(),
-        li_solubility_in_x_at_pct=features["li_solubility_in_x_at_pct"].to_numpy(),
-        li_x_mixing_enthalpy_ev_per_atom=features["li_x_mixing_enthalpy_ev_per_atom"].to_numpy(),
-    )
+    return champion.model.predict_table(candidates, threshold_mev_per_a2)
+
+
+def feasibility_class(feasible) -> np.ndarray:
+    """0 for feasible, 1 for unknown (None), 2 for infeasible."""
+    values = np.asarray(feasible, dtype=object)
+    return np.where(values == True, 0, np.where(values == False, 2, 1))  # noqa: E712
 
 
 def order_ranking(table: pd.DataFrame) -> pd.DataFrame:
     """Sort described candidates and number them: ``rank`` 1 is the best."""
-    # Candidates inside the training domain first: an extrapolated mean is no basis for building a cell.
+    mean = table["predicted_ccd_ma_cm2"].to_numpy(float)
     order = np.lexsort(
         (
             -table["interfacial_energy_mev_per_a2"].fillna(-np.inf).to_numpy(),
-            table["predicted_ccd_std"].to_numpy(),
-            -table["predicted_ccd_ma_cm2"].to_numpy(),
+            np.nan_to_num(table["predicted_ccd_std"].to_numpy(float), nan=np.inf),
+            -np.nan_to_num(mean, nan=-np.inf),
+            np.isnan(mean),
+            # an extrapolated mean is no basis for building a cell: the training domain first
             ~table["in_training_domain"].to_numpy(dtype=bool),
+            feasibility_class(table["feasible"]),
         )
     )
     table = table.iloc[order].reset_index(drop=True)
@@ -105,32 +79,26 @@ def order_ranking(table: pd.DataFrame) -> pd.DataFrame:
     return table[RANK_COLUMNS]
 
 
-def in_training_domain(features: pd.DataFrame, ranges: dict[str, list[float]]) -> np.ndarray:
-    """True where every model feature lies within the range spanned by the training cells."""
-    inside = np.ones(len(features), dtype=bool)
-    for column, (low, high) in ranges.items():
-        values = features[column].to_numpy(dtype=float)
-        inside &= (values >= low) & (values <= high)
-    return inside
-
-
 def limitations(champion: Champion) -> list[str]:
     """Plain-language limits of the model, printed under every ranking."""
     meta = champion.metadata
+    model = champion.model
     metrics = meta.get("cv_metrics", {})
+    nested = meta.get("nested_cv_metrics", {})
     tested = ", ".join(meta.get("training_candidates", []))
-    threshold = meta.get("data_threshold", {})
+    baseline = meta.get("all_models_cv", {}).get("constant_baseline", {})
     lines = [
-        f"Model '{meta.get('model')}' trained on {meta.get('n_cells')} measured cells "
-        f"({meta.get('n_censored')} censored: '> x' or interval CCDs) of overlayers {tested}.",
-        f"Leave-one-overlayer-out error: MAE {metrics.get('mae', float('nan')):.2f}, RMSE {metrics.get('rmse', float('nan')):.2f} mA/cm²; "
-        f"{100 * metrics.get('coverage_2sigma', float('nan')):.0f}% of held-out cells within 2σ.",
-        "Rows with in_training_domain = False lie outside the range of the tested cells: extrapolations. "
+        f"Model '{meta.get('model')}' trained on {meta.get('n_cells')} measured bilayer cells ({meta.get('n_censored')} censored: "
+        f"'> x' or interval CCDs) of overlayers {tested}, and {meta.get('n_failed_stacks', 0)} failed stacks (feasibility).",
+        f"Leave-one-overlayer-out: NLPD {metrics.get('nlpd', float('nan')):.2f} (constant baseline "
+        f"{baseline.get('nlpd', float('nan')):.2f}), interval MAE {metrics.get('mae', float('nan')):.2f} mA/cm²; nested CV of the model "
+        f"selection: NLPD {nested.get('nlpd', float('nan')):.2f}. So few cells cannot rank close candidates: read σ.",
+        model.feasibility_.describe(),
+        model.domain_description() + " Rows with in_training_domain = False are extrapolations.",
         "Interfacial energies marked 'surrogate' or 'mlip:*' (interatomic potential) are estimates, not DFT; their σ is in the "
-        "CCD std. The sources may not share one scale (README, interfacial energies): compare across sources with care.",
-        "The bilayer concept needs an overlayer that does not alloy with Li; every tested overlayer is Li-immiscible, "
-        "so predictions for compound-forming or Li-dissolving metals (li_x_miscibility) are least reliable.",
+        "CCD σ. The sources may not share one scale (README, interfacial energies): compare across sources with care.",
     ]
+    threshold = meta.get("data_threshold", {})
     if threshold:
         lines.append(
             f"The measured X/Mg cells place the interfacial-energy threshold between {threshold['lower_mev_per_a2']:.1f} and "

@@ -51,8 +51,13 @@ class ReportInputs:
 
 
 def ranking_plot(ranking: pd.DataFrame, threshold_mev_per_a2: float, ccd_target_ma_cm2: float = config.DEFAULT_CCD_TARGET_MA_CM2, title: str = "") -> plt.Figure:
-    """Predicted CCD ± 1σ of every candidate, best first; extrapolations in grey."""
+    """Predicted CCD ± 1σ of every candidate with a prediction, best first; extrapolations in grey.
+
+    Infeasible stacks and stacks without a prediction have no CCD and are left out (the title counts them).
+    """
     table = ranking.sort_values("rank")
+    left_out = int(table["predicted_ccd_ma_cm2"].isna().sum())
+    table = table[table["predicted_ccd_ma_cm2"].notna()]
     n = len(table)
     y = np.arange(n)[::-1]
     fig, ax = plt.subplots(figsize=(6.4, 1.2 + 0.2 * n), dpi=130)
@@ -76,7 +81,8 @@ def ranking_plot(ranking: pd.DataFrame, threshold_mev_per_a2: float, ccd_target_
     if table["overlayer_nm"].nunique() == 1 and table["underlayer"].nunique() == 1:
         first = table.iloc[0]
         stack = f": {first.overlayer_nm:g} nm overlayer on " + ("no underlayer" if first.underlayer == "none" else f"{first.underlayer_nm:g} nm {first.underlayer}")
-    ax.set_title(title or f"Candidate ranking{stack}", fontsize=10)
+    note = f" ({left_out} infeasible or without a prediction not shown)" if left_out else ""
+    ax.set_title(title or f"Candidate ranking{stack}{note}", fontsize=10)
     handles = [
         Line2D([], [], marker="D", color="tab:blue", ls="none", label=f"γ ≥ {threshold_mev_per_a2:g} meV Å$^{{-2}}$"),
         Line2D([], [], marker="o", mfc="white", color="tab:blue", ls="none", label=f"γ < {threshold_mev_per_a2:g} meV Å$^{{-2}}$"),
@@ -132,13 +138,18 @@ def report_inputs(
     threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
     ccd_target_ma_cm2: float = config.DEFAULT_CCD_TARGET_MA_CM2,
 ) -> ReportInputs:
-    """Descriptors of the training cells, the threshold fit and the default ranking, for a champion."""
+    """Descriptors of the cells with a CCD, the threshold fit and the default ranking, for a champion.
+
+    ``cells``: the training table (:func:`lithioscreen.data.training_cells`).
+    """
     from lithioscreen.candidates import CANDIDATE_COLUMNS
+    from lithioscreen.data import ccd_cells
     from lithioscreen.ranking import default_candidates, rank_candidates
     from lithioscreen.tracking.training import threshold_from_cells
 
-    features = champion.model.named_steps["features"].transform(cells[CANDIDATE_COLUMNS])
-    cell_features = pd.concat([cells.reset_index(drop=True), features.drop(columns=[c for c in features if c in cells]).reset_index(drop=True)], axis=1)
+    measured = ccd_cells(cells)
+    features = champion.model.featurizer_.transform(measured[CANDIDATE_COLUMNS])
+    cell_features = pd.concat([measured.reset_index(drop=True), features.drop(columns=[c for c in features if c in measured]).reset_index(drop=True)], axis=1)
     return ReportInputs(
         model_name=str(champion.metadata.get("model", "champion")),
         cell_features=cell_features,
@@ -161,21 +172,18 @@ def write_report(
     The held-out predictions are recomputed (leave-one-overlayer-out with the champion's model
     definition), so the report needs no tracking store.
     """
-    from lithioscreen.data import load_cells, load_interfacial_energies, load_phase_data, training_cells
-    from lithioscreen.models import cross_validate, make_models
+    from sklearn.base import clone
+
+    from lithioscreen.data import load_cells, load_phase_data, training_cells
+    from lithioscreen.models import cross_validate
     from lithioscreen.tracking.export import load_champion
 
     champion = load_champion(models_dir)
     data_dir = Path(data_dir or config.data_dir())
     cells = training_cells(load_cells(data_dir / config.CELLS_FILE))
     phase_data = load_phase_data(data_dir / config.PHASE_DATA_FILE)
-    interfacial_data = load_interfacial_energies(data_dir / config.INTERFACIAL_ENERGIES_FILE)
-    name = champion.metadata.get("model")
-    models = make_models(phase_data, interfacial_data)
-    if name not in models:
-        raise KeyError(f"the exported champion {name!r} is not one of this version's models ({', '.join(models)})")
     ccd_target = float(champion.metadata.get("ccd_target_ma_cm2", config.DEFAULT_CCD_TARGET_MA_CM2))
-    cv = cross_validate(models[name], cells, ccd_target)
+    cv = cross_validate(clone(champion.model), cells)
     inputs = report_inputs(champion, cells, phase_data, cv.predictions, threshold_mev_per_a2, ccd_target)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -209,11 +217,8 @@ def log_training_figures(
     ccd_target_ma_cm2: float,
 ) -> None:
     """What training calls: the report figures of the freshly fitted champion, on the parent run."""
-    from lithioscreen.models import MODEL_FEATURES
     from lithioscreen.tracking.export import Champion
 
-    features = fitted_model.named_steps["features"].transform(cells[["candidate", "overlayer_nm", "underlayer", "underlayer_nm"]])
-    ranges = {column: [float(features[column].min()), float(features[column].max())] for column in MODEL_FEATURES}
-    champion = Champion(model=fitted_model, metadata={"model": model_name, "training_feature_ranges": ranges})
+    champion = Champion(model=fitted_model, metadata={"model": model_name})
     inputs = report_inputs(champion, cells, phase_data, cv_predictions, threshold_mev_per_a2, ccd_target_ma_cm2)
     log_report_figures(run_id, inputs)

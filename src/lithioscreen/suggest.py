@@ -4,8 +4,10 @@
 table (and, with ``alloys``, every binary alloy of them on a composition grid) at a few overlayer
 thicknesses on the standard underlayer, minus every stack already in ``cells.csv`` and minus
 the underlayer's own element. :func:`suggest` predicts each with the champion
-(:func:`lithioscreen.ranking.rank_candidates`: mean, σ including the interfacial-energy σ,
-interfacial energy and its source, training-domain flag), scores it with an acquisition function
+(:func:`lithioscreen.ranking.rank_candidates`: feasibility, mean, σ including the interfacial-energy
+σ, interfacial energy and its source, training-domain flag), keeps only the stacks the
+feasibility model says can work (never an infeasible one; unknown ones only on request), scores
+them with an acquisition function
 (:mod:`lithioscreen.acquisition`) and says why: the mean and σ, the chance to beat the best
 measured CCD, the interfacial energy, and the closest tested cell in the model's descriptor
 space (z-scored by the spread of the tested cells).
@@ -28,7 +30,7 @@ from lithioscreen.acquisition import (
     probability_of_improvement,
 )
 from lithioscreen.candidates import CANDIDATE_COLUMNS, NO_UNDERLAYER, CandidateError, make_candidates, parse_overlayer
-from lithioscreen.models.regressors import MODEL_FEATURES
+from lithioscreen.models.prediction import stack_key
 from lithioscreen.ranking import rank_candidates
 from lithioscreen.tracking.export import Champion
 
@@ -46,8 +48,12 @@ SUGGEST_COLUMNS = [
     "underlayer_nm",
     "strategy",
     "acquisition",
+    "feasible",
+    "infeasible_reason",
+    "feasibility_probability",
     "predicted_ccd_ma_cm2",
     "predicted_ccd_std",
+    "measured_ccd_reported",
     "probability_of_improvement",
     "best_measured_ccd_ma_cm2",
     "interfacial_energy_mev_per_a2",
@@ -61,16 +67,6 @@ SUGGEST_COLUMNS = [
     "closest_tested_distance",
     "reason",
 ]
-
-
-def composition_key(candidate: str) -> str:
-    """One spelling per composition: ``W0.5Cr0.5`` and ``Cr1W1`` are the same overlayer."""
-    return parse_overlayer(candidate).formula
-
-
-def stack_key(candidate: str, overlayer_nm: float, underlayer: str, underlayer_nm: float) -> tuple:
-    underlayer_nm = 0.0 if underlayer == NO_UNDERLAYER else float(underlayer_nm)
-    return (composition_key(candidate), round(float(overlayer_nm), 6), underlayer, round(underlayer_nm, 6))
 
 
 def alloy_grid(elements: Sequence[str], step: float = DEFAULT_ALLOY_STEP) -> list[str]:
@@ -120,30 +116,23 @@ def candidate_pool(
 
 
 def _descriptors(frame: pd.DataFrame) -> np.ndarray:
-    """The model features of a ranked table (interfacial energy, mixing enthalpy, log thickness, underlayer)."""
+    """The descriptors a tested cell is compared on: interfacial energy, Li-X mixing enthalpy, log thickness."""
     return np.column_stack(
         [
             frame["interfacial_energy_mev_per_a2"].to_numpy(float),
             frame["li_x_mixing_enthalpy_ev_per_atom"].to_numpy(float),
             np.log10(frame["overlayer_nm"].to_numpy(float)),
-            (frame["underlayer"].astype(str) != NO_UNDERLAYER).to_numpy(float),
         ]
     )
 
 
 def closest_tested(candidates: pd.DataFrame, tested: pd.DataFrame) -> pd.DataFrame:
-    """For each candidate, the nearest tested cell in the model's descriptor space.
+    """For each candidate, the nearest tested cell in descriptor space.
 
     Both tables are rank tables (:func:`rank_candidates` output; ``tested`` with a ``cell_id``).
     Each descriptor is scaled by its standard deviation over the tested cells, so the distance is
     in "spreads of the tested cells"; descriptors that are NaN for either side are left out.
     """
-    assert MODEL_FEATURES == [
-        "interfacial_energy_mev_per_a2",
-        "li_x_mixing_enthalpy_ev_per_atom",
-        "overlayer_log10_nm",
-        "underlayer_present",
-    ], "closest_tested mirrors the model features"
     a, b = _descriptors(candidates), _descriptors(tested)
     scale = np.nanstd(b, axis=0)
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
@@ -172,10 +161,13 @@ def _reason(row, strategy: str, incumbent: Incumbent, kappa: float) -> str:
         if np.isnan(row.interfacial_energy_mev_per_a2)
         else f"γ(Li/X) {row.interfacial_energy_mev_per_a2:.0f} ± {row.interfacial_energy_std_mev_per_a2:.0f} meV/Å² ({row.interfacial_energy_source})"
     )
+    feasibility = "feasible" if row.feasible is True else "feasibility unknown"
+    if row.feasible is True and row.feasibility_probability < 1:
+        feasibility += f" but untested thickness (P ≈ {row.feasibility_probability:.0%} under a log-uniform critical thickness)"
     domain = "" if row.in_training_domain else "; OUTSIDE the tested range (extrapolation)"
     return (
         f"{score}; predicted {row.predicted_ccd_ma_cm2:.2f} ± {row.predicted_ccd_std:.2f} mA/cm², "
-        f"P(beats {incumbent.ccd_ma_cm2:g}) = {row.probability_of_improvement:.0%}; {energy}; Li-X {row.li_x_miscibility}; "
+        f"P(beats {incumbent.ccd_ma_cm2:g}) = {row.probability_of_improvement:.0%}; {energy}; {feasibility}; "
         f"closest tested: {row.closest_tested_candidate} (distance {row.closest_tested_distance:.2f}){domain}"
     )
 
@@ -190,33 +182,39 @@ def suggest(
     xi: float = DEFAULT_XI,
     threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
     domain: str = "first",
+    include_unknown: bool = False,
 ) -> pd.DataFrame:
     """Rank the untested ``pool`` by the acquisition ``strategy``; the best ``n`` (all if None).
 
     ``cells``: the validated ``cells.csv`` table (the incumbent and the closest tested cells
-    come from its cells with a CCD). ``domain``: ``first`` ranks candidates inside the training
-    domain before extrapolations (as ``rank`` does: an acquisition value computed from an
-    extrapolated mean and σ is no basis for building a cell), ``only`` drops extrapolations,
-    ``ignore`` ranks by the acquisition value alone.
+    come from its cells with a CCD). Only stacks the feasibility model judges feasible are
+    scored (with ``include_unknown`` also those whose feasibility is unknown), and only those with
+    a predicted CCD. ``domain``: ``first`` ranks candidates inside the training domain before
+    extrapolations (as ``rank`` does: an acquisition value computed from an extrapolated mean and σ
+    is no basis for building a cell), ``only`` drops extrapolations, ``ignore`` ranks by the
+    acquisition value alone.
     """
-    from lithioscreen.data import training_cells
+    from lithioscreen.data import ccd_cells
 
     if pool.empty:
         raise ValueError("every candidate of the pool has been tested already")
-    measured = training_cells(cells)
-    incumbent = best_measured_ccd(measured)
-    ranked = rank_candidates(pool, champion, threshold_mev_per_a2)
     if domain not in DOMAIN_MODES:
         raise ValueError(f"domain must be one of {', '.join(DOMAIN_MODES)}, got {domain!r}")
+    measured = ccd_cells(cells)
+    incumbent = best_measured_ccd(measured)
+    ranked = rank_candidates(pool, champion, threshold_mev_per_a2)
+    feasible = ranked["feasible"].map(lambda value: value is True or (include_unknown and value is None)).to_numpy(bool)
+    scored = ranked[feasible & ranked["predicted_ccd_ma_cm2"].notna().to_numpy()].reset_index(drop=True)
+    n_left_out = len(ranked) - len(scored)
     if domain == "only":
-        ranked = ranked[ranked["in_training_domain"]].reset_index(drop=True)
-        if ranked.empty:
-            raise ValueError("no untested candidate lies inside the training domain")
+        scored = scored[scored["in_training_domain"]].reset_index(drop=True)
+    if scored.empty:
+        raise ValueError("no untested candidate is feasible" + (" and inside the training domain" if domain == "only" else "") + " with a predicted CCD")
     tested = rank_candidates(measured[CANDIDATE_COLUMNS], champion, threshold_mev_per_a2)
     tested = tested.merge(measured[[*CANDIDATE_COLUMNS, "cell_id"]].drop_duplicates(CANDIDATE_COLUMNS), on=CANDIDATE_COLUMNS)
-    mean = ranked["predicted_ccd_ma_cm2"].to_numpy(float)
-    std = ranked["predicted_ccd_std"].to_numpy(float)
-    table = ranked.drop(columns=["rank"]).assign(
+    mean = scored["predicted_ccd_ma_cm2"].to_numpy(float)
+    std = scored["predicted_ccd_std"].to_numpy(float)
+    table = scored.drop(columns=["rank"]).assign(
         strategy=strategy,
         acquisition=acquisition(strategy, mean, std, incumbent.ccd_ma_cm2, kappa, xi),
         probability_of_improvement=probability_of_improvement(mean, std, incumbent.ccd_ma_cm2, xi),
@@ -235,4 +233,5 @@ def suggest(
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     table["reason"] = [_reason(row, strategy, incumbent, kappa) for row in table.itertuples()]
     table.attrs["incumbent"] = incumbent
+    table.attrs["n_not_scored"] = n_left_out
     return table[SUGGEST_COLUMNS]

@@ -101,7 +101,7 @@ def print_frame(frame, output: OutputFormat, title: str, float_digits: int = 2, 
 
 
 def plus_minus(mean: float, std: float, digits: int) -> str:
-    return "unknown" if math.isnan(mean) else f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return "-" if math.isnan(mean) else f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def cell(value, digits: int) -> str:

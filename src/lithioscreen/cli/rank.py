@@ -14,8 +14,16 @@ from lithioscreen.cli.common import (
 )
 
 
+def _feasible_text(value, reason) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return f"no: {reason}"
+    return "unknown"
+
+
 def _rank_display(ranked):
-    """The ranking as people read it: value ± σ, the stack in one column."""
+    """The ranking as people read it: value ± σ, the stack in one column, feasibility with its reason."""
     import pandas as pd
 
     def stack(row) -> str:
@@ -27,17 +35,17 @@ def _rank_display(ranked):
             "#": ranked["rank"],
             "candidate": ranked["candidate"],
             "stack": [stack(row) for row in ranked.itertuples()],
+            "feasible": [_feasible_text(v, r) for v, r in zip(ranked["feasible"], ranked["infeasible_reason"])],
             "CCD mA/cm²": [plus_minus(m, s, 2) for m, s in zip(ranked["predicted_ccd_ma_cm2"], ranked["predicted_ccd_std"])],
+            "measured": ranked["measured_ccd_reported"].map(lambda value: "-" if value is None else value),
             "γ(Li/X) meV/Å²": [
                 plus_minus(m, s, 1) for m, s in zip(ranked["interfacial_energy_mev_per_a2"], ranked["interfacial_energy_std_mev_per_a2"])
             ],
             "γ source": ranked["interfacial_energy_source"],
             "≥ threshold": ranked["above_threshold"].map({True: "yes", False: "no"}),
-            "Li-X": ranked["li_x_miscibility"],
             "in domain": ranked["in_training_domain"].map({True: "yes", False: "no"}),
         }
     )
-
 
 
 ALLOY_TABLE_ROWS = 50

@@ -37,6 +37,7 @@ def suggest(
     underlayer: Underlayer = config.DEFAULT_UNDERLAYER,
     underlayer_nm: UnderlayerNm = config.DEFAULT_UNDERLAYER_NM,
     domain: Annotated[Domain, typer.Option(help="Candidates outside the range of the tested cells (extrapolations): ranked after the others (first), left out (only), or ranked by acquisition alone (ignore).")] = Domain.first,
+    include_unknown: Annotated[bool, typer.Option("--include-unknown", help="Also stacks whose feasibility is unknown (no assessed Li-X diagram); infeasible stacks are never suggested.")] = False,
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder with cells.csv and the phase data.")] = None,
     models_dir: Annotated[Optional[Path], typer.Option(help="Folder with the exported champion.")] = None,
     output: Format = OutputFormat.table,
@@ -63,7 +64,7 @@ def suggest(
         )
         if alloys and len(pool) > 2000:
             stderr.print(f"[dim]scoring {len(pool)} candidates ...[/]")
-        table = run_suggest(champion, cells, pool, strategy.value, n, kappa, xi, domain=domain.value)
+        table = run_suggest(champion, cells, pool, strategy.value, n, kappa, xi, domain=domain.value, include_unknown=include_unknown)
     except (CandidateError, DataValidationError, NoChampionError, ValueError) as error:
         fail(str(error))
     incumbent = table.attrs["incumbent"]
@@ -77,7 +78,7 @@ def suggest(
                 "CCD mA/cm²": [plus_minus(m, s, 2) for m, s in zip(table["predicted_ccd_ma_cm2"], table["predicted_ccd_std"])],
                 f"P(> {incumbent.ccd_ma_cm2:g})": [f"{p:.0%}" for p in table["probability_of_improvement"]],
                 "γ(Li/X) meV/Å²": [plus_minus(m, s, 0) + f" ({src})" for m, s, src in zip(table["interfacial_energy_mev_per_a2"], table["interfacial_energy_std_mev_per_a2"], table["interfacial_energy_source"])],
-                "Li-X": table["li_x_miscibility"],
+                "feasible": ["yes" if value is True else "unknown" for value in table["feasible"]],
                 "closest tested (distance)": [f"{c} ({d:.2f})" for c, d in zip(table["closest_tested_candidate"], table["closest_tested_distance"])],
                 "in domain": table["in_training_domain"].map({True: "yes", False: "no"}),
             }
@@ -85,6 +86,8 @@ def suggest(
         print_frame(display, output, title=f"Next cells to build ({strategy.value}; {len(pool)} untested candidates scored)", float_digits=3)
     else:
         print_frame(table, output, title="")
+    if table.attrs.get("n_not_scored"):
+        stderr.print(f"[dim]{table.attrs['n_not_scored']} untested stacks were not scored: infeasible, of unknown feasibility, or without a predicted CCD.[/]", highlight=False)
     stderr.print(f"[dim]Best measured CCD (the EI incumbent): {incumbent.describe()}: the largest CCD any cell is known to reach "
                  "(exact values and the lower ends of '> x' and interval results).[/]", highlight=False)
     std = table["predicted_ccd_std"].to_numpy(float)

@@ -196,27 +196,68 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
         return {name: values[0] for name, values in self.estimates([candidate]).items()}
 
     def estimates(self, candidates, matrix=None) -> dict[str, np.ndarray]:
-        """Interfacial energy, its std, its source and the size mismatch of each (distinct) candidate."""
+        """Interfacial energy, its std, its source and the size mismatch of each (distinct) candidate.
+
+        A pure element gets its own value (see the module docstring). An alloy gets the
+        atomic-fraction-weighted mean of its elements' values, with the same weights on their σ
+        (a conservative, fully correlated combination), and the source ``interpolated:<sources>``:
+        so an alloy of two metals lies between them, and X0.99Y0.01 is within 1 % of X's value.
+        Where any element has no value, the alloy has none.
+        """
         from lithioscreen.features.composition_matrix import from_formulas
         from lithioscreen.features.element_data import symbols
 
         candidates = list(candidates)
         matrix = from_formulas(candidates) if matrix is None else matrix
-        descriptors = surrogate_descriptor_columns(matrix)
-        n = len(candidates)
-        mean = np.full(n, np.nan)
-        std = np.full(n, np.nan)
+        present = matrix.present
+        distinct = np.unique(matrix.elements[present])
+        names = symbols()
+        element_mean, element_std, element_source = self._element_estimates([names[z] for z in distinct])
+        slot = np.searchsorted(distinct, np.maximum(matrix.elements, 0))
+        slot = np.minimum(slot, max(len(distinct) - 1, 0))
+        weights = np.where(present, matrix.fractions, 0.0)
+        mean = np.where(present, element_mean[slot], 0.0) if len(distinct) else np.zeros(weights.shape)
+        std = np.where(present, element_std[slot], 0.0) if len(distinct) else np.zeros(weights.shape)
+        missing = (present & np.isnan(mean)).any(axis=1)
+        total_mean = np.zeros(len(matrix))
+        total_std = np.zeros(len(matrix))
+        for column in range(weights.shape[1]):  # in slot order: a pure element is exactly its own value
+            total_mean = total_mean + weights[:, column] * np.nan_to_num(mean[:, column])
+            total_std = total_std + weights[:, column] * np.nan_to_num(std[:, column])
+        single = present.sum(axis=1) == 1
+        source = np.empty(len(matrix), dtype=object)
+        for row in range(len(matrix)):
+            sources = sorted({str(element_source[slot[row, k]]) for k in np.flatnonzero(present[row])})
+            if missing[row]:
+                source[row] = SOURCE_UNAVAILABLE
+            elif single[row]:
+                source[row] = sources[0]
+            else:
+                source[row] = "interpolated:" + ",".join(sources)
+        return {
+            "interfacial_energy_mev_per_a2": np.where(missing, np.nan, total_mean),
+            "interfacial_energy_std_mev_per_a2": np.where(missing, np.nan, total_std),
+            "interfacial_energy_source": source,
+            "li_x_atomic_size_mismatch": atomic_size_mismatch_columns(matrix),
+        }
+
+    def _element_estimates(self, elements: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean, std, source) of pure elements, in the order given (see the module docstring)."""
+        from lithioscreen.features.composition_matrix import from_formulas
+
+        n = len(elements)
+        mean, std = np.full(n, np.nan), np.full(n, np.nan)
         source = np.full(n, SOURCE_UNAVAILABLE, dtype=object)
+        if not n:
+            return mean, std, source
+        descriptors = surrogate_descriptor_columns(from_formulas(elements))
         vectors = np.column_stack([descriptors[name] for name in SURROGATE_DESCRIPTORS])
         usable = ~np.isnan(vectors).any(axis=1)
         if usable.any():
             mean[usable], std[usable] = self.surrogate_.predict(vectors[usable], return_std=True)
             source[usable] = SOURCE_SURROGATE
-        # a pure element the literature has numbers for: its exact value, or the surrogate within its bounds
-        single = matrix.present.sum(axis=1) == 1
         constraints = self.constraints_
-        for row in np.flatnonzero(single):
-            element = symbols()[matrix.elements[row][matrix.present[row]][0]]
+        for row, element in enumerate(elements):
             if element not in constraints.index:
                 continue
             known = constraints.loc[element]
@@ -231,12 +272,7 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
             elif usable[row]:
                 mean[row] = float(np.clip(mean[row], known["lower_mev_per_a2"], known["upper_mev_per_a2"]))
                 source[row] = SOURCE_BOUNDED_SURROGATE
-        return {
-            "interfacial_energy_mev_per_a2": mean,
-            "interfacial_energy_std_mev_per_a2": std,
-            "interfacial_energy_source": source,
-            "li_x_atomic_size_mismatch": descriptors["li_x_atomic_size_mismatch"],
-        }
+        return mean, std, source
 
     def _features(self, frame: pd.DataFrame) -> pd.DataFrame:
         codes, candidates, matrix = distinct_compositions(frame)

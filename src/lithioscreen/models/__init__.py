@@ -1,22 +1,26 @@
-"""CCD regressors with uncertainty, their cross-validation, and the interfacial-energy threshold.
+"""Feasibility, CCD regressors with uncertainty, their validation, and the interfacial-energy threshold.
 
-Names are imported on first use (PEP 562), so that ``lithioscreen.models.prediction`` (what
-ranking needs) does not pull in scipy.stats and scikit-learn's model zoo.
+Names are imported on first use (PEP 562), so that loading a fitted model (what ranking needs)
+does not pull in scipy.stats.
 """
 
 from importlib import import_module
 
 _EXPORTS = {
-    "MODEL_FEATURES": "regressors",
-    "CCDPrediction": "prediction",
+    "BASELINE_MODEL": "regressors",
+    "BayesianCensoredRegressor": "regressors",
+    "BilayerFeasibility": "feasibility",
+    "CCDScreeningModel": "prediction",
     "CrossValidationResult": "evaluation",
+    "DEFAULT_MODEL": "regressors",
+    "PREDICTION_COLUMNS": "prediction",
     "above_threshold": "threshold",
-    "best_model_name": "evaluation",
     "cross_validate": "evaluation",
     "fit_threshold": "threshold",
-    "make_model": "regressors",
-    "make_models": "regressors",
-    "predict_ccd": "prediction",
+    "make_model": "prediction",
+    "make_models": "prediction",
+    "nested_cross_validate": "evaluation",
+    "select_model": "evaluation",
 }
 
 __all__ = sorted(_EXPORTS)

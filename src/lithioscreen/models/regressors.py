@@ -1,127 +1,276 @@
-"""CCD regressors that return a prediction and its standard deviation.
+"""CCD regressors for X/underlayer bilayers, fitted on interval-censored CCDs.
 
-Every model is a scikit-learn Pipeline that starts from the raw candidate table, so that a fitted
-model needs nothing but candidates (``candidate``, ``overlayer_nm``, ``underlayer``,
-``underlayer_nm``) to predict; ``predict(X, return_std=True)`` gives (mean, std) in mA/cm².
+Every regressor takes a numeric feature matrix (first column: the overlayer's Li/X interfacial
+energy γ, meV/Å²) and ``y`` as an ``(n, 2)`` array of CCD intervals ``[lower, upper]`` (mA/cm²;
+``upper = inf`` for "> x"; exact values already widened to their protocol step, see
+:func:`lithioscreen.censored.widen_exact`). ``predict(X, return_std=True)`` returns the mean and
+the standard deviation of the *stack's* CCD: what the model does not know (its parameters, and how
+far a metal may sit off the trend), without the measurement noise of a single cell, which
+:class:`lithioscreen.models.prediction.CCDScreeningModel` adds.
 
-    candidates -> descriptors (lithioscreen.features) -> model features -> impute/scale
-               -> IntervalCensoredRegressor(regressor)
+:class:`BayesianCensoredRegressor` (the default family) is a small Bayesian model fitted to the
+interval likelihood itself (Tobit-type), by Markov chain Monte Carlo:
 
-The models see four descriptors, not the 150 available: with six measured cells more inputs
-would only be memorised. They are the interfacial energy (the paper's descriptor), the Miedema
-Li-X mixing enthalpy (lithiophobicity), the overlayer thickness (log) and whether a lithiophilic
-underlayer is present. Li solubility and compound counts are shown to users but not fitted: they
-are unknown for some metals and carry the same signal as the mixing enthalpy on the tested ones.
+    CCD of a cell = f(γ) + δ_metal + ε,
+    ε ~ N(0, noise_std²)        measurement noise of one cell: fixed, not fitted (no replicates),
+    δ ~ Student-t(ν = 4, τ)     how far a metal sits off the trend: τ is fitted,
+
+with ``f`` one of
+
+* ``constant``: f = c (the baseline every model must beat);
+* ``linear``: f = a + b γ, b >= 0;
+* ``smooth_step``: f = c + Δ Φ((γ - γ_t) / w), Δ >= 0: CCD monotone in γ with a threshold γ_t,
+  the paper's picture (Fig. 7e). γ_t has a flat prior over [0, 200] meV/Å² and is learned from the
+  cells; the paper's 100 meV/Å² is not used, because it was read off these same cells.
+
+Measurement noise and what the model does not know are kept apart: the noise of one cell is the
+stated floor (``noise_std``, one protocol step: the CCD protocol raises the current by
+0.1 mA/cm² and there are no replicates to measure it), every other misfit goes to the metal's
+discrepancy δ. Its heavy-tailed (Student-t) prior lets one metal that sits far off the trend keep
+its own large δ instead of widening τ, and with it the σ of every candidate, as much as a
+Gaussian would. The probability of each interval integrates δ numerically.
+
+The self-consistent imputation regressors of earlier versions (:func:`imputation_model`) are kept
+for comparison.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import RandomForestRegressor
-from sklearn.gaussian_process import GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
-from sklearn.impute import SimpleImputer
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import BayesianRidge
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from lithioscreen.censored import IntervalCensoredRegressor
-from lithioscreen.features import make_featurizer
+from lithioscreen.censored import IntervalCensoredRegressor, as_interval_targets
 
-MODEL_FEATURES = [
-    "interfacial_energy_mev_per_a2",
-    "li_x_mixing_enthalpy_ev_per_atom",
-    "overlayer_log10_nm",
-    "underlayer_present",
-]
-PHYSICS_FEATURES = ["interfacial_energy_mev_per_a2"]
-
-
-class ForestWithSpread(RandomForestRegressor):
-    """A random forest whose uncertainty is the spread (std) of its trees' predictions."""
-
-    def predict(self, X, return_std: bool = False):
-        mean = super().predict(X)
-        if not return_std:
-            return mean
-        per_tree = np.stack([tree.predict(np.asarray(X, dtype=np.float32)) for tree in self.estimators_])
-        return mean, per_tree.std(axis=0)
+ENERGY = "interfacial_energy_mev_per_a2"
+MIXING = "li_x_mixing_enthalpy_ev_per_atom"
+#: Measurement noise of one cell's CCD, mA/cm²: one step of the paper's CCD protocol (a stated floor).
+DEFAULT_NOISE_STD_MA_CM2 = 0.1
+MEAN_FUNCTIONS = ("constant", "linear", "smooth_step")
+#: The threshold's flat prior, meV/Å² (a broad physical range, not read off the cells).
+THRESHOLD_PRIOR_MEV_PER_A2 = (0.0, 200.0)
+#: Weakly informative priors, mA/cm² (sulfide-cell CCDs are a few mA/cm²) and mA/cm² per meV/Å².
+LEVEL_PRIOR = (3.0, 3.0)  # mean, std of the CCD level
+STEP_PRIOR_STD = 3.0  # half-normal scale of the step height Δ
+SLOPE_PRIOR_STD = 0.1  # half-normal scale of the slope b
+DISCREPANCY_PRIOR_STD = 1.0  # half-normal scale of τ
 
 
-class MonotoneBaseline(RegressorMixin, BaseEstimator):
-    """Physics baseline: CCD as a non-decreasing function of the interfacial energy (isotonic fit).
+def _half_normal_logpdf(x, scale):
+    return np.where(x >= 0, -0.5 * (x / scale) ** 2, -np.inf)
 
-    Uses the first column of X. Its uncertainty is the leave-one-out RMSE of the same isotonic
-    fit on the training cells (one number for all predictions), floored at ``min_std``.
+
+class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
+    """CCD = f(γ) + metal discrepancy + noise, fitted on interval-censored CCDs by MCMC.
+
+    Parameters
+    ----------
+    mean_function : {"constant", "linear", "smooth_step"}
+        The trend f of the CCD in γ (first column of X); see the module docstring.
+    step_width : float
+        Width w of the smooth step, meV/Å² (only for ``smooth_step``).
+    noise_std : float
+        Measurement noise of one cell, mA/cm² (fixed).
+    discrepancy_df : float
+        Degrees of freedom of the Student-t discrepancy (4: heavy tails, finite variance).
+    n_steps, n_burn, n_draws : int
+        Metropolis steps, of which the first ``n_burn`` adapt the proposal and are dropped; ``n_draws``
+        evenly spaced samples are kept for prediction.
+    random_state : int
+        Seed: the same data give the same fit.
+
+    Attributes
+    ----------
+    draws_ : ndarray (n_draws, n_parameters)
+        Posterior samples: the mean function's parameters, then log τ.
+    n_features_in_ : int
+    acceptance_rate_ : float
     """
 
-    def __init__(self, min_std: float = 0.1):
-        self.min_std = min_std
+    def __init__(
+        self,
+        mean_function: str = "smooth_step",
+        step_width: float = 5.0,
+        noise_std: float = DEFAULT_NOISE_STD_MA_CM2,
+        discrepancy_df: float = 4.0,
+        n_steps: int = 4000,
+        n_burn: int = 1500,
+        n_draws: int = 250,
+        random_state: int = 0,
+    ):
+        self.mean_function = mean_function
+        self.step_width = step_width
+        self.noise_std = noise_std
+        self.discrepancy_df = discrepancy_df
+        self.n_steps = n_steps
+        self.n_burn = n_burn
+        self.n_draws = n_draws
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ the model
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        names = {"constant": ("level",), "linear": ("intercept", "slope"), "smooth_step": ("level_below", "step_height", "threshold")}
+        if self.mean_function not in names:
+            raise ValueError(f"mean_function must be one of {MEAN_FUNCTIONS}, not {self.mean_function!r}")
+        return (*names[self.mean_function], "log_discrepancy")
+
+    def _trend(self, theta: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+        """f(γ) for parameter rows ``theta`` (k, p) and energies ``gamma`` (n,): shape (k, n)."""
+        from scipy.special import ndtr
+
+        theta = np.atleast_2d(theta)
+        if self.mean_function == "constant":
+            return np.repeat(theta[:, :1], len(gamma), axis=1)
+        if self.mean_function == "linear":
+            return theta[:, :1] + theta[:, 1:2] * gamma[None, :]
+        return theta[:, :1] + theta[:, 1:2] * ndtr((gamma[None, :] - theta[:, 2:3]) / self.step_width)
+
+    def _log_prior(self, theta: np.ndarray) -> float:
+        level_mean, level_std = LEVEL_PRIOR
+        tau = np.exp(theta[-1])
+        value = -0.5 * ((theta[0] - level_mean) / level_std) ** 2
+        if self.mean_function == "linear":
+            value += _half_normal_logpdf(theta[1], SLOPE_PRIOR_STD)
+        elif self.mean_function == "smooth_step":
+            low, high = THRESHOLD_PRIOR_MEV_PER_A2
+            value += _half_normal_logpdf(theta[1], STEP_PRIOR_STD) + (0.0 if low <= theta[2] <= high else -np.inf)
+        return float(value + _half_normal_logpdf(tau, DISCREPANCY_PRIOR_STD) + theta[-1])  # + log τ: Jacobian of log τ
+
+    def _log_likelihood(self, theta: np.ndarray, gamma, lower, upper) -> float:
+        """Σ log P(lower <= f + δ + ε <= upper), δ ~ t(ν, τ) integrated on a grid, ε ~ N(0, noise²)."""
+        from scipy.special import ndtr
+
+        trend = self._trend(theta, gamma)[0]
+        tau = float(np.exp(theta[-1]))
+        reach = np.max(np.abs(np.concatenate([np.where(np.isfinite(lower), lower - trend, 0), np.where(np.isfinite(upper), upper - trend, 0)])))
+        half = max(12 * tau, reach + 8 * self.noise_std)
+        delta = np.linspace(-half, half, 241)
+        nu = self.discrepancy_df
+        weights = (1 + (delta / tau) ** 2 / nu) ** (-(nu + 1) / 2)
+        weights /= weights.sum()
+        centre = trend[:, None] + delta[None, :]
+        upper_z = np.where(np.isinf(upper)[:, None], np.inf, (upper[:, None] - centre) / self.noise_std)
+        lower_z = np.where(np.isinf(lower)[:, None], -np.inf, (lower[:, None] - centre) / self.noise_std)
+        probability = (ndtr(upper_z) - ndtr(lower_z)) @ weights
+        return float(np.sum(np.log(np.maximum(probability, 1e-300))))
+
+    def _initial(self, gamma, lower, upper) -> np.ndarray:
+        finite = np.where(np.isfinite(upper), (lower + upper) / 2, lower)
+        level = float(np.clip(np.mean(finite), 0.5, 8.0))
+        log_tau = np.log(0.3)
+        if self.mean_function == "constant":
+            return np.array([level, log_tau])
+        if self.mean_function == "linear":
+            return np.array([level, 0.0, log_tau])
+        return np.array([float(np.min(finite)), max(float(np.ptp(finite)), 0.1), float(np.clip(np.median(gamma), 1, 199)), log_tau])
+
+    # ------------------------------------------------------------------ fitting
 
     def fit(self, X, y):
-        x = np.asarray(X, dtype=float)[:, 0]
-        y = np.asarray(y, dtype=float)
-        self.isotonic_ = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(x, y)
-        residuals = []
-        for left_out in range(len(x)):
-            keep = np.arange(len(x)) != left_out
-            if keep.sum() >= 2:
-                fold = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(x[keep], y[keep])
-                residuals.append(fold.predict(x[[left_out]])[0] - y[left_out])
-        rmse = float(np.sqrt(np.mean(np.square(residuals)))) if residuals else 0.0
-        self.std_ = max(rmse, self.min_std)
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] < 1:
+            raise ValueError("X must be a 2-D array whose first column is the interfacial energy")
+        if np.isnan(X[:, 0]).any():
+            raise ValueError("every training cell needs an interfacial energy")
+        lower, upper = as_interval_targets(y)
+        gamma = X[:, 0]
+        self.n_features_in_ = X.shape[1]
+        rng = np.random.default_rng(self.random_state)
+
+        def log_posterior(theta):
+            prior = self._log_prior(theta)
+            return prior if not np.isfinite(prior) else prior + self._log_likelihood(theta, gamma, lower, upper)
+
+        theta = self._initial(gamma, lower, upper)
+        current = log_posterior(theta)
+        scale = {"constant": [0.3], "linear": [0.3, 0.005], "smooth_step": [0.3, 0.3, 10.0]}[self.mean_function] + [0.3]
+        # random-walk Metropolis; the proposal adapts to the chain during burn-in (Haario et al. 2001)
+        factor = np.diag(scale) * 2.38 / np.sqrt(len(theta))
+        normals = rng.standard_normal((self.n_steps, len(theta)))
+        uniforms = np.log(rng.random(self.n_steps))
+        samples, accepted = np.empty((self.n_steps, len(theta))), 0
+        for step in range(self.n_steps):
+            proposal = theta + factor @ normals[step]
+            if self.mean_function in {"linear", "smooth_step"}:
+                proposal[1] = abs(proposal[1])  # reflection at 0 keeps the proposal symmetric
+            candidate = log_posterior(proposal)
+            if uniforms[step] < candidate - current:
+                theta, current = proposal, candidate
+                accepted += step >= self.n_burn
+            samples[step] = theta
+            if 200 <= step < self.n_burn and step % 100 == 0:
+                covariance = np.cov(samples[step // 2 : step + 1].T) + np.diag(np.square(scale)) * 1e-4
+                factor = np.linalg.cholesky(covariance) * 2.38 / np.sqrt(len(theta))
+        kept = samples[self.n_burn :]
+        self.draws_ = kept[np.linspace(0, len(kept) - 1, self.n_draws).astype(int)]
+        self.acceptance_rate_ = accepted / max(self.n_steps - self.n_burn, 1)
         return self
 
+    # ------------------------------------------------------------------ predicting
+
+    def discrepancy_std(self) -> float:
+        """Posterior-mean standard deviation of a metal's discrepancy δ (t with ν dof: τ √(ν/(ν-2))), mA/cm²."""
+        check_is_fitted(self, "draws_")
+        nu = self.discrepancy_df
+        factor = nu / (nu - 2) if nu > 2 else 10.0
+        return float(np.sqrt(np.mean(np.exp(2 * self.draws_[:, -1])) * factor))
+
     def predict(self, X, return_std: bool = False):
-        check_is_fitted(self, "isotonic_")
-        mean = self.isotonic_.predict(np.asarray(X, dtype=float)[:, 0])
-        return (mean, np.full_like(mean, self.std_)) if return_std else mean
+        check_is_fitted(self, "draws_")
+        gamma = np.asarray(X, dtype=float)[:, 0]
+        trend = self._trend(self.draws_, np.nan_to_num(gamma))
+        mean = np.where(np.isnan(gamma), np.nan, trend.mean(axis=0))
+        if not return_std:
+            return mean
+        std = np.sqrt(trend.var(axis=0) + self.discrepancy_std() ** 2)
+        return mean, np.where(np.isnan(gamma), np.nan, std)
+
+    def posterior_summary(self) -> dict[str, float]:
+        """Posterior mean and 2.5/97.5 % quantiles of each parameter (τ in mA/cm², not log)."""
+        check_is_fitted(self, "draws_")
+        values = self.draws_.copy()
+        values[:, -1] = np.exp(values[:, -1])
+        summary = {}
+        for name, column in zip((*self.parameter_names[:-1], "discrepancy_tau"), values.T):
+            summary[f"{name}_mean"] = float(column.mean())
+            summary[f"{name}_q025"] = float(np.quantile(column, 0.025))
+            summary[f"{name}_q975"] = float(np.quantile(column, 0.975))
+        return summary
 
 
-def _preprocess(columns: list[str]) -> ColumnTransformer:
-    return ColumnTransformer(
-        [("numeric", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()), columns)],
-        remainder="drop",
-    )
+def imputation_model(name: str):
+    """The earlier approach, kept for comparison: a scikit-learn regressor on censored targets by
+    self-consistent imputation (:class:`lithioscreen.censored.IntervalCensoredRegressor`)."""
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import BayesianRidge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if name == "bayesian_ridge":
+        regressor = BayesianRidge(alpha_1=1.0, alpha_2=0.1)
+    elif name == "gaussian_process":
+        kernel = ConstantKernel(1.0, (1e-2, 1e2)) * RBF(1.0, (1e-1, 1e2)) + WhiteKernel(0.05, (1e-2, 1.0))
+        regressor = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=2, random_state=0)
+    else:
+        raise ValueError(f"unknown imputation model {name!r}")
+    pipeline = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(), regressor)
+    return IntervalCensoredRegressor(pipeline)
 
 
-def make_model(
-    regressor,
-    columns: list[str] = MODEL_FEATURES,
-    phase_data: pd.DataFrame | None = None,
-    interfacial_data: pd.DataFrame | None = None,
-) -> Pipeline:
-    """candidates -> descriptors -> selected columns -> censored-target regressor."""
-    return Pipeline(
-        [
-            ("features", make_featurizer(phase_data, interfacial_data, include_magpie=False)),
-            ("preprocess", _preprocess(list(columns))),
-            ("regressor", IntervalCensoredRegressor(regressor)),
-        ]
-    )
-
-
-def make_models(phase_data: pd.DataFrame | None = None, interfacial_data: pd.DataFrame | None = None) -> dict[str, Pipeline]:
-    """Every model compared by ``lithioscreen train``, by name."""
-    # Censored targets are imputed at the model's own prediction, which leaves no residual on
-    # those cells: without a floor the fitted noise collapses and the std becomes overconfident.
-    # The GP noise is kept at or above 1% of the target variance, and the Bayesian ridge gets a
-    # weak Gamma prior on its noise precision centred near a 0.3 mA/cm² noise.
-    kernel = ConstantKernel(1.0, (1e-2, 1e2)) * RBF(length_scale=1.0, length_scale_bounds=(1e-1, 1e2)) + WhiteKernel(
-        0.05, (1e-2, 1.0)
-    )
-    regressors = {
-        "gaussian_process": (GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=2, random_state=0), MODEL_FEATURES),
-        "random_forest": (ForestWithSpread(n_estimators=100, min_samples_leaf=1, random_state=0), MODEL_FEATURES),
-        "bayesian_ridge": (BayesianRidge(alpha_1=1.0, alpha_2=0.1), MODEL_FEATURES),
-        "physics_monotone": (MonotoneBaseline(), PHYSICS_FEATURES),
-    }
-    return {
-        name: make_model(regressor, columns, phase_data, interfacial_data)
-        for name, (regressor, columns) in regressors.items()
-    }
+#: Every regressor ``lithioscreen train`` compares: name -> (regressor factory, feature columns).
+#: ``physics_monotone`` is the default champion unless another beats it under nested CV.
+DEFAULT_MODEL = "physics_monotone"
+BASELINE_MODEL = "constant_baseline"
+#: Models that fit the censored likelihood may become champion; the imputation model is only compared
+#: (it sets censored targets to its own predictions, which leaves no residual there: its σ is overconfident).
+SELECTABLE_MODELS = ("physics_monotone", "censored_linear", BASELINE_MODEL)
+MODEL_SPECS = {
+    "physics_monotone": (lambda: BayesianCensoredRegressor("smooth_step"), [ENERGY]),
+    "censored_linear": (lambda: BayesianCensoredRegressor("linear"), [ENERGY]),
+    BASELINE_MODEL: (lambda: BayesianCensoredRegressor("constant"), [ENERGY]),
+    "bayesian_ridge_imputation": (lambda: imputation_model("bayesian_ridge"), [ENERGY, MIXING]),
+}

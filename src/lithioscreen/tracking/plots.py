@@ -61,7 +61,7 @@ def interfacial_energy_plot(cells: pd.DataFrame, threshold_mev_per_a2: float, es
     energy = cells["interfacial_energy_mev_per_a2"].to_numpy(float)
     energy_std = np.nan_to_num(cells["interfacial_energy_std_mev_per_a2"].to_numpy(float))
     sources = cells["interfacial_energy_source"].astype(str).to_numpy()
-    bare = (cells["underlayer_present"].to_numpy(float) == 0) if "underlayer_present" in cells else np.zeros(len(cells), bool)
+    bare = (cells["underlayer"].astype(str) == "none").to_numpy() if "underlayer" in cells else np.zeros(len(cells), bool)
     open_above = ~np.isfinite(upper)
     position = np.where(open_above, lower, (lower + np.where(open_above, lower, upper)) / 2)
     fig, ax = plt.subplots(figsize=(6.0, 4.6), dpi=130)

@@ -4,8 +4,9 @@
 training.train`, which logs the data version and the number of cells), then compares the new
 run's best model with the **current champion re-evaluated on the new data**: the champion's
 model (unfitted clone, same hyperparameters) is cross-validated with the same
-leave-one-overlayer-out splits on the same cells. Scores are compared on CV MAE, ties on RMSE
-(the order :func:`lithioscreen.models.best_model_name` uses).
+leave-one-overlayer-out splits on the same cells. Scores are compared on the held-out NLPD (the
+score models are selected on), ties on the interval MAE. A champion of an earlier model format
+(before the feasibility model) cannot be re-evaluated and is replaced, with the reason recorded.
 
 * new score at least as good: the new model is registered as a new version of
   ``lithioscreen-ccd``, the ``champion`` alias moves to it, and ``models/`` is re-exported;
@@ -64,12 +65,12 @@ class PromotionDecision:
 
 
 def at_least_as_good(new: dict[str, float], old: dict[str, float], tolerance: float = SCORE_TOLERANCE) -> bool:
-    """(MAE, then RMSE) of ``new`` no worse than ``old``; lower is better."""
-    if new["mae"] < old["mae"] - tolerance:
+    """(NLPD, then interval MAE) of ``new`` no worse than ``old``; lower is better."""
+    if new["nlpd"] < old["nlpd"] - tolerance:
         return True
-    if new["mae"] > old["mae"] + tolerance:
+    if new["nlpd"] > old["nlpd"] + tolerance:
         return False
-    return new["rmse"] <= old["rmse"] + tolerance
+    return new["mae"] <= old["mae"] + tolerance
 
 
 def current_champion(tracking_uri: str, models_dir: Path) -> CurrentChampion | None:
@@ -150,7 +151,7 @@ def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, th
     import mlflow
     from mlflow import MlflowClient
 
-    from lithioscreen.models import cross_validate
+    from lithioscreen.models import CCDScreeningModel, cross_validate
     from lithioscreen.tracking.training import train
 
     before = current_champion(tracking_uri, models_dir)
@@ -165,20 +166,27 @@ def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, th
         if before is None:
             promoted = True
             reason = f"no current champion (neither a '{config.CHAMPION_ALIAS}' alias in the registry nor an export in {models_dir})"
+        elif not isinstance(before.model, CCDScreeningModel):
+            promoted = True
+            reason = (
+                f"the current champion ({before.name}, {before.source}) is of an earlier model format without the feasibility "
+                "model and cannot be re-evaluated on the same terms; replaced"
+            )
+            before = None
         else:
             # the very cells the new model was trained on: a `cells add` landing meanwhile changes nothing here
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                before_metrics = cross_validate(clone(before.model), summary.training_cells, ccd_target_ma_cm2).metrics
+                before_metrics = cross_validate(clone(before.model), summary.training_cells).metrics
             promoted = at_least_as_good(new_metrics, before_metrics)
             if before.source == "registry":
                 label = f"{before.name} v{before.version} (registry alias '{config.CHAMPION_ALIAS}')"
             else:
                 label = f"{before.name} exported in {models_dir} (no '{config.CHAMPION_ALIAS}' alias in this store)"
             comparison = (
-                f"new best {summary.champion}: CV MAE {new_metrics['mae']:.3f}, RMSE {new_metrics['rmse']:.3f} mA/cm²; "
+                f"new best {summary.champion}: CV NLPD {new_metrics['nlpd']:.3f}, interval MAE {new_metrics['mae']:.3f} mA/cm²; "
                 f"current champion {label} re-evaluated with the same leave-one-overlayer-out CV on the same "
-                f"{summary.n_cells} cells (data {summary.data_version[:12]}): MAE {before_metrics['mae']:.3f}, RMSE {before_metrics['rmse']:.3f}"
+                f"{summary.n_cells} cells (data {summary.data_version[:12]}): NLPD {before_metrics['nlpd']:.3f}, MAE {before_metrics['mae']:.3f}"
             )
             reason = ("promoted: at least as good as the current champion. " if promoted else "not promoted: worse than the current champion. ") + comparison
 
@@ -199,7 +207,7 @@ def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, th
         client.set_tag(summary.parent_run_id, "promotion.registered_version", version)
         if before is not None:
             client.set_tag(summary.parent_run_id, "promotion.champion_before", f"{before.name} v{before.version}")
-            for key in ("mae", "rmse"):
+            for key in ("nlpd", "mae", "rmse"):
                 client.log_metric(summary.parent_run_id, f"champion_before_reevaluated_cv_{key}", before_metrics[key])
 
         exported = None

@@ -8,13 +8,18 @@ lithioscreen pipeline (pickle) and a small JSON with the threshold and the train
 
 Input: a DataFrame with ``candidate`` (composition strings such as ``W`` or ``Cr0.5W0.5``) and
 optional ``overlayer_nm``, ``underlayer``, ``underlayer_nm`` (missing columns or empty cells take
-the paper's stack: 30 nm on 200 nm Mg). Output, one row per input row, in input order:
+the paper's stack: 30 nm on 200 nm Mg). Output, one row per input row, in input order: the
+prediction table of :meth:`lithioscreen.models.prediction.CCDScreeningModel.predict_table`
+(without the list column ``li_compounds``):
 
     candidate, overlayer_nm, underlayer, underlayer_nm   the validated stack
-    predicted_ccd_ma_cm2, predicted_ccd_std              mA/cm², σ includes the interfacial-energy σ
+    feasible, infeasible_reason, feasibility_probability can the bilayer work (true/false/null)
+    predicted_ccd_ma_cm2, predicted_ccd_std              mA/cm² (null for infeasible stacks)
+    measured_ccd_reported                                the measurement as reported, null if untested
     interfacial_energy_mev_per_a2, interfacial_energy_std_mev_per_a2, interfacial_energy_source
     above_threshold                                      interfacial energy ≥ threshold (meV/Å²)
-    in_training_domain                                   every model feature within the tested range
+    in_training_domain                                   inside what the tested cells cover
+    li_x_miscibility, li_compound_count, li_solubility_in_x_at_pct, li_x_mixing_enthalpy_ev_per_atom, prediction_note
 
 A bad value raises ``MlflowException`` with ``INVALID_PARAMETER_VALUE`` naming the row and the
 value, which MLflow's scoring server answers with HTTP 400.
@@ -24,23 +29,32 @@ import json
 import pickle
 
 import mlflow
-import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
+#: The served columns: the prediction table without the list-valued ``li_compounds``.
 OUTPUT_COLUMNS = [
     "candidate",
     "overlayer_nm",
     "underlayer",
     "underlayer_nm",
+    "feasible",
+    "infeasible_reason",
+    "feasibility_probability",
     "predicted_ccd_ma_cm2",
     "predicted_ccd_std",
+    "measured_ccd_reported",
     "interfacial_energy_mev_per_a2",
     "interfacial_energy_std_mev_per_a2",
     "interfacial_energy_source",
     "above_threshold",
+    "li_x_miscibility",
     "in_training_domain",
+    "li_compound_count",
+    "li_solubility_in_x_at_pct",
+    "li_x_mixing_enthalpy_ev_per_atom",
+    "prediction_note",
 ]
 OPTIONAL_COLUMNS = ("overlayer_nm", "underlayer", "underlayer_nm")
 
@@ -74,9 +88,6 @@ class CCDCandidateModel(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input: pd.DataFrame, params=None):
         from lithioscreen.candidates import CandidateError, validate_candidates
-        from lithioscreen.models.prediction import predict_ccd
-        from lithioscreen.models.threshold import above_threshold
-        from lithioscreen.ranking import in_training_domain
 
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)
@@ -87,18 +98,6 @@ class CCDCandidateModel(mlflow.pyfunc.PythonModel):
             candidates = validate_candidates(_fill_defaults(model_input), source="input")
         except CandidateError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from None
-        prediction = predict_ccd(self.pipeline, candidates)
-        features = prediction.features
-        energy = features["interfacial_energy_mev_per_a2"].to_numpy(dtype=float)
-        return candidates.assign(
-            predicted_ccd_ma_cm2=prediction.mean,
-            predicted_ccd_std=prediction.std,
-            interfacial_energy_mev_per_a2=energy,
-            interfacial_energy_std_mev_per_a2=features["interfacial_energy_std_mev_per_a2"].to_numpy(dtype=float),
-            interfacial_energy_source=features["interfacial_energy_source"].astype(str).to_numpy(),
-            above_threshold=np.asarray(above_threshold(energy, threshold), dtype=bool),
-            in_training_domain=in_training_domain(features, self.metadata.get("training_feature_ranges", {})),
-        )[OUTPUT_COLUMNS]
-
+        return self.pipeline.predict_table(candidates, threshold)[OUTPUT_COLUMNS]
 
 mlflow.models.set_model(CCDCandidateModel())

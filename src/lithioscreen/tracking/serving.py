@@ -21,7 +21,6 @@ import pandas as pd
 
 import lithioscreen
 from lithioscreen import config
-from lithioscreen.models import MODEL_FEATURES
 
 SERVING_MODEL_NAME = "serving_model"
 PYFUNC_MODEL_FILE = Path(__file__).with_name("pyfunc_model.py")
@@ -57,15 +56,13 @@ def serving_signature(threshold_mev_per_a2: float, input_example: pd.DataFrame, 
     return ModelSignature(inputs=inputs, outputs=outputs, params=params)
 
 
-def serving_metadata(model_name: str, cell_features: pd.DataFrame, threshold_mev_per_a2: float, data_version: str) -> dict:
+def serving_metadata(model_name: str, fitted_model, threshold_mev_per_a2: float, data_version: str) -> dict:
+    """What the served model needs beside the pipeline (the training domain is the pipeline's own fitted state)."""
     return {
         "model": model_name,
         "threshold_mev_per_a2": float(threshold_mev_per_a2),
         "data_version": data_version,
-        "training_candidates": sorted(cell_features["candidate"].unique().tolist()),
-        "training_feature_ranges": {
-            column: [float(cell_features[column].min()), float(cell_features[column].max())] for column in MODEL_FEATURES
-        },
+        "training_candidates": list(fitted_model.training_candidates_),
         "lithioscreen_version": lithioscreen.__version__,
     }
 
@@ -74,7 +71,6 @@ def log_serving_model(
     fitted_pipeline,
     model_name: str,
     run_id: str | None,
-    cell_features: pd.DataFrame,
     threshold_mev_per_a2: float,
     data_version: str,
     input_example: pd.DataFrame,
@@ -82,7 +78,7 @@ def log_serving_model(
     """Log the candidate-table pyfunc of ``fitted_pipeline`` into run ``run_id``; returns its model URI."""
     import mlflow
 
-    metadata = serving_metadata(model_name, cell_features, threshold_mev_per_a2, data_version)
+    metadata = serving_metadata(model_name, fitted_pipeline, threshold_mev_per_a2, data_version)
     with tempfile.TemporaryDirectory(prefix="lithioscreen-serving-") as tmp:
         tmp = Path(tmp)
         with (tmp / "pipeline.pkl").open("wb") as handle:

@@ -1,11 +1,14 @@
-"""``lithioscreen train``: cross-validate every model, log it to MLflow, register the best.
+"""``lithioscreen train``: validate every model honestly, log it to MLflow, register the champion.
 
-One parent run per training, one nested child run per model. The parent records the data
-version (SHA-256 of the three data files), the data set as an MLflow dataset input, the
-threshold estimate and the Fig. 7e plot; each child records its parameters, cross-validated
-metrics (prefixed ``cv_``), held-out predictions, parity plot and the model fitted on all
-cells. The child with the lowest CV MAE is registered as ``lithioscreen-ccd`` with the alias
-``champion`` and exported to ``models/``.
+One parent run per training, one nested child run per model, the constant baseline included.
+The parent records the data version (SHA-256 of the three data files), the data set as an
+MLflow dataset input, the threshold estimate, the nested cross-validation of the model selection
+(:func:`lithioscreen.models.evaluation.nested_cross_validate`) and the figures; each child records
+its parameters, its leave-one-overlayer-out metrics (prefixed ``cv_``: NLPD, interval MAE/RMSE,
+Spearman, 2σ coverage, the paper's CCD-order checks), held-out predictions, parity plot and the
+model fitted on every cell. The champion is chosen by :func:`lithioscreen.models.select_model`
+(the physics model unless another one beats its NLPD), registered as ``lithioscreen-ccd`` with
+the alias ``champion`` and exported to ``models/``.
 
 The tracking store is MLflow's default (``sqlite:///mlflow.db`` in the working directory) unless
 ``MLFLOW_TRACKING_URI`` or ``tracking_uri`` says otherwise.
@@ -27,11 +30,11 @@ from sklearn.exceptions import ConvergenceWarning
 from lithioscreen import __version__, config
 from lithioscreen.candidates import CANDIDATE_COLUMNS
 from lithioscreen.censored import representative_value
-from lithioscreen.data import file_sha256, load_cells, load_interfacial_energies, load_phase_data, training_cells
+from lithioscreen.data import file_sha256, load_ccd_orderings, load_cells, load_interfacial_energies, load_phase_data, training_cells
 from lithioscreen.data.store import data_version  # the same hash as data/cells_history.jsonl records
-from lithioscreen.features import make_featurizer
-from lithioscreen.models import MODEL_FEATURES, best_model_name, cross_validate, fit_threshold, make_models
-from lithioscreen.models.evaluation import CrossValidationResult, targets
+from lithioscreen.models import BASELINE_MODEL, DEFAULT_MODEL, cross_validate, fit_threshold, make_models, nested_cross_validate, select_model
+from lithioscreen.models.evaluation import SELECTION_MARGIN, CrossValidationResult, descriptor_table, regression_rows
+from lithioscreen.models.regressors import DEFAULT_NOISE_STD_MA_CM2
 from lithioscreen.tracking import plots
 from lithioscreen.tracking.export import export_champion
 
@@ -49,7 +52,10 @@ class TrainingSummary:
     model_uris: dict[str, str] = field(default_factory=dict)
     serving_model_uri: str | None = None  # the champion's candidate-table pyfunc (what the registry holds)
     exported_to: str | None = None
-    # the measured cells exactly as trained on (the bytes behind data_version), for re-evaluations
+    nested_metrics: dict[str, float] = field(default_factory=dict)  # the selection procedure, nested leave-one-out
+    nested_choices: dict[str, str] = field(default_factory=dict)  # held-out overlayer -> model the inner CV chose
+    order_checks: dict[str, list] = field(default_factory=dict)  # model -> the paper's CCD-order statements on its held-out predictions
+    # the cells exactly as trained on (the bytes behind data_version), for re-evaluations
     training_cells: pd.DataFrame | None = field(default=None, repr=False)
 
     def as_record(self) -> dict:
@@ -100,9 +106,9 @@ def _experiment(mlflow, name: str, tracking_uri: str):
     return mlflow.set_experiment(name)
 
 
-def threshold_from_cells(cells_with_features: pd.DataFrame) -> dict[str, float]:
-    """Change-point threshold on the X/Mg bilayer cells only (the paper's Fig. 7e population)."""
-    bilayers = cells_with_features[cells_with_features["underlayer_present"] == 1.0]
+def threshold_from_cells(cell_features: pd.DataFrame) -> dict[str, float]:
+    """Change-point threshold on the X/underlayer bilayer cells with a CCD (the paper's Fig. 7e population)."""
+    bilayers = cell_features[(cell_features["underlayer"] != "none") & (cell_features["outcome"] == "ccd")]
     lower = bilayers["ccd_lower_ma_cm2"].to_numpy(float)
     upper = bilayers["ccd_upper_ma_cm2"].to_numpy(float)
     estimate = fit_threshold(bilayers["interfacial_energy_mev_per_a2"], representative_value(lower, upper))
@@ -113,20 +119,23 @@ def _log_model_run(mlflow, name: str, fitted, result: CrossValidationResult, sig
     """Log one model's parameters, CV results and plots, and the model fitted on every cell."""
     import matplotlib.pyplot as plt
 
-    regressor = fitted.named_steps["regressor"].estimator
-    columns = list(fitted.named_steps["preprocess"].transformers[0][2])
+    regressor = fitted.regressor_
     mlflow.log_params(
         {
             "model": name,
             "regressor": type(regressor).__name__,
-            "features": ",".join(columns),
-            "cv": "leave-one-overlayer-out",
-            "censoring": "interval targets, self-consistent imputation",
+            "features": ",".join(fitted.columns_),
+            "cv": "leave-one-overlayer-out over feasible bilayer cells with a CCD",
+            "censoring": "interval likelihood (Bayesian, MCMC)" if hasattr(regressor, "draws_") else "interval targets, self-consistent imputation",
+            "measurement_noise_std_ma_cm2": fitted.noise_std,
             **{f"regressor__{key}": str(value)[:250] for key, value in regressor.get_params(deep=False).items()},
         }
     )
+    mlflow.set_tag("role", "baseline" if name == BASELINE_MODEL else ("default" if name == DEFAULT_MODEL else "compared"))
     mlflow.log_metrics({f"cv_{key}": value for key, value in result.metrics.items() if np.isfinite(value)})
-    mlflow.log_dict({"model_features": columns}, "features.json")
+    if hasattr(regressor, "posterior_summary"):
+        mlflow.log_metrics({f"posterior_{key}": value for key, value in regressor.posterior_summary().items()})
+    mlflow.log_dict({"model_features": fitted.columns_, "order_checks": result.order_checks}, "features.json")
     mlflow.log_text(result.predictions.to_csv(index=False), "cv_predictions.csv")
     figure = plots.parity_plot(result.predictions, f"{name}: leave-one-overlayer-out")
     mlflow.log_figure(figure, "plots/parity.png")
@@ -173,7 +182,9 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
     data_dir = Path(data_dir or config.data_dir())
     paths = [data_dir / config.CELLS_FILE, data_dir / config.PHASE_DATA_FILE, data_dir / config.INTERFACIAL_ENERGIES_FILE]
     all_cells, phase_data, interfacial_data, version = _load_consistent(paths)
-    cells = training_cells(all_cells)
+    orderings_path = data_dir / config.ORDERINGS_FILE
+    orderings = load_ccd_orderings(orderings_path) if orderings_path.exists() else None
+    table = training_cells(all_cells)
 
     # registering and re-loading models draws download progress bars on stderr: noise in a CLI
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -181,11 +192,12 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
     mlflow.set_tracking_uri(tracking_uri)
     experiment = _experiment(mlflow, experiment_name, tracking_uri)
 
-    featurizer = make_featurizer(phase_data, interfacial_data, include_magpie=False).fit(cells[CANDIDATE_COLUMNS])
-    cell_features = pd.concat([cells, featurizer.transform(cells[CANDIDATE_COLUMNS])], axis=1)
-    threshold = threshold_from_cells(cell_features)
     models = make_models(phase_data, interfacial_data)
-    input_example = cells[CANDIDATE_COLUMNS].head(2)
+    features = descriptor_table(next(iter(models.values())), table)
+    cell_features = pd.concat([table, features.drop(columns=[c for c in features if c in table])], axis=1)
+    regression = regression_rows(next(iter(models.values())), table)
+    threshold = threshold_from_cells(cell_features.iloc[regression])
+    input_example = table[CANDIDATE_COLUMNS].head(2)
 
     results: dict[str, CrossValidationResult] = {}
     model_uris: dict[str, str] = {}
@@ -194,61 +206,66 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
         mlflow.log_params(
             {
                 "data_version": version,
-                "n_cells": len(cells),
-                "n_censored": int((cells["ccd_censoring"] != "exact").sum()),
+                "n_cells": len(regression),
+                "n_censored": int((table.iloc[regression]["ccd_censoring"] != "exact").sum()),
+                "n_failed_stacks": int((table["outcome"] == "failed").sum()),
                 "n_cells_in_file": len(all_cells),
                 "threshold_mev_per_a2": threshold_mev_per_a2,
                 "ccd_target_ma_cm2": ccd_target_ma_cm2,
-                "model_features": ",".join(MODEL_FEATURES),
+                "default_model": DEFAULT_MODEL,
+                "baseline_model": BASELINE_MODEL,
+                "selection": f"lowest leave-one-out NLPD; the default unless beaten by more than {SELECTION_MARGIN} nats per cell",
+                "measurement_noise_std_ma_cm2": DEFAULT_NOISE_STD_MA_CM2,
                 "lithioscreen_version": __version__,
                 "python": platform.python_version(),
             }
         )
-        for path in paths:
+        for path in paths + ([orderings_path] if orderings is not None else []):
             mlflow.set_tag(f"sha256.{path.name}", file_sha256(path))
         dataset = mlflow.data.from_pandas(all_cells, source=str(paths[0]), name=config.CELLS_FILE, digest=version[:16])
         mlflow.log_input(dataset, context="training")
         mlflow.log_metrics({f"data_threshold_{key}": value for key, value in threshold.items() if np.isfinite(value)})
-        figure = plots.interfacial_energy_plot(cell_features, threshold_mev_per_a2, threshold)
+        figure = plots.interfacial_energy_plot(cell_features[cell_features["outcome"] == "ccd"], threshold_mev_per_a2, threshold)
         mlflow.log_figure(figure, "plots/interfacial_energy_vs_ccd.png")
         plt.close(figure)
         mlflow.log_text(cell_features.to_csv(index=False), "training_cells.csv")
 
         for name, model in models.items():
-            results[name] = cross_validate(model, cells, ccd_target_ma_cm2)
+            results[name] = cross_validate(model, table, orderings, features, regression)
             with mlflow.start_run(run_name=name, nested=True):
                 mlflow.log_input(dataset, context="training")
                 mlflow.set_tag("data_version", version)
-                fitted = model.fit(cells[CANDIDATE_COLUMNS], targets(cells))
+                fitted = model.fit(table, features=features)
                 signatures[name] = infer_signature(input_example, fitted.predict(input_example))
                 model_uris[name] = _log_model_run(mlflow, name, fitted, results[name], signatures[name], input_example)
 
-        champion = best_model_name(results)
+        metrics = {name: result.metrics for name, result in results.items()}
+        champion = select_model(metrics, DEFAULT_MODEL)
+        nested = nested_cross_validate(models, table, DEFAULT_MODEL, orderings)
         mlflow.set_tag("champion", champion)
-        mlflow.log_metrics({f"champion_cv_{key}": value for key, value in results[champion].metrics.items() if np.isfinite(value)})
-        comparison = pd.DataFrame({name: result.metrics for name, result in results.items()}).T.reset_index(names="model")
+        mlflow.log_metrics({f"champion_cv_{key}": value for key, value in metrics[champion].items() if np.isfinite(value)})
+        mlflow.log_metrics({f"nested_cv_{key}": value for key, value in nested.metrics.items() if np.isfinite(value)})
+        mlflow.log_text(nested.predictions.to_csv(index=False), "nested_cv_predictions.csv")
+        comparison = pd.DataFrame(metrics).T.reset_index(names="model")
         mlflow.log_text(comparison.to_csv(index=False), "model_comparison.csv")
+        mlflow.log_dict({name: result.order_checks for name, result in results.items()}, "order_checks.json")
 
     # the registry holds the candidate-table pyfunc (tracking/serving.py), logged into the champion's run;
     # it is logged even when this call does not register it, so that a promotion can register it later
     from lithioscreen.tracking.serving import log_serving_model, register_serving_model, source_run_id
 
-    serving_uri = log_serving_model(
-        models[champion], champion, source_run_id(model_uris[champion]), cell_features, threshold_mev_per_a2, version, input_example
-    )
+    serving_uri = log_serving_model(models[champion], champion, source_run_id(model_uris[champion]), threshold_mev_per_a2, version, input_example)
     registered_version = None
     if register:
-        registered_version = register_serving_model(serving_uri, model_uris[champion], champion, version, len(cells))
+        registered_version = register_serving_model(serving_uri, model_uris[champion], champion, version, len(regression))
         mlflow.MlflowClient().set_registered_model_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS, registered_version)
 
-    # issue 5: the report figures (ranking, interfacial energies by source, ...) on the parent run
     from lithioscreen.reporting import log_training_figures
 
-    log_training_figures(parent.info.run_id, models[champion], champion, cells, phase_data, results[champion].predictions, threshold_mev_per_a2, ccd_target_ma_cm2)
+    log_training_figures(parent.info.run_id, models[champion], champion, table, phase_data, results[champion].predictions, threshold_mev_per_a2, ccd_target_ma_cm2)
 
     exported = None
     if export:
-        champion_model = models[champion]  # fitted on every cell in the loop above
         metadata = {
             "model": champion,
             "registered_model": config.REGISTERED_MODEL_NAME if register else None,
@@ -257,22 +274,22 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
             "model_uri": model_uris[champion],
             "tracking_uri": mlflow.get_tracking_uri(),
             "data_version": version,
-            "n_cells": len(cells),
-            "n_censored": int((cells["ccd_censoring"] != "exact").sum()),
-            "training_candidates": sorted(cells["candidate"].unique().tolist()),
-            "cv_metrics": results[champion].metrics,
-            "all_models_cv_mae": {name: result.metrics["mae"] for name, result in results.items()},
+            "n_cells": len(regression),
+            "n_censored": int((table.iloc[regression]["ccd_censoring"] != "exact").sum()),
+            "n_failed_stacks": int((table["outcome"] == "failed").sum()),
+            "training_candidates": sorted(table.iloc[regression]["candidate"].unique().tolist()),
+            "cv_metrics": metrics[champion],
+            "all_models_cv": {name: {key: metrics[name][key] for key in ("nlpd", "mae", "rmse", "spearman")} for name in metrics},
+            "nested_cv_metrics": nested.metrics,
+            "nested_cv_choices": nested.chosen,
+            "order_checks": results[champion].order_checks,
             "threshold_mev_per_a2": threshold_mev_per_a2,
             "data_threshold": threshold,
             "ccd_target_ma_cm2": ccd_target_ma_cm2,
-            "model_features": MODEL_FEATURES,
-            "training_feature_ranges": {
-                column: [float(cell_features[column].min()), float(cell_features[column].max())] for column in MODEL_FEATURES
-            },
             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "lithioscreen_version": __version__,
         }
-        exported = str(export_champion(champion_model, metadata, models_dir, signatures[champion], input_example))
+        exported = str(export_champion(models[champion], metadata, models_dir, signatures[champion], input_example))
 
     return TrainingSummary(
         experiment_id=experiment.experiment_id,
@@ -280,11 +297,14 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
         champion=champion,
         registered_version=registered_version,
         data_version=version,
-        n_cells=len(cells),
-        metrics={name: result.metrics for name, result in results.items()},
+        n_cells=len(regression),
+        metrics=metrics,
         threshold=threshold,
         model_uris=model_uris,
         serving_model_uri=serving_uri,
         exported_to=exported,
-        training_cells=cells,
+        nested_metrics=nested.metrics,
+        nested_choices=nested.chosen,
+        order_checks={name: result.order_checks for name, result in results.items()},
+        training_cells=table,
     )
