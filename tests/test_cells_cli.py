@@ -18,7 +18,6 @@ from lithioscreen.candidates import make_candidates
 from lithioscreen.cli import app
 from lithioscreen.data import load_cells
 from lithioscreen.data.store import add_cells, read_history
-from lithioscreen.models import predict_ccd
 from lithioscreen.tracking import load_champion
 from lithioscreen.tracking.promotion import at_least_as_good
 
@@ -26,11 +25,16 @@ runner = CliRunner()
 REPO_DATA = config.PROJECT_ROOT / "data"
 
 
-def test_promotion_rule_compares_mae_then_rmse():
-    assert at_least_as_good({"mae": 0.4, "rmse": 9.0}, {"mae": 0.5, "rmse": 1.0})
-    assert at_least_as_good({"mae": 0.5, "rmse": 1.0}, {"mae": 0.5, "rmse": 1.0})  # a tie promotes
-    assert not at_least_as_good({"mae": 0.5, "rmse": 1.1}, {"mae": 0.5, "rmse": 1.0})
-    assert not at_least_as_good({"mae": 0.6, "rmse": 0.1}, {"mae": 0.5, "rmse": 1.0})
+def test_promotion_rule_compares_nlpd_then_mae():
+    assert at_least_as_good({"nlpd": 1.4, "mae": 9.0}, {"nlpd": 1.5, "mae": 1.0})
+    assert at_least_as_good({"nlpd": 1.5, "mae": 1.0}, {"nlpd": 1.5, "mae": 1.0})  # a tie promotes
+    assert not at_least_as_good({"nlpd": 1.5, "mae": 1.1}, {"nlpd": 1.5, "mae": 1.0})
+    assert not at_least_as_good({"nlpd": 1.6, "mae": 0.1}, {"nlpd": 1.5, "mae": 1.0})
+
+
+def _predict(champion, candidates):
+    table = champion.model.predict_table(candidates)
+    return table["predicted_ccd_ma_cm2"].to_numpy(), table["predicted_ccd_std"].to_numpy()
 
 
 def _copy_trained_state(trained, root):
@@ -51,7 +55,7 @@ def weekly(trained, tmp_path_factory):
     root = tmp_path_factory.mktemp("weekly")
     uri = _copy_trained_state(trained, root)
     nb = make_candidates(["Nb"])
-    before = predict_ccd(load_champion(root / "models").model, nb)
+    before = _predict(load_champion(root / "models"), nb)
     new_file = write_cells(root / "nb.csv", [new_row("synthetic-nb30-mg200")])
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)  # artifacts of the new experiment land in root/mlruns
@@ -76,11 +80,12 @@ def test_add_retrains_in_a_new_run_with_the_data_version_of_the_history(weekly):
     promotion = report["promotion"]
     run = MlflowClient(weekly["uri"]).get_run(promotion["parent_run_id"])
     assert run.data.params["data_version"] == report["data_version"] == history[-1].data_version == promotion["data_version"]
-    assert run.data.params["n_cells"] == "7" and promotion["n_cells"] == 7
+    assert run.data.params["n_cells"] == "6" and promotion["n_cells"] == 6  # five bilayers of the paper and the new Nb cell
     assert run.data.tags["promotion.promoted"] == str(promotion["promoted"]).lower()
-    assert "champion_before_reevaluated_cv_mae" in run.data.metrics
+    assert "champion_before_reevaluated_cv_nlpd" in run.data.metrics and "nested_cv_nlpd" in run.data.metrics
     children = MlflowClient(weekly["uri"]).search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'")
     assert len(children) == len(promotion["all_models_metrics"]) == 4
+    assert {child.data.tags["role"] for child in children} == {"default", "baseline", "compared"}
 
 
 @pytest.mark.slow
@@ -92,23 +97,26 @@ def test_champion_moves_only_with_a_score_at_least_as_good(weekly):
     alias = client.get_model_version_by_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS)
     new_version = client.get_model_version(config.REGISTERED_MODEL_NAME, promotion["new_version"])
     assert promotion["champion_before"]["version"] == "1" and promotion["new_version"] == "2"
-    # bayesian_ridge stays the best model with the Nb cell; the re-evaluated v1 is the same model on the same data: a tie promotes
+    # the new champion and the re-evaluated v1 are the same kind of model on the same data: promoted unless worse
+    assert (promotion["promoted"] is True) == (promotion["new_metrics"]["nlpd"] <= promotion["champion_before_metrics"]["nlpd"] + 1e-9)
     assert promotion["promoted"] is True and "promoted: at least as good" in promotion["reason"]
-    assert promotion["new_metrics"]["mae"] <= promotion["champion_before_metrics"]["mae"] + 1e-9
     assert str(alias.version) == promotion["new_version"] and new_version.tags["promoted"] == "true"
     metadata = json.loads((root / "models" / "champion.json").read_text())
     assert metadata["data_version"] == promotion["data_version"] and metadata["registered_version"] == "2"
-    assert "Nb" in metadata["training_candidates"] and metadata["n_cells"] == 7
+    assert "Nb" in metadata["training_candidates"] and metadata["n_cells"] == 6
     assert not list((root / "models").glob(".*"))  # no staging folders or locks inside models/
 
 
 @pytest.mark.slow
 def test_a_new_result_moves_the_prediction_toward_it_and_shrinks_its_uncertainty(weekly):
-    before = weekly["before"]
-    after = predict_ccd(load_champion(weekly["root"] / "models").model, weekly["nb"])
+    (before_mean, before_std) = weekly["before"]
+    champion = load_champion(weekly["root"] / "models")
+    after_mean, after_std = _predict(champion, weekly["nb"])
     measured = 5.0
-    assert abs(after.mean[0] - measured) < abs(before.mean[0] - measured)
-    assert after.std[0] < before.std[0]
+    assert abs(after_mean[0] - measured) < abs(before_mean[0] - measured)
+    assert after_std[0] < before_std[0]
+    row = champion.model.predict_table(weekly["nb"]).iloc[0]
+    assert row["measured_ccd_reported"] == "5.0" and abs(row["predicted_ccd_ma_cm2"] - measured) <= 2 * row["predicted_ccd_std"]
 
 
 @pytest.mark.slow
@@ -124,13 +132,31 @@ def test_suggest_after_the_addition_no_longer_offers_the_tested_stack(weekly):
     assert [v["verified"] for v in json.loads(history.stdout)] == [True, True]
 
 
+class _ZeroCCD:
+    """A deliberately bad regressor: predicts 0 ± 0.1 mA/cm² whatever the cells say."""
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X, return_std=False):
+        import numpy as np
+
+        mean = np.zeros(len(X))
+        return (mean, np.full(len(X), 0.1)) if return_std else mean
+
+
 @pytest.mark.slow
 def test_a_worse_model_is_registered_without_the_alias_and_models_stay(trained, tmp_path, monkeypatch):
-    """Only a deliberately bad model (constant 0 mA/cm²) is trained: it must not become champion."""
+    """Only a deliberately bad model (a constant CCD with a prior pinned near 0 mA/cm²) is trained: it must not become champion."""
     from mlflow import MlflowClient
-    from sklearn.dummy import DummyRegressor
-
     from lithioscreen.models import make_model
+    from lithioscreen.models.regressors import BayesianCensoredRegressor
     from lithioscreen.tracking import training
 
     uri = _copy_trained_state(trained, tmp_path)
@@ -139,7 +165,7 @@ def test_a_worse_model_is_registered_without_the_alias_and_models_stay(trained, 
         training,
         "make_models",
         lambda phase_data=None, interfacial_data=None: {
-            "constant_zero": make_model(DummyRegressor(strategy="constant", constant=0.0), phase_data=phase_data, interfacial_data=interfacial_data)
+            "constant_zero": make_model(_ZeroCCD(), phase_data=phase_data, interfacial_data=interfacial_data)
         },
     )
     monkeypatch.chdir(tmp_path)
@@ -174,8 +200,8 @@ def test_old_champion_is_re_evaluated_on_the_cells_the_new_model_was_trained_on(
     uri = _copy_trained_state(trained, tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    only_ridge = training.make_models
-    monkeypatch.setattr(training, "make_models", lambda *args, **kwargs: {"bayesian_ridge": only_ridge(*args, **kwargs)["bayesian_ridge"]})
+    every_model = training.make_models
+    monkeypatch.setattr(training, "make_models", lambda *args, **kwargs: {"physics_monotone": every_model(*args, **kwargs)["physics_monotone"]})
     real_train, real_cross_validate = training.train, models.cross_validate
     trained_on, re_evaluated_on = [], []
 
@@ -194,4 +220,4 @@ def test_old_champion_is_re_evaluated_on_the_cells_the_new_model_was_trained_on(
     decision = promotion.retrain_and_promote(tmp_path / "data", uri, "late-cell-test", tmp_path / "models")
     assert "synthetic-late-nb30-mg200" in set(load_cells(tmp_path / "data" / config.CELLS_FILE)["cell_id"])
     assert re_evaluated_on == trained_on and "synthetic-late-nb30-mg200" not in re_evaluated_on[0]
-    assert decision.n_cells == len(trained_on[0])
+    assert decision.n_cells == 5  # the regression cells among them: the five bilayers of the paper

@@ -15,18 +15,51 @@ def test_rank_json_has_the_documented_fields(champion, trained):
     rows = json.loads(result.stdout)
     assert [row["rank"] for row in rows] == [1, 2, 3]
     required = {"candidate", "predicted_ccd_ma_cm2", "predicted_ccd_std", "interfacial_energy_mev_per_a2",
-                "interfacial_energy_source", "above_threshold", "li_compounds", "rank"}
+                "interfacial_energy_source", "above_threshold", "li_compounds", "rank", "in_training_domain",
+                "feasible", "infeasible_reason", "measured_ccd_reported"}
     assert required <= set(rows[0])
     by_name = {row["candidate"]: row for row in rows}
     assert by_name["Ti"]["interfacial_energy_source"] == "dft" and by_name["Ti"]["above_threshold"] is False
+    assert by_name["Ti"]["measured_ccd_reported"] == "> 3.2" and by_name["Nb"]["measured_ccd_reported"] is None
+    assert all(row["feasible"] is True and row["infeasible_reason"] is None for row in rows)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["W", "--overlayer-nm", "200"], "200 nm"),
+        (["W", "--underlayer", "none"], "lithiophilic"),
+        (["Ag"], "Li-Ag forms compounds"),
+        (["Zn"], "Li-Zn"),
+        (["Al"], "Li-Al"),
+        (["Cr0.5Sr0.5"], "Li-Sr"),
+    ],
+)
+def test_rank_json_says_which_stacks_cannot_work_and_why(trained, args, named):
+    result = runner.invoke(app, ["rank", *args, "--format", "json", "--models-dir", str(trained["models_dir"])])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)[0]
+    assert row["feasible"] is False and named in row["infeasible_reason"]
+    assert row["predicted_ccd_ma_cm2"] is None and row["predicted_ccd_std"] is None and row["in_training_domain"] is False
+
+
+@pytest.mark.slow
+def test_rank_mg_on_mg_and_an_alloy_between_its_end_members(trained):
+    result = runner.invoke(app, ["rank", "Mg", "Cr", "W", "Cr0.5W0.5", "--format", "json", "--models-dir", str(trained["models_dir"])])
+    rows = {row["candidate"]: row for row in json.loads(result.stdout)}
+    mg = rows["Mg"]
+    assert abs(mg["predicted_ccd_ma_cm2"] - 1.3) <= mg["predicted_ccd_std"] and "not a bilayer" in mg["prediction_note"]
+    low, high = sorted([rows["Cr"]["interfacial_energy_mev_per_a2"], rows["W"]["interfacial_energy_mev_per_a2"]])
+    assert low <= rows["Cr0.5W0.5"]["interfacial_energy_mev_per_a2"] <= high
 
 
 @pytest.mark.slow
 def test_rank_table_prints_limits(trained):
     result = runner.invoke(app, ["rank", "--top", "5", "--models-dir", str(trained["models_dir"])])
     assert result.exit_code == 0, result.output
-    assert "measured cells" in result.stderr
-    assert result.stdout.count("on Mg 200 nm") == 5
+    assert "measured bilayer cells" in result.stderr
+    assert result.stdout.count("on Mg 200 nm") == 5 and "Feasibility:" in result.stderr and "Training domain" in result.stderr
 
 
 @pytest.mark.slow

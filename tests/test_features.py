@@ -71,9 +71,13 @@ def test_bounds_from_the_paper_hold(energies):
 
 def test_untabulated_metals_get_a_surrogate_with_uncertainty(energies):
     # metals without a DFT or MLIP value in the shipped data (the CHGNet fits of Nb, Ta and Pd were refused)
-    for candidate in ("Nb", "Ta", "Pd", "Cr0.5W0.5"):
+    for candidate in ("Nb", "Ta", "Pd"):
         assert energies.loc[candidate, "interfacial_energy_source"] == "surrogate"
         assert energies.loc[candidate, "interfacial_energy_std_mev_per_a2"] > 1
+    # an alloy interpolates its elements' values (and their σ) on their own sources
+    cr, w, alloy = (energies.loc[name] for name in ("Cr", "W", "Cr0.5W0.5"))
+    assert alloy["interfacial_energy_mev_per_a2"] == pytest.approx((cr["interfacial_energy_mev_per_a2"] + w["interfacial_energy_mev_per_a2"]) / 2)
+    assert alloy["interfacial_energy_source"].startswith("interpolated:")
     # lithiophilic Mg binds Li: its interface should cost less than any lithiophobic metal's
     assert energies.loc["Mg", "interfacial_energy_mev_per_a2"] < energies.loc["Ti", "interfacial_energy_mev_per_a2"]
 

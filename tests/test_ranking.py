@@ -42,21 +42,28 @@ def test_flags_at_the_papers_threshold(champion):
 
 
 def test_default_candidate_set_is_ranked_completely(champion):
+    from lithioscreen.ranking import feasibility_class
+
     candidates = default_candidates(load_phase_data())
     ranked = rank_candidates(candidates, champion)
     assert list(ranked.columns) == RANK_COLUMNS
     assert sorted(ranked["rank"]) == list(range(1, len(candidates) + 1))
-    assert (ranked["predicted_ccd_std"] > 0).all()
+    predicted = ranked[ranked["predicted_ccd_ma_cm2"].notna()]
+    assert (predicted["predicted_ccd_std"] > 0).all()
+    # feasible stacks first, then unknown, then infeasible (which have no CCD)
+    assert np.all(np.diff(feasibility_class(ranked["feasible"])) >= 0)
+    infeasible = ranked[ranked["feasible"].map(lambda value: value is False)]
+    assert infeasible["predicted_ccd_ma_cm2"].isna().all() and {"Al", "Ag", "Zn", "Ba", "Ca", "Si"} <= set(infeasible["candidate"])
     # inside the training domain, ranks follow the predicted CCD
     inside = ranked[ranked["in_training_domain"]]
     assert inside["predicted_ccd_ma_cm2"].is_monotonic_decreasing
-    assert ranked["in_training_domain"].is_monotonic_decreasing
     assert ranked.set_index("candidate").loc["Al", "li_compounds"]  # Li-Al compounds are listed
 
 
 def test_limitations_name_the_data(champion):
     text = " ".join(limitations(champion))
-    assert "6 measured cells" in text and "extrapolation" in text
+    assert "5 measured bilayer cells" in text and "extrapolation" in text and "2 failed stacks" in text
+    assert "200 nm failed" in text and "constant baseline" in text
 
 
 def test_shipped_model_loads_and_ranks():
@@ -64,7 +71,7 @@ def test_shipped_model_loads_and_ranks():
     shipped = load_champion()
     ranked = rank_candidates(_stacks(), shipped).set_index("candidate")
     assert ranked.loc["W", "rank"] < ranked.loc["Mg", "rank"]
-    assert shipped.metadata["n_cells"] == 6
+    assert shipped.metadata["n_cells"] == 5 and shipped.metadata["n_failed_stacks"] == 2
 
 
 def test_missing_champion(tmp_path):

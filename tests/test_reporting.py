@@ -28,6 +28,7 @@ def _ranking() -> pd.DataFrame:
             "interfacial_energy_source": ["surrogate+dft_bounds", "surrogate", "mlip:mace"],
             "above_threshold": [True, False, False],
             "in_training_domain": [True, True, False],
+            "feasible": [True, True, False],
         }
     )
 

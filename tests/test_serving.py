@@ -73,8 +73,9 @@ def test_registered_pyfunc_matches_the_exported_champion(trained, champion):
     candidates = make_candidates(["W", "Ti", "Au", "Nb"])
     served = model.predict(candidates).set_index("candidate")
     ranked = rank_candidates(candidates, champion).set_index("candidate")
-    for column in ["predicted_ccd_ma_cm2", "predicted_ccd_std", "interfacial_energy_mev_per_a2"]:
-        pd.testing.assert_series_equal(served[column], ranked.loc[served.index, column], check_names=False)
+    for column in ["predicted_ccd_ma_cm2", "predicted_ccd_std", "interfacial_energy_mev_per_a2", "feasible", "measured_ccd_reported"]:
+        pd.testing.assert_series_equal(served[column], ranked.loc[served.index, column], check_names=False, check_dtype=False)
+    assert served.loc["Au", "feasible"] is False and served.loc["Au", "predicted_ccd_ma_cm2"] is None  # null in JSON
     assert (served["above_threshold"] == ranked.loc[served.index, "above_threshold"]).all()
 
 
@@ -129,7 +130,8 @@ def test_server_predicts_valid_candidates(server):
     assert records.status_code == 200, records.text
     rows = records.json()["predictions"]
     assert rows[0]["underlayer"] == "Mg" and rows[1]["underlayer"] == "none" and rows[1]["underlayer_nm"] == 0.0
-    assert all(row["predicted_ccd_std"] > 0 for row in rows)
+    assert rows[0]["feasible"] is True and rows[0]["predicted_ccd_std"] > 0 and rows[0]["measured_ccd_reported"] is None
+    assert rows[1]["feasible"] is False and rows[1]["predicted_ccd_ma_cm2"] is None and "lithiophilic" in rows[1]["infeasible_reason"]
 
 
 @pytest.mark.parametrize(

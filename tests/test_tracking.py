@@ -19,12 +19,14 @@ def test_runs_metrics_and_dataset_are_logged(trained):
     client = MlflowClient(trained["tracking_uri"])
     parent = client.get_run(summary.parent_run_id)
     assert parent.data.params["data_version"] == summary.data_version
-    assert parent.data.params["n_cells"] == "6"
+    assert parent.data.params["n_cells"] == "5" and parent.data.params["n_failed_stacks"] == "2"
+    assert {"nested_cv_nlpd", "nested_cv_mae", "champion_cv_nlpd"} <= set(parent.data.metrics)
     assert parent.inputs.dataset_inputs and parent.inputs.dataset_inputs[0].dataset.name == "cells.csv"
     children = client.search_runs([summary.experiment_id], f"tags.mlflow.parentRunId = '{summary.parent_run_id}'")
-    assert {run.info.run_name for run in children} == {"gaussian_process", "random_forest", "bayesian_ridge", "physics_monotone"}
+    assert {run.info.run_name for run in children} == {"physics_monotone", "censored_linear", "constant_baseline", "bayesian_ridge_imputation"}
+    assert {run.info.run_name: run.data.tags["role"] for run in children}["constant_baseline"] == "baseline"
     for run in children:
-        assert {"cv_mae", "cv_rmse", "cv_spearman", "cv_threshold_accuracy"} <= set(run.data.metrics)
+        assert {"cv_nlpd", "cv_mae", "cv_rmse", "cv_spearman", "cv_coverage_2sigma", "cv_order_checks_passed"} <= set(run.data.metrics)
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)} | {
             a.path for a in client.list_artifacts(run.info.run_id, "plots")
         }
@@ -41,18 +43,23 @@ def test_champion_is_registered_with_alias_and_loads_from_the_registry(trained):
     assert str(version.version) == trained["summary"].registered_version
     mlflow.set_tracking_uri(trained["tracking_uri"])
     model = mlflow.pyfunc.load_model(f"models:/{config.REGISTERED_MODEL_NAME}@{config.CHAMPION_ALIAS}")
-    frame = pd.DataFrame({"candidate": ["W", "Mg"], "overlayer_nm": [30.0, 200.0], "underlayer": ["Mg", "none"], "underlayer_nm": [200.0, 0.0]})
+    frame = pd.DataFrame({"candidate": ["W", "Mg", "W"], "overlayer_nm": [30.0, 200.0, 200.0], "underlayer": ["Mg", "none", "Mg"], "underlayer_nm": [200.0, 0.0, 200.0]})
     prediction = model.predict(frame)  # the candidate-table pyfunc (tests/test_serving.py)
     ccd = prediction["predicted_ccd_ma_cm2"].to_numpy()
-    assert ccd.shape == (2,) and ccd[0] > ccd[1]
+    assert ccd.shape == (3,) and ccd[0] > ccd[1] and np.isnan(ccd[2])
+    assert prediction["feasible"].tolist() == [True, True, False] and "200 nm" in prediction["infeasible_reason"][2]
 
 
-def test_champion_is_the_best_cv_model_and_is_exported(trained):
+def test_champion_is_chosen_by_the_selection_rule_and_is_exported(trained):
+    from lithioscreen.models import DEFAULT_MODEL, select_model
+
     summary = trained["summary"]
-    best = min(summary.metrics, key=lambda name: (summary.metrics[name]["mae"], summary.metrics[name]["rmse"], name))
-    assert summary.champion == best
+    best = select_model(summary.metrics, DEFAULT_MODEL)
+    assert summary.champion == best and best != "bayesian_ridge_imputation"
+    assert summary.nested_metrics["n_cells"] == 5 and set(summary.nested_choices) == {"W", "Cr", "Mo", "Ti", "Zr"}
     metadata = json.loads((trained["models_dir"] / "champion.json").read_text())
     assert metadata["model"] == best and metadata["data_version"] == summary.data_version
+    assert "constant_baseline" in metadata["all_models_cv"] and "nested_cv_metrics" in metadata
     assert (trained["models_dir"] / "lithioscreen-ccd" / "MLmodel").exists()
 
 

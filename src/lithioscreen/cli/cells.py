@@ -111,8 +111,9 @@ def _print_decision(decision) -> None:
 
     frame = pd.DataFrame(decision.all_models_metrics).T.reset_index(names="model")
     frame["best in run"] = frame["model"] == decision.new_model
+    columns = [column for column in ("model", "nlpd", "mae", "rmse", "spearman", "coverage_2sigma", "order_checks_passed", "best in run") if column in frame]
     print_frame(
-        frame[["model", "mae", "rmse", "spearman", "threshold_accuracy", "coverage_2sigma", "best in run"]],
+        frame[columns],
         OutputFormat.table,
         title=f"Leave-one-overlayer-out CV on {decision.n_cells} cells (data {decision.data_version[:12]}, run {decision.parent_run_id[:8]})",
         float_digits=3,

@@ -180,7 +180,16 @@ class BilayerFeasibility(BaseEstimator):
         :func:`effective_stacks`), in the input order."""
         stacks = effective_stacks(candidates)
         results = [self._assess_one(row) for row in stacks.itertuples(index=False)]
-        assessed = pd.DataFrame(results, columns=["feasible", "infeasible_reason", "feasibility_probability", "unknown_reason"])
+        columns = list(zip(*results)) if results else [[], [], [], []]
+        assessed = pd.DataFrame(
+            {
+                # object columns: True / False / None and text / None, as the JSON contract has them
+                "feasible": pd.Series(columns[0], dtype=object),
+                "infeasible_reason": pd.Series(columns[1], dtype=object),
+                "feasibility_probability": pd.Series(columns[2], dtype=float),
+                "unknown_reason": pd.Series(columns[3], dtype=object),
+            }
+        )
         return pd.concat([stacks, assessed], axis=1)
 
     def _assess_one(self, row) -> tuple:

@@ -98,6 +98,11 @@ class CCDCandidateModel(mlflow.pyfunc.PythonModel):
             candidates = validate_candidates(_fill_defaults(model_input), source="input")
         except CandidateError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from None
-        return self.pipeline.predict_table(candidates, threshold)[OUTPUT_COLUMNS]
+        table = self.pipeline.predict_table(candidates, threshold)[OUTPUT_COLUMNS]
+        # JSON has no NaN: a number that does not exist (an infeasible stack's CCD) is served as null
+        for column in table.columns:
+            if table[column].dtype.kind == "f" and table[column].isna().any():
+                table[column] = table[column].astype(object).where(table[column].notna(), None)
+        return table
 
 mlflow.models.set_model(CCDCandidateModel())
