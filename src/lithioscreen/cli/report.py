@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from lithioscreen import config
-from lithioscreen.cli.common import app, fail, stdout
+from lithioscreen.cli.common import app, fail, say, stdout
 
 
 @app.command()
@@ -29,4 +29,4 @@ def report(
     except (NoChampionError, DataValidationError, KeyError) as error:
         fail(str(error))
     for path in written:
-        stdout.print(str(path), highlight=False, soft_wrap=True)
+        say(stdout, str(path))
