@@ -59,6 +59,14 @@ def add(
 
     if output is OutputFormat.csv:
         fail("cells add prints a table or json, not csv")
+    if train:  # a tracking store that cannot be used is found before the cells are added, not after
+        from lithioscreen.tracking.stores import TrackingStoreError, check_tracking_uri
+        from lithioscreen.tracking.training import resolve_tracking_uri
+
+        try:
+            check_tracking_uri(resolve_tracking_uri(tracking_uri))
+        except TrackingStoreError as error:
+            fail(f"nothing was added. {error}")
     try:
         result = add_cells(file, data_dir, max_rows=max_rows, allow_replicates=allow_replicates)
     except DataValidationError as error:
