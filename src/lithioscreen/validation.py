@@ -43,7 +43,9 @@ def parse_ascii_number(text: str) -> float:
 
 def as_number(value: object) -> float:
     """A thickness-like value as float: numbers (not booleans) and ASCII number strings; ValueError otherwise."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":  # True is 1 to float(), not a thickness
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):  # True is 1.0 to float(), not a thickness
         raise ValueError(f"{value!r} is not a number")
     if isinstance(value, str):
         return parse_ascii_number(value)

@@ -52,9 +52,15 @@ def check_tracking_uri(uri: str, timeout_s: float = PROBE_TIMEOUT_S) -> None:
 
         try:
             requests.get(uri.rstrip("/") + "/health", timeout=timeout_s)
+        except requests.Timeout:
+            reason = "no answer"
+        except requests.ConnectionError as error:
+            reason = "connection refused" if "refused" in str(error).lower() else "cannot connect (host unreachable or unknown?)"
         except requests.RequestException as error:
-            reason = type(error).__name__ if not str(error) else str(error).splitlines()[0][:200]
-            raise TrackingStoreError(f"tracking server {uri} did not answer within {timeout_s:g} s: {reason}") from None
+            reason = type(error).__name__
+        else:
+            return  # any HTTP answer: the server is there (MLflow reports its own errors)
+        raise TrackingStoreError(f"tracking server {uri} did not answer within {timeout_s:g} s: {reason}")
 
 
 def _process_start(pid: int) -> str:
