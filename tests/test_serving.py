@@ -221,10 +221,16 @@ def test_pyfunc_caps_rows_and_refuses_booleans_and_bad_thresholds(trained):
         assert raised.value.error_code == "INVALID_PARAMETER_VALUE" and fragment in raised.value.message
 
 
-def test_serve_with_a_missing_model_uri_is_a_one_line_error(trained, tmp_path):
+def test_serve_with_a_missing_model_uri_is_a_one_line_error(trained, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from lithioscreen.cli import app
+    from lithioscreen.cli import serve as serve_module
+
+    def no_exec(executable, argv, env):  # a server must not start (it would replace the test process)
+        raise AssertionError(f"the server was started: {argv}")
+
+    monkeypatch.setattr(serve_module.os, "execve", no_exec)
 
     for model_uri in (str(tmp_path / "absent"), "models:/no-such-model/1", "runs:/0123456789abcdef/model"):
         result = CliRunner().invoke(app, ["serve", "--model-uri", model_uri, "--tracking-uri", trained["tracking_uri"]])

@@ -151,16 +151,19 @@ def features(
     if output is OutputFormat.table and len(table) > FEATURES_TABLE_CANDIDATES:
         say(stderr, f"showing the first {FEATURES_TABLE_CANDIDATES} of {len(table)} candidates; use --format csv or json for all.", "dim")
         table = table.head(FEATURES_TABLE_CANDIDATES)
-    writer = None if output is OutputFormat.table else FrameWriter(output)
     try:
-        for frame in featurize_screen(table, include_magpie=magpie):
-            if writer is not None:
-                writer.write(frame)
+        chunks = featurize_screen(table, include_magpie=magpie)  # the data files are loaded before the first chunk
+        if output is not OutputFormat.table:
+            writer = FrameWriter(output)
+            for chunk in chunks:
+                writer.write(chunk)
+            writer.close()
+            return
+        import pandas as pd
+
+        frame = pd.concat(list(chunks), ignore_index=True)
     except DataValidationError as error:
         fail(str(error))
-    if writer is not None:
-        writer.close()
-        return
     # one row per descriptor reads better than 20 narrow columns
     if magpie:
         frame = frame[[column for column in frame.columns if not column.startswith("magpie_")]]
