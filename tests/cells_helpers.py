@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zlib
 from pathlib import Path
 
 from lithioscreen.data.loaders import CELLS_SCHEMA
@@ -16,7 +17,11 @@ COLUMNS = CELLS_SCHEMA.column_names
 
 
 def new_row(cell_id: str = "synthetic-nb30-mg200", **values: str) -> dict[str, str]:
-    """A valid new cell (Nb 30 nm on Mg 200 nm, exact CCD 5.0), with ``values`` overriding columns."""
+    """A valid new cell (Nb 30 nm on Mg 200 nm, exact CCD 5.0), with ``values`` overriding columns.
+
+    The temperature (25-35 °C) follows from the id, so that rows with different ids are different
+    cells: `cells add` refuses a row with another cell's stack, protocol and result (a replicate).
+    """
     row = {
         "cell_id": cell_id,
         "overlayer": "Nb",
@@ -26,7 +31,7 @@ def new_row(cell_id: str = "synthetic-nb30-mg200", **values: str) -> dict[str, s
         "current_collector": "SUS",
         "solid_electrolyte": "Li6PS5Cl",
         "counter_electrode": "Li",
-        "temperature_c": "25",
+        "temperature_c": f"{25 + zlib.crc32(cell_id.encode()) % 10_000 / 1000:g}",
         "stack_pressure_mpa": "",
         "ccd_start_ma_cm2": "1.0",
         "ccd_step_ma_cm2": "0.1",

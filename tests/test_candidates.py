@@ -61,3 +61,67 @@ def test_candidates_file_without_candidate_column(tmp_path):
     path.write_text("metal\nW\n")
     with pytest.raises(CandidateError, match="'candidate' column"):
         read_candidates_file(path)
+
+
+@pytest.mark.parametrize(
+    "overlayer_nm, fragment",
+    [(1e-300, "below 0.1 nm"), (0.01, "below 0.1 nm"), (float("nan"), "NaN"), (float("inf"), "100 µm"), (True, "not a number"), ("３０", "not a number"), ("3_0", "not a number")],
+)
+def test_every_thickness_has_the_physical_limits_of_cells_csv(overlayer_nm, fragment):
+    with pytest.raises(CandidateError, match=fragment):
+        validate_candidates(pd.DataFrame({"candidate": ["W"], "overlayer_nm": [overlayer_nm]}))
+    assert make_candidates(["W"], overlayer_nm=0.1).loc[0, "overlayer_nm"] == 0.1  # a monolayer's half is the floor
+
+
+def test_underlayer_thickness_below_a_monolayer_is_refused():
+    with pytest.raises(CandidateError, match="underlayer_nm 1e-300 nm is below"):
+        make_candidates(["W"], underlayer_nm=1e-300)
+
+
+@pytest.mark.parametrize("text", ["W1e308Cr1e308", "W1e309", "W1e308Cr1e308Mo1"])
+def test_amounts_that_do_not_normalise_are_refused(text):
+    from lithioscreen.candidates import check_overlayer
+
+    with pytest.raises(CandidateError, match="do not normalise"):
+        check_overlayer(text)
+    with pytest.raises(CandidateError, match="do not normalise"):
+        parse_overlayer(text)
+    assert element_fractions("W1e300") == {"W": 1.0}  # large but finite amounts still normalise
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1e9, "nan", True])
+def test_threshold_must_be_a_finite_physical_value(value):
+    from lithioscreen.candidates import check_threshold
+
+    with pytest.raises(CandidateError, match="threshold"):
+        check_threshold(value)
+
+
+def test_a_candidates_path_that_is_no_file_is_a_one_line_error(tmp_path):
+    import os
+    import threading
+
+    with pytest.raises(CandidateError, match="is a folder"):
+        read_candidates_file(tmp_path)
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    raised = []
+
+    def read():
+        try:
+            read_candidates_file(fifo)
+        except CandidateError as error:
+            raised.append(str(error))
+
+    worker = threading.Thread(target=read, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert raised and "not a regular file" in raised[0]  # answered at once, not blocked on the open
+
+
+def test_candidates_file_above_the_cap_is_refused_without_reading_it_all(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("candidate\n" + "W\n" * 11)
+    with pytest.raises(CandidateError, match="more than 10 rows.*--max-candidates"):
+        read_candidates_file(path, max_rows=10)
+    assert len(read_candidates_file(path, max_rows=11)) == 11

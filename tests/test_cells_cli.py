@@ -57,6 +57,12 @@ def weekly(trained, tmp_path_factory):
     nb = make_candidates(["Nb"])
     before = _predict(load_champion(root / "models"), nb)
     new_file = write_cells(root / "nb.csv", [new_row("synthetic-nb30-mg200")])
+    # issue 12: what a retraining killed with kill -9 leaves behind; the next one must clean it up
+    from test_tracking_stores import killed_training_runs
+
+    orphans = killed_training_runs(uri, root, "weekly-loop-test")
+    (root / "models" / ".candidate-killed" / "lithioscreen-ccd").mkdir(parents=True)
+    (root / "models" / ".retired-killed").mkdir()
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)  # artifacts of the new experiment land in root/mlruns
         patch.setenv("MLFLOW_TRACKING_URI", uri)  # restored afterwards (mlflow.set_tracking_uri exports it)
@@ -66,7 +72,7 @@ def weekly(trained, tmp_path_factory):
              "--models-dir", str(root / "models"), "--experiment", "weekly-loop-test", "--format", "json"],
         )
     assert result.exit_code == 0, result.output
-    return {"root": root, "uri": uri, "report": json.loads(result.stdout), "before": before, "nb": nb}
+    return {"root": root, "uri": uri, "report": json.loads(result.stdout), "before": before, "nb": nb, "orphans": orphans}
 
 
 @pytest.mark.slow
@@ -104,7 +110,19 @@ def test_champion_moves_only_with_a_score_at_least_as_good(weekly):
     metadata = json.loads((root / "models" / "champion.json").read_text())
     assert metadata["data_version"] == promotion["data_version"] and metadata["registered_version"] == "2"
     assert "Nb" in metadata["training_candidates"] and metadata["n_cells"] == 6
-    assert not list((root / "models").glob(".*"))  # no staging folders or locks inside models/
+    # the staging folders of the killed retraining are gone; the lock sits inside models/, nothing beside it
+    assert [path.name for path in (root / "models").glob(".*")] == [".promotion.lock"]
+    assert not (root / ".models.promotion.lock").exists()
+
+
+@pytest.mark.slow
+def test_runs_of_a_killed_training_end_as_failed_when_the_next_training_starts(weekly):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(weekly["uri"])
+    assert [client.get_run(run_id).info.status for run_id in weekly["orphans"]] == ["FAILED", "FAILED"]
+    parent = client.get_run(weekly["report"]["promotion"]["parent_run_id"])
+    assert parent.info.status == "FINISHED" and parent.data.tags["lithioscreen.pid"].isdigit()
 
 
 @pytest.mark.slow
@@ -221,3 +239,42 @@ def test_old_champion_is_re_evaluated_on_the_cells_the_new_model_was_trained_on(
     assert "synthetic-late-nb30-mg200" in set(load_cells(tmp_path / "data" / config.CELLS_FILE)["cell_id"])
     assert re_evaluated_on == trained_on and "synthetic-late-nb30-mg200" not in re_evaluated_on[0]
     assert decision.n_cells == 5  # the regression cells among them: the five bilayers of the paper
+
+
+# --------------------------------------------------------------------------- issue 12
+
+
+def test_a_cell_id_with_rich_markup_is_added_listed_and_shown_in_the_history(data_copy, tmp_path):
+    """An id with '[/]' was written, then `cells add` crashed (MarkupError) and so did every later `cells list`/`history`."""
+    new_file = write_cells(tmp_path / "new.csv", [new_row("synthetic-[/]-[red]x")])
+    added = runner.invoke(app, ["cells", "add", str(new_file), "--no-train", "--data-dir", str(data_copy)])
+    assert added.exit_code == 0, added.output
+    assert "synthetic-[/]-[red]x" in added.stderr and "synthetic-[/]-[red]x" in added.stdout
+    for command in (["cells", "list"], ["cells", "history"], ["cells", "history", "--verify"]):
+        result = runner.invoke(app, [*command, "--data-dir", str(data_copy)])
+        assert result.exit_code == 0, (command, result.output)
+        assert "synthetic-[/]-[red]x" in result.stdout
+    history = runner.invoke(app, ["cells", "history", "--data-dir", str(data_copy), "--format", "json"])
+    assert json.loads(history.stdout)[-1]["cell_ids_added"] == ["synthetic-[/]-[red]x"]
+
+
+def test_cells_add_refuses_an_unusable_tracking_store_before_adding_anything(data_copy, tmp_path):
+    new_file = write_cells(tmp_path / "new.csv", [new_row("synthetic-nb30-mg200")])
+    before = (data_copy / config.CELLS_FILE).read_bytes()
+    result = runner.invoke(app, ["cells", "add", str(new_file), "--data-dir", str(data_copy), "--tracking-uri", "foo://bar"])
+    assert result.exit_code == 2 and "nothing was added" in result.stderr and "foo://bar" in result.stderr
+    assert (data_copy / config.CELLS_FILE).read_bytes() == before
+
+
+def test_cells_list_csv_neutralises_formulas_but_keeps_negative_numbers(data_copy, tmp_path):
+    import csv
+    import io
+
+    row = new_row("synthetic-formula", temperature_c="-8.1", notes="=HYPERLINK(\"http://example.invalid\",\"click\")", current_collector="@Cu")
+    added = runner.invoke(app, ["cells", "add", str(write_cells(tmp_path / "new.csv", [row])), "--no-train", "--data-dir", str(data_copy)])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["cells", "list", "--data-dir", str(data_copy), "--format", "csv"])
+    rows = {r["cell_id"]: r for r in csv.DictReader(io.StringIO(listed.stdout))}
+    cell = rows["synthetic-formula"]
+    assert cell["notes"].startswith("'=HYPERLINK") and cell["current_collector"] == "'@Cu"
+    assert cell["temperature_c"] == "-8.1"  # a number stays a number

@@ -159,3 +159,114 @@ def test_executable_runs_main_with_start_up_gc_settings():
     executable = Path(sys.executable).parent / "lithioscreen"
     done = subprocess.run([str(executable), "rank", "--no-such-option"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "no-such-option" in done.stderr
+
+
+# --------------------------------------------------------------------------- issue 12: hostile input
+
+
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["rank", "[/]"], "'[/]'"),  # was a MarkupError traceback, exit 1
+        (["rank", "[red]W"], "'[red]W'"),  # was reported as 'W'
+        (["rank", "W", "[bold]"], "'[bold]'"),
+        (["features", "[/]W"], "'[/]W'"),
+        (["rank", "W", "--underlayer", "[/]"], "'[/]'"),
+    ],
+)
+def test_rich_markup_in_a_value_is_printed_literally(args, named):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert named in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["rank", "W", "--threshold", "nan"], "not a finite number"),
+        (["rank", "W", "--threshold", "-1e9"], "outside -1000 to 1000"),
+        (["rank", "W", "--threshold", "inf"], "not a finite number"),
+        (["report", "--threshold", "nan"], "not a finite number"),
+        (["train", "--threshold", "-inf"], "not a finite number"),
+        (["rank", "W", "--overlayer-nm", "1e-300"], "below 0.1 nm"),  # gave 268 ± 298 mA/cm², exit 0
+        (["rank", "W", "--underlayer-nm", "1e-300"], "below 0.1 nm"),
+        (["rank", "W1e308Cr1e308"], "do not normalise"),  # overflowed into a prediction of 4.36
+        (["features", "W", "--overlayer-nm", "2e5"], "100 µm"),
+    ],
+)
+def test_meaningless_numbers_exit_2(args, fragment):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert fragment in result.stderr and result.stdout == ""
+
+
+def test_candidates_path_that_is_a_folder_is_a_one_line_error(tmp_path):
+    result = runner.invoke(app, ["rank", "--candidates", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.strip() == f"error: {tmp_path}: is a folder, not a file"
+
+
+def test_csv_output_neutralises_spreadsheet_formulas_in_text_cells_only():
+    import contextlib
+    import io
+
+    import pandas as pd
+
+    from lithioscreen.cli.common import OutputFormat, print_frame
+
+    frame = pd.DataFrame(
+        {
+            "text": ["=HYPERLINK(\"http://x\")", "+1", "-x", "@SUM(A1)", "\tcmd", "W", "a=b"],
+            "number": [-8.1, 1.0, -70.5, 0.0, 2.0, 3.0, 4.0],
+            "list": [["=cmd"], [], ["W"], [], [], [], []],
+        }
+    )
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        print_frame(frame, OutputFormat.csv, title="")
+    rows = list(pd.read_csv(io.StringIO(buffer.getvalue()), dtype=str, keep_default_na=False).itertuples(index=False))
+    assert [row.text for row in rows] == ["'=HYPERLINK(\"http://x\")", "'+1", "'-x", "'@SUM(A1)", "'\tcmd", "W", "a=b"]
+    assert [row.number for row in rows][:3] == ["-8.1", "1.0", "-70.5"]  # numbers stay numbers
+    assert rows[0].list == "'=cmd"
+
+
+def test_tables_show_markup_in_cells_and_titles_literally():
+    import contextlib
+    import io
+
+    import pandas as pd
+
+    from lithioscreen.cli import common
+
+    frame = pd.DataFrame({"[/]col": ["[/]", "[red]W[/red]", "[link=x]y"]})
+    buffer = io.StringIO()
+    console = common.stdout
+    with contextlib.redirect_stdout(buffer):
+        common.stdout = type(console)(file=buffer, width=200)
+        try:
+            common.print_frame(frame, common.OutputFormat.table, title="[/] title")
+        finally:
+            common.stdout = console
+    text = buffer.getvalue()
+    assert "[/]col" in text and "[red]W[/red]" in text and "[link=x]y" in text and "[/] title" in text
+
+
+def test_train_with_an_unsupported_tracking_uri_exits_2(tmp_path):
+    result = runner.invoke(app, ["train", "--tracking-uri", "foo://bar", "--models-dir", str(tmp_path / "models")])
+    assert result.exit_code == 2, result.output
+    assert "foo://bar" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "models").exists()
+
+
+def test_train_against_an_unreachable_tracking_server_fails_within_the_timeout(tmp_path):
+    """`train --tracking-uri http://127.0.0.1:9` hung past 90 s; the probe answers within PROBE_TIMEOUT_S."""
+    import time
+
+    from lithioscreen.tracking.stores import PROBE_TIMEOUT_S
+
+    start = time.monotonic()
+    result = runner.invoke(app, ["train", "--tracking-uri", "http://127.0.0.1:9", "--models-dir", str(tmp_path / "models")])
+    assert result.exit_code == 2, result.output
+    assert "http://127.0.0.1:9" in result.stderr and "did not answer" in result.stderr
+    assert time.monotonic() - start < PROBE_TIMEOUT_S + 30  # data loading included, on a loaded machine
+    assert not (tmp_path / "models").exists()

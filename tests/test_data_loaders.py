@@ -164,3 +164,78 @@ def test_ccd_orderings_are_the_papers_statements():
     pairs = {(row.higher, row.lower, row.relation) for row in table.itertuples()}
     assert ("Cr", "Mo", "greater") in pairs and ("Mo", "Ti", "approx_equal") in pairs and ("Ti", "Zr", "greater") in pairs
     assert (table["doi"] == "10.1039/d4ee03130j").all() and table["quote"].str.len().gt(20).all()
+
+
+# --------------------------------------------------------------------------- issue 12: ccd_reported must say what the bounds say
+
+
+@pytest.mark.parametrize(
+    "text, kind, lower, upper",
+    [
+        ("1.3", "exact", 1.3, 1.3),
+        ("~4.8 mA/cm2", "exact", 4.8, 4.8),
+        ("> 5.0", "lower_bound", 5.0, None),
+        (">5", "lower_bound", 5.0, None),
+        ("≥ 5.0 mA cm-2", "lower_bound", 5.0, None),
+        ("< 2", "upper_bound", None, 2.0),
+        ("3.2-4.8", "interval", 3.2, 4.8),
+        ("3.2 – 4.8 mA/cm²", "interval", 3.2, 4.8),
+        ("between 3.2 and 4.8", "interval", 3.2, 4.8),
+        ("not reported", "none", None, None),
+        ("failed: Li plated on top of W", "none", None, None),
+        ("３０", "none", None, None),  # no ASCII digits: no number
+    ],
+)
+def test_ccd_reported_forms(text, kind, lower, upper):
+    from lithioscreen.data.loaders import parse_ccd_reported
+
+    reported = parse_ccd_reported(text)
+    assert reported.kind == kind
+    assert (math.isnan(reported.lower) if lower is None else reported.lower == lower)
+    assert (math.isnan(reported.upper) if upper is None else reported.upper == upper)
+
+
+def _cell(**values):
+    import pandas as pd
+
+    row = {
+        "ccd_reported": "5.0", "ccd_censoring": "exact", "ccd_lower_ma_cm2": 5.0, "ccd_upper_ma_cm2": 5.0,
+        "ccd_source_figure": "lab notebook", "underlayer": "Mg", "underlayer_nm": 200.0, "first_cycle_ce_pct": math.nan, "ce_source_figure": "",
+        "failure_mode": "",
+    }
+    return pd.Series(row | values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"ccd_reported": "> 5.0", "ccd_censoring": "lower_bound", "ccd_upper_ma_cm2": math.nan},
+        # the paper's Mo, Ti, Zr: '> 3.2' in the text, below Cr's 4.8 by the text's ordering
+        {"ccd_reported": "> 3.2", "ccd_censoring": "interval", "ccd_lower_ma_cm2": 3.2, "ccd_upper_ma_cm2": 4.8},
+        {"ccd_reported": "3.2-4.8", "ccd_censoring": "interval", "ccd_lower_ma_cm2": 3.2, "ccd_upper_ma_cm2": 4.8},
+        {"ccd_reported": "not reported", "ccd_censoring": "not_measured", "ccd_lower_ma_cm2": math.nan, "ccd_upper_ma_cm2": math.nan, "ccd_source_figure": ""},
+        # the lead's new censoring: a stack that was built and failed, no CCD, free text
+        {"ccd_reported": "failed: Li plated on top of W", "ccd_censoring": "failed", "ccd_lower_ma_cm2": math.nan, "ccd_upper_ma_cm2": math.nan,
+         "failure_mode": "li_plated_on_overlayer", "ccd_source_figure": "Fig. S24"},
+    ],
+)
+def test_consistent_rows_pass_the_cells_row_check(values):
+    from lithioscreen.data.loaders import _cell_censoring
+
+    assert _cell_censoring(_cell(**values)) == []
+
+
+@pytest.mark.parametrize(
+    "values, fragment",
+    [
+        ({"ccd_reported": "> 5.0", "ccd_lower_ma_cm2": 6.0, "ccd_upper_ma_cm2": 6.0}, "does not agree"),
+        ({"ccd_reported": "> 4.0", "ccd_censoring": "lower_bound", "ccd_upper_ma_cm2": math.nan}, "does not agree"),
+        ({"ccd_reported": "failed: shorted at 5.0", "ccd_censoring": "failed"}, "cannot carry a CCD value"),
+        ({"ccd_reported": "5.0", "ccd_censoring": "failed", "ccd_lower_ma_cm2": math.nan, "ccd_upper_ma_cm2": math.nan, "failure_mode": "other"}, "states a CCD"),
+    ],
+)
+def test_contradicting_rows_fail_the_cells_row_check(values, fragment):
+    from lithioscreen.data.loaders import _cell_censoring
+
+    assert any(fragment in message for _, message in _cell_censoring(_cell(**values)))

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -253,7 +254,11 @@ def test_ranking_and_cached_values_work_without_torch(tmp_path, data_copy):
         (blocker / name / "__init__.py").write_text(f"raise ImportError('{name} is blocked for this test')\n")
     _drop_mlip_rows(data_copy / "interfacial_energies.csv", "Ni", "Cu")
     _with_rows(data_copy / "interfacial_energies.csv", [_mlip_row("Ni", x_plane="(111)", value=40.0)])
-    env = {**os.environ, "PYTHONPATH": str(blocker), "LITHIOSCREEN_DATA_DIR": str(data_copy)}
+    import lithioscreen
+
+    # this checkout's package, not whichever one the environment has installed
+    src = str(Path(lithioscreen.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), src]), "LITHIOSCREEN_DATA_DIR": str(data_copy)}
     cli = [sys.executable, "-m", "lithioscreen.cli"]
     ranked = subprocess.run([*cli, "rank", "W", "Nb", "--format", "json"], env=env, capture_output=True, text=True, timeout=300)
     assert ranked.returncode == 0, ranked.stderr
@@ -263,6 +268,32 @@ def test_ranking_and_cached_values_work_without_torch(tmp_path, data_copy):
     assert json.loads(cached.stdout)[0]["interfacial_energy_mev_per_a2"] == 40.0
     missing = subprocess.run([*cli, "interface", "Cu"], env=env, capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "pip install -e '.[mlip]'" in missing.stderr
+
+
+def test_interface_without_ase_prints_cached_values_and_names_the_extra(tmp_path, data_copy):
+    """Without the mlip extra at all (ASE blocked too): `interface W` imported ASE to find W's plane and
+    failed with a ModuleNotFoundError traceback, cached value or not."""
+    import lithioscreen
+
+    blocker = tmp_path / "blocker"
+    for name in ("ase", "torch", "chgnet", "sevenn"):
+        (blocker / name).mkdir(parents=True)
+        (blocker / name / "__init__.py").write_text(f"raise ImportError('No module named {name} (blocked for this test)')\n")
+    _drop_mlip_rows(data_copy / "interfacial_energies.csv", "Ni", "Cu")
+    _with_rows(data_copy / "interfacial_energies.csv", [_mlip_row("Ni", x_plane="(111)", value=40.0)])
+    src = str(Path(lithioscreen.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), src]), "LITHIOSCREEN_DATA_DIR": str(data_copy)}
+    cli = [sys.executable, "-m", "lithioscreen.cli"]
+    cached = subprocess.run([*cli, "interface", "Ni", "--format", "json"], env=env, capture_output=True, text=True, timeout=300)
+    assert cached.returncode == 0, cached.stderr
+    assert [(row["x_plane"], row["interfacial_energy_mev_per_a2"], row["cached"]) for row in json.loads(cached.stdout)] == [("(111)", 40.0, True)]
+    shipped = subprocess.run([*cli, "interface", "W", "--plane", "110", "--format", "json"], env=env, capture_output=True, text=True, timeout=300)
+    assert shipped.returncode == 0, shipped.stderr
+    assert json.loads(shipped.stdout)[0]["interfacial_energy_mev_per_a2"] == pytest.approx(84.042)
+    for args in (["Cu"], ["Ni", "--force"], ["--all"]):
+        missing = subprocess.run([*cli, "interface", *args], env=env, capture_output=True, text=True, timeout=300)
+        assert missing.returncode == 2, (args, missing.stderr)
+        assert "'mlip' extra" in missing.stderr and "Traceback" not in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
 
 
 # ---------------------------------------------------------------- CLI input errors

@@ -86,3 +86,14 @@ def test_mlip_sources_share_a_colour_but_not_a_marker():
     assert len({source_color(source) for source in mlip}) == 1
     assert len({markers[source] for source in mlip}) == 3
     assert source_color("dft") != source_color("mlip:chgnet") != source_color("surrogate")
+
+
+@pytest.mark.parametrize("make", ["file", "file as parent"])
+def test_report_out_that_is_not_a_folder_is_a_one_line_error(tmp_path, make):
+    existing = tmp_path / "figures.png"
+    existing.write_bytes(b"not a folder")
+    out = existing if make == "file" else existing / "sub"
+    result = CliRunner().invoke(app, ["report", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == f"error: --out {out}: {existing} exists and is not a folder"
+    assert existing.read_bytes() == b"not a folder"

@@ -106,3 +106,105 @@ def test_metal_list_is_pymatgens():
     from lithioscreen.features.element_data import symbols
 
     assert METALS_AND_METALLOIDS == {s for s in symbols() if Element(s).is_metal or Element(s).is_metalloid}
+
+
+# --------------------------------------------------------------------------- issue 12: resource limits
+
+
+@pytest.mark.parametrize("alloys, step, elements", [("binary", 0.1, 5), ("binary", 0.25, 3), ("ternary", 0.1, 4), ("ternary", 0.05, 5)])
+def test_grid_size_is_computed_without_building_the_grid(alloys, step, elements):
+    from lithioscreen.screening import grid_size
+
+    metals = ["Cr", "W", "Mo", "Nb", "Ta"][:elements]
+    assert grid_size(len(metals), alloys, step) == len(alloy_grid(metals, alloys, step))
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--alloys", "ternary", "--grid", "0.01"], "55,689,480 candidates"),  # 42 metals: built in memory it died at 5.9 GB
+        (["--alloys", "ternary", "--grid", "1e-300"], "below the finest grid, 0.001"),  # looped forever, 12.9 GB after 60 s
+        (["--alloys", "binary", "--grid", "0.0005"], "below the finest grid"),
+        (["--alloys", "binary", "--grid", "nan"], "between 0 and 1"),
+        (["--alloys", "binary", "--grid", "0.1", "--max-candidates", "100"], "--max-candidates"),
+        (["--alloys", "binary", "--grid", "0.1", "--overlayer-nm-grid", "10,1e-300"], "below 0.1 nm"),
+        (["--alloys", "binary", "--grid", "0.1", "--overlayer-nm-grid", "10,３０"], "not a number"),
+    ],
+)
+def test_oversized_or_meaningless_grids_exit_2_before_anything_is_built(args, fragment):
+    import time
+
+    start = time.monotonic()
+    result = runner.invoke(app, ["rank", *args])
+    assert result.exit_code == 2, result.output
+    assert fragment in result.stderr and result.stdout == ""
+    assert time.monotonic() - start < 20
+
+
+def test_the_cap_counts_every_thickness_and_a_flag_raises_it():
+    from lithioscreen.screening import alloy_screen, check_grid_size
+
+    assert check_grid_size(3, "binary", 0.25, 2, max_candidates=18) == 18
+    with pytest.raises(CandidateError, match="18 candidates: above the cap of 17"):
+        alloy_screen(["Cr", "W", "Mo"], "binary", 0.25, [10, 30], max_candidates=17)
+    assert len(alloy_screen(["Cr", "W", "Mo"], "binary", 0.25, [10, 30], max_candidates=18)) == 18
+
+
+def test_suggest_pool_size_respects_the_cap():
+    from lithioscreen.screening import check_pool_size
+
+    # 3 elements besides Mg + C(3, 2) pairs x 3 fractions (step 0.25) = 12 compositions, at 3 thicknesses
+    assert check_pool_size(["W", "Cr", "Mo", "Mg"], "Mg", 3, alloys=True, alloy_step=0.25) == 36
+    with pytest.raises(CandidateError, match="36 candidates to score"):
+        check_pool_size(["W", "Cr", "Mo", "Mg"], "Mg", 3, alloys=True, alloy_step=0.25, max_candidates=35)
+
+
+def test_features_in_chunks_equal_one_table():
+    from lithioscreen.features import make_featurizer
+    from lithioscreen.screening import featurize_screen
+
+    table = grid_candidates(alloy_grid(["Cr", "W", "Mo"], "binary", 0.25) + ["W", "Mg"], [20.0, 30.0])
+    chunks = list(featurize_screen(table, include_magpie=True, chunk_rows=5))
+    assert len(chunks) == -(-len(table) // 5) and all(len(chunk) <= 5 for chunk in chunks)
+    whole = make_featurizer(include_magpie=True).fit(table).transform(table)
+    whole = pd.concat([table, whole.drop(columns=[c for c in whole.columns if c in table.columns])], axis=1)
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), whole)
+
+
+def test_features_cli_streams_a_candidates_file_in_chunks(tmp_path, monkeypatch):
+    """`features --candidates` writes csv/json chunk by chunk (bounded memory), byte for byte the whole table."""
+    import lithioscreen.screening as screening
+    from lithioscreen.cli.common import OutputFormat, print_frame
+    from lithioscreen.candidates import read_candidates_file
+
+    path = tmp_path / "c.csv"
+    path.write_text("candidate,overlayer_nm\n" + "".join(f"{c},{t}\n" for c in ["W", "Cr0.5W0.5", "Nb", "Mo"] for t in (10, 30, 50)))
+    whole = {}
+    for output in ("csv", "json"):
+        result = runner.invoke(app, ["features", "--candidates", str(path), "--no-magpie", "--format", output])
+        assert result.exit_code == 0, result.output
+        whole[output] = result.stdout
+    chunk_sizes = []
+    real = screening.featurize_screen
+
+    def small_chunks(table, include_magpie=True):
+        for chunk in real(table, include_magpie, chunk_rows=5):
+            chunk_sizes.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(screening, "featurize_screen", small_chunks)
+    for output in ("csv", "json"):
+        result = runner.invoke(app, ["features", "--candidates", str(path), "--no-magpie", "--format", output])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == whole[output]
+    assert chunk_sizes == [5, 5, 2] * 2
+    assert json.loads(whole["json"])[3]["candidate"] == "Cr0.5W0.5" and len(whole["csv"].splitlines()) == 13
+    # and the same bytes print_frame writes for the whole table
+    import io
+    import contextlib
+
+    frame = pd.concat(list(real(read_candidates_file(path), include_magpie=False)), ignore_index=True)
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        print_frame(frame, OutputFormat.json, title="")
+    assert buffer.getvalue() == whole["json"]

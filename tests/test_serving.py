@@ -165,3 +165,107 @@ def test_serve_without_a_tracking_store_fails_cleanly(tmp_path):
     assert result.exit_code == 2
     assert "no MLflow tracking store" in result.output
     assert not (tmp_path / "absent.db").exists()
+
+
+# --------------------------------------------------------------------------- issue 12: hostile requests
+
+
+def _post_raw(base: str, data: bytes, headers: dict):
+    import requests
+
+    return requests.post(f"{base}/invocations", data=data, headers=headers, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("data", "headers", "status", "named"),
+    [
+        (b'{"dataframe_records": [{"candidate": "W"}]}', {"Content-Type": ""}, 415, "Content-Type"),  # was 500
+        (b"[" * 100_000 + b"]" * 100_000, {"Content-Type": "application/json"}, 400, "nested too deep"),  # was 500
+        (b'{"dataframe_records": [{"candidate": "W", "overlayer_nm": NaN}]}', {"Content-Type": "application/json"}, 400, "NaN"),  # was 30 nm
+        (b'{"dataframe_records": [{"candidate": "W", "overlayer_nm": true}]}', {"Content-Type": "application/json"}, 400, "row 1: overlayer_nm true"),  # was 1 nm
+        (b"candidate,overlayer_nm\nW,nan\n", {"Content-Type": "text/csv"}, 400, "row 1: overlayer_nm 'nan'"),
+        (b'{"dataframe_records": [{"candidate": "W", "overlayer_nm": 1e-300}]}', {"Content-Type": "application/json"}, 400, "below 0.1 nm"),
+        (b'{"dataframe_records": [{"candidate": "W"}], "params": {"threshold_mev_per_a2": -1e9}}', {"Content-Type": "application/json"}, 400, "threshold"),
+        (json.dumps({"dataframe_records": [{"candidate": "W"}] * 10_001}).encode(), {"Content-Type": "application/json"}, 413, "10,001 rows"),
+        (json.dumps({"dataframe_records": [{"candidate": "W"}] * 500_000}).encode(), {"Content-Type": "application/json"}, 413, "request body above"),  # was a 187 MB reply
+        (b'{"dataframe_records": [{"candidate": "W1e308Cr1e308"}]}', {"Content-Type": "application/json"}, 400, "do not normalise"),
+    ],
+)
+def test_server_answers_hostile_requests_with_4xx_and_keeps_serving(server, data, headers, status, named):
+    import requests
+
+    answer = _post_raw(server, data, headers) if headers.get("Content-Type") else requests.post(
+        f"{server}/invocations", data=data, headers={"Content-Type": None}, timeout=60
+    )
+    assert answer.status_code == status, (answer.status_code, answer.text[:500])
+    assert named.lower() in answer.json()["message"].lower(), answer.text[:500]
+    again = _post(server, {"dataframe_records": [{"candidate": "Mo"}]})
+    assert again.status_code == 200 and again.json()["predictions"][0]["candidate"] == "Mo"
+
+
+def test_pyfunc_caps_rows_and_refuses_booleans_and_bad_thresholds(trained):
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from lithioscreen.tracking.pyfunc_model import MAX_ROWS_PER_REQUEST
+
+    mlflow.set_tracking_uri(trained["tracking_uri"])
+    model = mlflow.pyfunc.load_model(CHAMPION_URI)
+    python_model = model.unwrap_python_model()  # the schema enforcement of predict() turns True into 1.0 first
+    cases = [
+        (pd.DataFrame({"candidate": ["W"] * (MAX_ROWS_PER_REQUEST + 1)}), None, f"at most {MAX_ROWS_PER_REQUEST:,}"),
+        (pd.DataFrame({"candidate": ["W", "Nb"], "overlayer_nm": [30.0, True]}, dtype=object), None, "row 2: overlayer_nm True is not a number"),
+        (pd.DataFrame({"candidate": ["W"]}), {"threshold_mev_per_a2": float("nan")}, "not a finite number"),
+    ]
+    for frame, params, fragment in cases:
+        with pytest.raises(MlflowException) as raised:
+            python_model.predict(None, frame, params)
+        assert raised.value.error_code == "INVALID_PARAMETER_VALUE" and fragment in raised.value.message
+
+
+def test_serve_with_a_missing_model_uri_is_a_one_line_error(trained, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lithioscreen.cli import app
+    from lithioscreen.cli import serve as serve_module
+
+    def no_exec(executable, argv, env):  # a server must not start (it would replace the test process)
+        raise AssertionError(f"the server was started: {argv}")
+
+    monkeypatch.setattr(serve_module.os, "execve", no_exec)
+
+    for model_uri in (str(tmp_path / "absent"), "models:/no-such-model/1", "runs:/0123456789abcdef/model"):
+        result = CliRunner().invoke(app, ["serve", "--model-uri", model_uri, "--tracking-uri", trained["tracking_uri"]])
+        assert result.exit_code == 2, (model_uri, result.output)
+        assert result.stderr.startswith(f"error: --model-uri {model_uri}") and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True), ("0.0.0.0", False), ("192.168.1.5", False), ("::", False), ("myhost", False)])
+def test_loopback_addresses(host, loopback):
+    from lithioscreen.cli.serve import is_loopback
+
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize("command", ["serve", "ui"])
+def test_a_non_loopback_host_prints_a_warning(trained, monkeypatch, command):
+    """Neither server has authentication; the README says so, and the CLI warns when --host leaves loopback."""
+    from typer.testing import CliRunner
+
+    from lithioscreen.cli import app
+    from lithioscreen.cli import serve as serve_module
+
+    started = []
+
+    def no_exec(executable, argv, env):
+        started.append(argv)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(serve_module.os, "execve", no_exec)
+    for host, warned in (("0.0.0.0", True), ("127.0.0.1", False)):
+        result = CliRunner().invoke(app, [command, "--host", host, "--tracking-uri", trained["tracking_uri"]])
+        assert result.exit_code == 0, result.output
+        assert ("no authentication" in result.stderr) is warned
+    assert len(started) == 2 and any("--host" in arg or arg == "0.0.0.0" for arg in started[0])
+    if command == "serve":  # MLflow's scoring app behind the guard, not `mlflow models serve`
+        assert started[0][-1] == "serving_app:app" and started[0][1:3] == ["-m", "uvicorn"]

@@ -54,6 +54,22 @@ def _raw(content: bytes):
 
 LATIN1 = csv_text([new_row(notes="thickness 30 µm?")]).encode("latin-1")
 
+
+def _shipped_row(cell_id: str) -> dict[str, str]:
+    import csv
+
+    with (config.PROJECT_ROOT / "data" / config.CELLS_FILE).open(encoding="utf-8") as handle:
+        return next(row for row in csv.DictReader(handle) if row["cell_id"] == cell_id)
+
+
+def _folder():
+    return lambda path: path.mkdir()
+
+
+def _many(count):
+    # distinct temperatures: distinct cells, not replicates
+    return lambda path: write_cells(path, [new_row(f"synthetic-{i}", temperature_c=f"{20 + i / 100:g}") for i in range(count)])
+
 REJECTIONS = {
     "unknown element": (_rows(new_row(overlayer="Qq")), 2, "overlayer", "unknown element 'Qq'"),
     "unparsable stack": (_rows(new_row(overlayer="Cr0.5W0.5)")), 2, "overlayer", "cannot parse"),
@@ -82,6 +98,35 @@ REJECTIONS = {
     "blank file": (_raw(b"\n  \n"), 1, "", "file is empty"),
     "header only": (_raw(csv_text([]).encode()), 2, "", "no data rows"),
     "not a csv (NUL bytes)": (_raw(b"cell_id\x00\x00\n"), 1, "", "NUL"),
+    # issue 12: rows that contradict themselves, invisible ids, digits float() reads but no file means, resources
+    "'> 5.0' stored as exact 6.0": (
+        _rows(new_row(ccd_reported="> 5.0", ccd_censoring="exact", ccd_lower_ma_cm2="6.0", ccd_upper_ma_cm2="6.0")), 2, "ccd_reported", "does not agree",
+    ),
+    "reported value is not the bounds": (_rows(new_row(ccd_reported="4.0")), 2, "ccd_reported", "does not agree"),
+    "reported interval is not the bounds": (
+        _rows(new_row(ccd_reported="between 3.2 and 4.8", ccd_censoring="interval", ccd_lower_ma_cm2="3.0", ccd_upper_ma_cm2="4.8")),
+        2, "ccd_reported", "does not agree",
+    ),
+    "a CCD reported for a cell without one": (
+        _rows(new_row(ccd_reported="5.0", ccd_censoring="not_measured", ccd_lower_ma_cm2="", ccd_upper_ma_cm2="")), 2, "ccd_reported", "states a CCD",
+    ),
+    "free text for a measured CCD": (_rows(new_row(ccd_reported="very good")), 2, "ccd_reported", "no CCD this schema can read"),
+    "zero-width character in the id": (_rows(new_row("synthetic\u200b-nb30")), 2, "cell_id", "U+200B"),
+    "control character in the id": (_rows(new_row("synthetic\x1b[31m-nb30")), 2, "cell_id", "U+001B"),
+    "bidi override in the doi": (_rows(new_row(doi="lab:\u202enotebook")), 2, "doi", "U+202E"),
+    "fullwidth digits": (_rows(new_row(overlayer_nm="３０")), 2, "overlayer_nm", "'３０' is not a number"),
+    "arabic-indic digits": (_rows(new_row(temperature_c="٢٥")), 2, "temperature_c", "is not a number"),
+    "underscore in a number": (_rows(new_row(ccd_lower_ma_cm2="5_0", ccd_upper_ma_cm2="5_0")), 2, "ccd_lower_ma_cm2", "'5_0' is not a number"),
+    "thickness below a monolayer": (_rows(new_row(overlayer_nm="0.01")), 2, "overlayer_nm", "below the minimum 0.1"),
+    "underlayer below a monolayer": (_rows(new_row(underlayer_nm="0.01")), 2, "underlayer_nm", "at least 0.1 nm"),
+    "the same cell twice in the file": (
+        _rows(new_row("synthetic-a", temperature_c="25"), new_row("synthetic-b", temperature_c="25.0")), 3, "", "same stack, CCD protocol and result as 'synthetic-a'",
+    ),
+    "a shipped cell entered again": (
+        _rows(_shipped_row("oh2024-w30-mg200") | {"cell_id": "synthetic-w30-again", "notes": "re-entered"}), 2, "", "same stack, CCD protocol and result as 'oh2024-w30-mg200'",
+    ),
+    "more rows than the cap": (_many(1001), 1002, "", "more than 1,000 new cells"),
+    "a folder": (_folder(), 0, "", "is a folder"),
 }
 
 
@@ -110,6 +155,47 @@ def test_cli_rejection_exits_2_and_writes_nothing(case, data_copy, tmp_path):
     assert "nothing was added" in result.stderr and f"line {line}" in result.stderr and fragment in result.stderr
     assert result.stdout == ""
     assert _snapshot(data_copy) == before
+
+
+def test_a_fifo_is_refused_at_once_instead_of_blocking(data_copy, tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "new_cells.csv"
+    os.mkfifo(fifo)
+    before = _snapshot(data_copy)
+    raised = []
+
+    def add():
+        try:
+            add_cells(fifo, data_copy)
+        except DataValidationError as error:
+            raised.append(str(error))
+
+    worker = threading.Thread(target=add, daemon=True)
+    worker.start()
+    worker.join(30)
+    if worker.is_alive():  # blocked in open(): give it an end of file, then fail
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(30)
+        pytest.fail("cells add blocked on a FIFO")
+    assert raised and "not a regular file" in raised[0]
+    assert _snapshot(data_copy) == before
+
+
+def test_the_row_cap_is_raised_by_a_flag_and_replicates_are_accepted_on_request(data_copy, tmp_path):
+    many = _many(1001)
+    many(tmp_path / "many.csv")
+    assert len(add_cells(tmp_path / "many.csv", data_copy, max_rows=1001).cell_ids) == 1001
+    twice = write_cells(tmp_path / "twice.csv", [new_row("synthetic-r1", temperature_c="25"), new_row("synthetic-r2", temperature_c="25")])
+    result = runner.invoke(app, ["cells", "add", str(twice), "--no-train", "--data-dir", str(data_copy)])
+    assert result.exit_code == 2 and "--allow-replicates" in result.stderr
+    result = runner.invoke(app, ["cells", "add", str(twice), "--no-train", "--allow-replicates", "--data-dir", str(data_copy)])
+    assert result.exit_code == 0, result.output
+    again = write_cells(tmp_path / "again.csv", [new_row("synthetic-r3", temperature_c="25")])
+    assert runner.invoke(app, ["cells", "add", str(again), "--no-train", "--data-dir", str(data_copy)]).exit_code == 2  # vs the data now
+    result = runner.invoke(app, ["cells", "add", str(tmp_path / "many.csv"), "--no-train", "--max-rows", "10", "--data-dir", str(data_copy)])
+    assert result.exit_code == 2 and "more than 10 new cells" in result.stderr and "--max-rows" in result.stderr
 
 
 def test_every_bad_row_and_column_is_listed(data_copy, tmp_path):

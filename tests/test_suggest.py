@@ -124,6 +124,11 @@ def test_suggest_with_alloys_proposes_only_feasible_stacks(trained):
         (["suggest", "--thickness", "-5"], "negative"),
         (["suggest", "--underlayer", "Qq"], "Qq"),
         (["suggest", "--alloys", "--alloy-element", "Xx"], "Xx"),
+        # issue 12: the thickness limits of cells.csv, and the candidate cap of `rank`
+        (["suggest", "--thickness", "1e-300"], "below 0.1 nm"),
+        (["suggest", "--thickness", "nan"], "NaN"),
+        (["suggest", "--alloys", "--alloy-step", "0.01", "--max-candidates", "1000"], "above the cap of 1,000"),
+        (["suggest", "--alloys", "--alloy-step", "0.03"], "does not divide 1"),
     ],
 )
 def test_cli_suggest_bad_input_exits_2(args, fragment):

@@ -134,3 +134,18 @@ def test_parser_keeps_written_order_and_falls_back_to_pymatgen():
     np.testing.assert_array_equal(matrix.dense().sum(axis=1), [1.0, 1.0])
     with pytest.raises(ValueError, match="Qq"):
         parse_formula("W2Qq")
+
+
+@pytest.mark.parametrize("formula", ["W1e308Cr1e308", "W1e309", "Cr1e308W1e308Mo1"])
+def test_amounts_that_overflow_do_not_become_fractions(formula):
+    """W1e308Cr1e308 overflowed (RuntimeWarning) into NaN fractions and a nonsense prediction."""
+    from lithioscreen.features.composition_matrix import plain_formula_symbols
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning on the way either
+        with pytest.raises(ValueError, match="do not normalise"):
+            parse_formula(formula)
+        with pytest.raises(ValueError, match="do not normalise"):
+            from_formulas([formula])
+    assert plain_formula_symbols(formula) is None  # not a plain formula the fast path may pass unchecked
+    assert from_formulas(["W1e300Cr1e300"]).fractions.tolist() == [[0.5, 0.5]]

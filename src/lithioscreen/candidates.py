@@ -13,6 +13,7 @@ is not an overlayer candidate.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -21,14 +22,22 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from lithioscreen import config
+from lithioscreen.validation import (
+    MAX_THICKNESS_NM,
+    MIN_THICKNESS_NM,
+    as_number,
+    regular_file_problem,
+    thickness_problem,
+    threshold_problem,
+)
 
 if TYPE_CHECKING:
     from pymatgen.core import Composition
 
 CANDIDATE_COLUMNS = ["candidate", "overlayer_nm", "underlayer", "underlayer_nm"]
 NO_UNDERLAYER = "none"
-#: Thicker than 100 µm is no thin film any more.
-MAX_THICKNESS_NM = 100_000.0
+# MIN_THICKNESS_NM, MAX_THICKNESS_NM: the physical limits of a layer (lithioscreen.validation), re-exported here
+DEFAULT_MAX_CANDIDATES = config.DEFAULT_MAX_CANDIDATES
 
 
 #: pymatgen's ``Element.is_metal or Element.is_metalloid``, spelled out so that validating a plain
@@ -57,6 +66,8 @@ def parse_overlayer(text: str) -> Composition:
         raise CandidateError(f"cannot parse composition {value!r}: {error}") from None
     if composition.num_atoms <= 0:
         raise CandidateError(f"composition {value!r} has no atoms")
+    if not _normalises(composition.values()):
+        raise CandidateError(f"composition {value!r}: the amounts do not normalise to finite atomic fractions")
     for element in composition.elements:
         if not isinstance(element, Element):
             raise CandidateError(f"{value!r}: unknown element {getattr(element, 'symbol', str(element))!r}")
@@ -65,6 +76,15 @@ def parse_overlayer(text: str) -> Composition:
         if not (element.is_metal or element.is_metalloid):
             raise CandidateError(f"{value!r}: {element.symbol} is not a metal or metalloid")
     return composition.fractional_composition
+
+
+def _normalises(amounts) -> bool:
+    """Amounts whose sum and fractions are finite (``W1e308Cr1e308`` overflows: its fractions are 0/NaN)."""
+    from lithioscreen.features.composition_matrix import finite_total
+
+    amounts = [float(amount) for amount in amounts]
+    total = finite_total(amounts)
+    return total is not None and all(a / total > 0 for a in amounts if a > 0)
 
 
 def check_overlayer(text: str) -> None:
@@ -90,18 +110,29 @@ def parse_underlayer(text: str | None) -> str:
     return composition.elements[0].symbol
 
 
-def check_thickness(value: object, name: str) -> float:
+def check_thickness(value: object, name: str, allow_zero: bool = False) -> float:
+    """A layer thickness in nm within the physical limits of :mod:`lithioscreen.validation`
+    (``allow_zero``: 0 for "no layer", the underlayer of a bare stack)."""
     try:
-        thickness = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        thickness = as_number(value)
+    except ValueError:
         raise CandidateError(f"{name} {value!r} is not a number") from None
-    if thickness != thickness:  # NaN
-        raise CandidateError(f"{name} is missing (NaN)")
-    if thickness < 0:
-        raise CandidateError(f"{name} {thickness:g} nm is negative")
-    if thickness > MAX_THICKNESS_NM:
-        raise CandidateError(f"{name} {thickness:g} nm is above {MAX_THICKNESS_NM:g} nm (100 µm)")
+    problem = thickness_problem(thickness, allow_zero)
+    if problem:
+        raise CandidateError(f"{name} {problem}")
     return thickness
+
+
+def check_threshold(value: object) -> float:
+    """An interfacial-energy threshold, meV/Å²: finite and within the range of the data files."""
+    try:
+        threshold = as_number(value)
+    except ValueError:
+        raise CandidateError(f"threshold {value!r} is not a number") from None
+    problem = threshold_problem(threshold)
+    if problem:
+        raise CandidateError(problem)
+    return threshold
 
 
 def make_candidates(
@@ -140,11 +171,9 @@ def validate_candidates(frame: pd.DataFrame, source: str = "candidates") -> pd.D
             check_overlayer(row.candidate)
             underlayer = parse_underlayer(row.underlayer)
             overlayer_nm = check_thickness(row.overlayer_nm, "overlayer_nm")
-            underlayer_nm = check_thickness(row.underlayer_nm, "underlayer_nm")
+            underlayer_nm = check_thickness(row.underlayer_nm, "underlayer_nm", allow_zero=True)
         except CandidateError as error:
             raise CandidateError(f"{where}: {error}") from None
-        if overlayer_nm == 0:
-            raise CandidateError(f"{where}: overlayer_nm must be above 0 nm")
         if underlayer == NO_UNDERLAYER:
             underlayer_nm = 0.0
         elif underlayer_nm == 0:
@@ -160,16 +189,37 @@ def validate_candidates(frame: pd.DataFrame, source: str = "candidates") -> pd.D
     return pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
 
 
-def read_candidates_file(path: str | Path) -> pd.DataFrame:
-    """Read a CSV with a ``candidate`` column and optional thickness/underlayer columns."""
+def read_candidates_file(path: str | Path, max_rows: int | None = DEFAULT_MAX_CANDIDATES) -> pd.DataFrame:
+    """Read a CSV with a ``candidate`` column and optional thickness/underlayer columns.
+
+    More than ``max_rows`` rows is refused (only ``max_rows + 1`` are ever read); None: no cap.
+    """
     path = Path(path)
+    problem = regular_file_problem(path)
+    if problem:
+        raise CandidateError(f"{path}: {problem}")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8", nrows=None if max_rows is None else max_rows + 1
+        )
     except FileNotFoundError:
         raise CandidateError(f"{path}: file not found") from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise CandidateError(f"{path}: cannot read as UTF-8 CSV ({error})") from None
+    except OSError as error:
+        raise CandidateError(f"{path}: cannot read: {error.strerror or error}") from None
+    check_candidate_count(len(frame), max_rows, f"{path}: more than {max_rows:,} rows" if max_rows is not None else "")
     return validate_candidates(frame, source=str(path))
+
+
+def check_candidate_count(count: int, max_candidates: int | None, what: str = "") -> None:
+    """Refuse a screen of more than ``max_candidates`` rows (None: no cap), before anything is built."""
+    if max_candidates is not None and count > max_candidates:
+        what = what or f"{count:,} candidates"
+        raise CandidateError(
+            f"{what}: above the cap of {max_candidates:,} candidates per run (each ranked row costs about 1.5 KB of memory); "
+            "raise it with --max-candidates, or split the screen"
+        )
 
 
 @lru_cache(maxsize=1 << 16)

@@ -22,6 +22,14 @@ DEFAULT_OVERLAYER_NM = 30.0
 DEFAULT_UNDERLAYER = "Mg"
 DEFAULT_UNDERLAYER_NM = 200.0
 
+#: At most this many candidates per screen (a grid, a candidates file) unless ``--max-candidates``
+#: raises it: a ranking keeps every row, about 1.5 KB each (``rank --alloys ternary --grid 0.1``:
+#: 413,280 rows, 601 MiB RSS), so the default keeps a screen under ~1.5 GB.
+DEFAULT_MAX_CANDIDATES = 1_000_000
+#: At most this many new cells per file for ``cells add`` unless ``--max-rows`` raises it (a week in
+#: the lab is a handful; a 100k-row file took 630 MB to ingest and 16 MB of permanent history).
+MAX_NEW_CELLS = 1000
+
 REGISTERED_MODEL_NAME = "lithioscreen-ccd"
 CHAMPION_ALIAS = "champion"
 EXPERIMENT_NAME = "lithioscreen-ccd"

@@ -14,6 +14,7 @@ loads the exported champion and the data and writes PNGs; training logs the same
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,6 +162,20 @@ def report_inputs(
     )
 
 
+class ReportOutputError(ValueError):
+    """The output folder cannot be used; the message names it."""
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """``out_dir`` must be a folder, or not exist yet (it is created); checked before any work is done."""
+    out_dir = Path(out_dir)
+    existing = next((parent for parent in (out_dir, *out_dir.parents) if parent.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ReportOutputError(f"--out {out_dir}: {existing} exists and is not a folder")
+    if existing is not None and not os.access(existing, os.W_OK):
+        raise ReportOutputError(f"--out {out_dir}: {existing} is not writable")
+
+
 def write_report(
     out_dir: Path,
     models_dir: Path | None = None,
@@ -178,6 +193,7 @@ def write_report(
     from lithioscreen.models import cross_validate
     from lithioscreen.tracking.export import load_champion
 
+    check_output_dir(out_dir)
     champion = load_champion(models_dir)
     data_dir = Path(data_dir or config.data_dir())
     cells = training_cells(load_cells(data_dir / config.CELLS_FILE))

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from lithioscreen import config
-from lithioscreen.cli.common import Format, OutputFormat, app, fail, json_ready, print_frame, stderr, stdout
+from lithioscreen.cli.common import Format, OutputFormat, app, fail, json_ready, print_frame, say, stderr, stdout
 
 cells_app = typer.Typer(
     help="The tested cells: add new results (validated, appended atomically, versioned; then retrain), list, history, template.",
@@ -45,6 +45,10 @@ def add(
     tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")] = None,
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = config.EXPERIMENT_NAME,
     models_dir: Annotated[Optional[Path], typer.Option(help="Exported champion (re-exported only when the champion changes).")] = None,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Refuse files with more new cells than this.")] = config.MAX_NEW_CELLS,
+    allow_replicates: Annotated[
+        bool, typer.Option("--allow-replicates", help="Accept a row with the same stack, CCD protocol and result as another cell (a deliberate replicate).")
+    ] = False,
     output: Annotated[OutputFormat, typer.Option("--format", help="table or json (json: one object on stdout).")] = OutputFormat.table,
 ) -> None:
     """Validate FILE, append its cells to cells.csv atomically (with a versioned history), then retrain."""
@@ -55,8 +59,16 @@ def add(
 
     if output is OutputFormat.csv:
         fail("cells add prints a table or json, not csv")
+    if train:  # a tracking store that cannot be used is found before the cells are added, not after
+        from lithioscreen.tracking.stores import TrackingStoreError, check_tracking_uri
+        from lithioscreen.tracking.training import resolve_tracking_uri
+
+        try:
+            check_tracking_uri(resolve_tracking_uri(tracking_uri))
+        except TrackingStoreError as error:
+            fail(f"nothing was added. {error}")
     try:
-        result = add_cells(file, data_dir)
+        result = add_cells(file, data_dir, max_rows=max_rows, allow_replicates=allow_replicates)
     except DataValidationError as error:
         fail(f"nothing was added. {error}")
     except TimeoutError as error:
@@ -73,13 +85,14 @@ def add(
         "n_rows": version.n_rows,
         "trained": False,
     }
-    stderr.print(
+    # cell ids and paths are user text: say() prints them literally ('[/]' in an id must not crash after the write)
+    say(
+        stderr,
         f"added {len(result.cell_ids)} cell(s) ({', '.join(result.cell_ids)}) to {result.cells_path}: "
         f"version {version.seq}, data {version.data_version[:12]} (was {version.parent_data_version[:12]}), {version.n_rows} cells in the file",
-        highlight=False,
     )
     for snapshot in result.snapshots_recorded:
-        stderr.print(f"[dim]history: recorded version {snapshot.seq} first ({snapshot.source})[/]", highlight=False)
+        say(stderr, f"history: recorded version {snapshot.seq} first ({snapshot.source})", "dim")
     if train:
         from lithioscreen.tracking.promotion import retrain_and_promote
 
@@ -89,10 +102,11 @@ def add(
         except DataValidationError as error:  # another data file is broken; the cells are in, training is not
             fail(f"the cells were added (version {version.seq}) but training failed: {error}")
         except Exception as error:  # tracking store unreachable, ...: the cells are in; say so, then fail
-            stderr.print(
-                f"[bold red]error:[/] the cells were added (version {version.seq}, data {version.data_version[:12]}) but retraining failed: "
+            say(
+                stderr,
+                f"error: the cells were added (version {version.seq}, data {version.data_version[:12]}) but retraining failed: "
                 f"{type(error).__name__}: {error}\nretrain with `lithioscreen train` once the problem is fixed.",
-                highlight=False, soft_wrap=True,
+                "red",
             )
             raise typer.Exit(code=1) from None
         report["trained"] = True
@@ -101,13 +115,14 @@ def add(
         sys.stdout.write(json.dumps(json_ready(report), indent=2) + "\n")
         return
     if not train:
-        stdout.print(f"added {', '.join(result.cell_ids)}; data version {version.data_version[:12]} (not retrained: --no-train)", highlight=False)
+        say(stdout, f"added {', '.join(result.cell_ids)}; data version {version.data_version[:12]} (not retrained: --no-train)")
         return
     _print_decision(decision)
 
 
 def _print_decision(decision) -> None:
     import pandas as pd
+    from rich.text import Text
 
     frame = pd.DataFrame(decision.all_models_metrics).T.reset_index(names="model")
     frame["best in run"] = frame["model"] == decision.new_model
@@ -118,13 +133,10 @@ def _print_decision(decision) -> None:
         title=f"Leave-one-overlayer-out CV on {decision.n_cells} cells (data {decision.data_version[:12]}, run {decision.parent_run_id[:8]})",
         float_digits=3,
     )
-    verdict = "[bold green]champion changed[/]" if decision.promoted else "[bold yellow]champion kept[/]"
-    stdout.print(f"{verdict}: {config.REGISTERED_MODEL_NAME} v{decision.new_version} ({decision.new_model})", highlight=False)
-    stdout.print(decision.reason, highlight=False, soft_wrap=True)
-    stdout.print(
-        f"models/ re-exported to {decision.exported_to}" if decision.promoted else "models/ unchanged (the new version is registered without the alias)",
-        highlight=False,
-    )
+    verdict = ("champion changed", "bold green") if decision.promoted else ("champion kept", "bold yellow")
+    stdout.print(Text.assemble(verdict, f": {config.REGISTERED_MODEL_NAME} v{decision.new_version} ({decision.new_model})"), highlight=False)
+    say(stdout, decision.reason)
+    say(stdout, f"models/ re-exported to {decision.exported_to}" if decision.promoted else "models/ unchanged (the new version is registered without the alias)")
 
 
 @cells_app.command("list")
@@ -219,18 +231,20 @@ def history(
         columns = ["version", "created_utc", "kind", "data_version", "parent", "n_rows", "cell_ids_added", "source"] + (["verified"] if verify else [])
         print_frame(shown, output, title=f"Versions of {data_dir / config.CELLS_FILE}", columns=columns)
     if not entries:
-        stderr.print(f"[dim]no versions recorded yet: the first `cells add` records the current file ({now['data_version'][:12]}) as version 1.[/]", highlight=False)
+        say(stderr, f"no versions recorded yet: the first `cells add` records the current file ({now['data_version'][:12]}) as version 1.", "dim")
     elif not now["in_history"]:
-        stderr.print(
-            f"[yellow]cells.csv now ({now['cells_sha256'][:12]}) is not the last recorded version: it was changed outside `cells add`; "
-            "the next addition records it as a snapshot.[/]",
-            highlight=False,
+        say(
+            stderr,
+            f"cells.csv now ({now['cells_sha256'][:12]}) is not the last recorded version: it was changed outside `cells add`; "
+            "the next addition records it as a snapshot.",
+            "yellow",
         )
     else:
-        stderr.print(f"[dim]current: version {now['history_seq']}, data {now['data_version'][:12]}{' (verified)' if verify else ''}[/]", highlight=False)
+        say(stderr, f"current: version {now['history_seq']}, data {now['data_version'][:12]}{' (verified)' if verify else ''}", "dim")
         if now["data_version"] != entries[-1].data_version:
-            stderr.print(
-                f"[yellow]the phase-data or interfacial-energy file changed since version {entries[-1].seq}: "
-                f"training now records data version {now['data_version'][:12]}, not {entries[-1].data_version[:12]}.[/]",
-                highlight=False,
+            say(
+                stderr,
+                f"the phase-data or interfacial-energy file changed since version {entries[-1].seq}: "
+                f"training now records data version {now['data_version'][:12]}, not {entries[-1].data_version[:12]}.",
+                "yellow",
             )

@@ -4,6 +4,14 @@ Output formats: ``table`` (rich, for people), ``json`` and ``csv`` (for programs
 csv, stdout carries only the data; tables of limits, progress and logs go to stderr. Bad input
 (unknown element, unparsable composition, negative thickness, invalid data file) prints a short
 error naming the bad value and exits with code 2.
+
+Every value that reaches rich is shown literally: table cells, headers and titles are ``Text``,
+messages go through :func:`say` or :func:`fail`, so ``[/]`` or ``[red]`` in a candidate, a cell
+id or a path is printed as written and never parsed as markup (a ``MarkupError`` otherwise).
+
+CSV output is safe to open in a spreadsheet: a text cell starting with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return (a formula to Excel or LibreOffice) is written with a leading ``'``;
+numbers stay numbers (:func:`spreadsheet_safe`).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 
 app = typer.Typer(
@@ -45,18 +54,43 @@ UnderlayerNm = Annotated[float, typer.Option(help="Underlayer thickness, nm.")]
 Format = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
 
 
+MaxCandidates = Annotated[
+    int,
+    typer.Option(
+        "--max-candidates", min=1,
+        help="Refuse screens (grids, candidate files) above this many candidates; each ranked row costs about 1.5 KB of memory.",
+    ),
+]
+
+
+def say(console: Console, message: str, style: str | None = None) -> None:
+    """Print ``message`` literally (no rich markup: user values may contain brackets)."""
+    console.print(Text(str(message), style=style or ""), highlight=False, soft_wrap=True)
+
+
 def fail(message: str) -> None:
-    stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """The one-line error of bad input: ``error: <message>`` on stderr, exit code 2."""
+    stderr.print(Text.assemble(("error:", "bold red"), " ", str(message)), highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
-def candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm):
-    from lithioscreen.candidates import CandidateError, make_candidates, read_candidates_file
+def checked_threshold(value: float) -> float:
+    """``--threshold`` within the physical range (NaN, ±inf, -1e9 are exit 2)."""
+    from lithioscreen.candidates import CandidateError, check_threshold
+
+    try:
+        return check_threshold(value)
+    except CandidateError as error:
+        fail(f"--threshold: {error}")
+
+
+def candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm, max_candidates=None):
+    from lithioscreen.candidates import DEFAULT_MAX_CANDIDATES, CandidateError, make_candidates, read_candidates_file
     from lithioscreen.data import DataValidationError
 
     try:
         if candidates_file is not None:
-            return read_candidates_file(candidates_file)
+            return read_candidates_file(candidates_file, max_rows=max_candidates or DEFAULT_MAX_CANDIDATES)
         if candidates:
             return make_candidates(candidates, overlayer_nm, underlayer, underlayer_nm)
         from lithioscreen.data import load_phase_data
@@ -80,24 +114,73 @@ def json_ready(value):
     return value
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell that a spreadsheet would run as a formula gets a leading ``'``; anything else is unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_ready(frame):
+    """The frame as CSV cells: lists joined with ``;``, text cells :func:`spreadsheet_safe`, numbers untouched."""
+    csv_frame = frame.copy()
+    csv_frame.columns = [spreadsheet_safe(str(column)) for column in csv_frame.columns]
+    for position in range(csv_frame.shape[1]):
+        values = csv_frame.iloc[:, position]
+        if values.dtype != object:
+            continue  # numbers and booleans stay as they are (-8.1 is a number, not a formula)
+        if values.map(lambda v: isinstance(v, list)).any():
+            values = values.map(lambda v: ";".join(v) if isinstance(v, list) else "")
+        csv_frame.iloc[:, position] = values.map(spreadsheet_safe)
+    return csv_frame
+
+
+def _json_records(frame) -> list[dict]:
+    return [{key: json_ready(value) for key, value in row.items()} for row in frame.to_dict("records")]
+
+
 def print_frame(frame, output: OutputFormat, title: str, float_digits: int = 2, columns: list[str] | None = None) -> None:
     if output is OutputFormat.json:
-        records = [{key: json_ready(value) for key, value in row.items()} for row in frame.to_dict("records")]
-        sys.stdout.write(json.dumps(records, indent=2) + "\n")
+        sys.stdout.write(json.dumps(_json_records(frame), indent=2) + "\n")
     elif output is OutputFormat.csv:
-        csv_frame = frame.copy()
-        for column in csv_frame.columns:
-            if csv_frame[column].map(lambda v: isinstance(v, list)).any():
-                csv_frame[column] = csv_frame[column].map(lambda v: ";".join(v) if isinstance(v, list) else "")
-        sys.stdout.write(csv_frame.to_csv(index=False))
+        sys.stdout.write(csv_ready(frame).to_csv(index=False))
     else:
-        table = Table(title=title, header_style="bold")
+        table = Table(title=Text(title) if title else None, header_style="bold")
         shown = columns or list(frame.columns)
         for column in shown:
-            table.add_column(column, overflow="fold")
+            table.add_column(Text(str(column)), overflow="fold")
         for row in frame[shown].itertuples(index=False):
-            table.add_row(*(cell(value, float_digits) for value in row))
+            table.add_row(*(Text(cell(value, float_digits)) for value in row))
         stdout.print(table)
+
+
+class FrameWriter:
+    """Writes a table chunk by chunk to stdout as csv or json, byte for byte what :func:`print_frame`
+    writes for the whole table (json: one array; csv: one header)."""
+
+    def __init__(self, output: OutputFormat):
+        if output is OutputFormat.table:
+            raise ValueError("FrameWriter writes csv or json")
+        self.output, self.started = output, False
+
+    def write(self, frame) -> None:
+        if self.output is OutputFormat.csv:
+            sys.stdout.write(csv_ready(frame).to_csv(index=False, header=not self.started))
+            self.started = True
+        else:
+            for record in _json_records(frame):
+                body = "\n".join("  " + line for line in json.dumps(record, indent=2).splitlines())
+                sys.stdout.write(("[\n" if not self.started else ",\n") + body)
+                self.started = True
+        sys.stdout.flush()
+
+    def close(self) -> None:
+        if self.output is OutputFormat.json:
+            sys.stdout.write("\n]\n" if self.started else "[]\n")
 
 
 def plus_minus(mean: float, std: float, digits: int) -> str:

@@ -11,15 +11,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from rich.markup import escape
+from lithioscreen.cli.common import Format, OutputFormat, app, fail, print_frame, say, stderr  # fail, say: shown literally ('[mlip]' is no markup)
 
-from lithioscreen.cli.common import Format, OutputFormat, app, print_frame, stderr
-from lithioscreen.cli.common import fail as _fail
-
-
-def fail(message: str) -> None:
-    """common.fail, with the message shown literally ('[mlip]' is not rich markup)."""
-    _fail(escape(message))
+MLIP_EXTRA_HINT = "install the extra: pip install -e '.[mlip]'"
 
 
 @app.command()
@@ -69,19 +63,24 @@ def interface(
     settings = InterfaceSettings(li_layers=layers, x_thickness_a=x_thickness, max_strain=max_strain, max_area_a2=max_area, fmax=fmax, steps=steps)
 
     try:
-        if all_metals:
-            metals, skipped = _default_metals()
-            if skipped:
-                stderr.print(f"skipped (not bcc/fcc/hcp in ASE's reference states): {', '.join(skipped)}", highlight=False)
-        else:
-            metals = list(dict.fromkeys(elements))
-        targets = []
-        for element in metals:
-            planes = build.planes_for(element) if plane == "all" else (build.normalize_plane(element, plane),)
-            targets += [(element, p) for p in planes]
         if len(layers) < 2 or min(layers) < 1:
             raise build.InterfaceInputError(f"--li-layers {li_layers!r}: need at least two (three for an error bar) positive thicknesses")
         table = load_interfacial_energies()
+        try:
+            if all_metals:
+                metals, skipped = _default_metals()
+                if skipped:
+                    say(stderr, f"skipped (not bcc/fcc/hcp in ASE's reference states): {', '.join(skipped)}")
+            else:
+                metals = list(dict.fromkeys(elements))
+            targets = []
+            for element in metals:
+                planes = build.planes_for(element) if plane == "all" else (build.normalize_plane(element, plane),)
+                targets += [(element, p) for p in planes]
+        except ImportError as error:  # no ASE (the mlip extra): crystal planes cannot be resolved; cached values still print
+            if all_metals or force:
+                fail(f"interface {'--all' if all_metals else '--force'} needs the 'mlip' extra ({error}); {MLIP_EXTRA_HINT}")
+            targets = _cached_targets(list(dict.fromkeys(elements)), plane, calculator, table, cache)
     except (build.InterfaceInputError, DataValidationError) as error:
         fail(str(error))
 
@@ -100,7 +99,7 @@ def interface(
         results = _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, batched, batch_size, store)
         if write:
             stored = sum(result.ok for result in results)
-            stderr.print(f"stored {stored} value(s) in {cache.interfacial_energies_path()}", highlight=False)
+            say(stderr, f"stored {stored} value(s) in {cache.interfacial_energies_path()}")
 
     rows = []
     for element, x_plane in targets:
@@ -130,8 +129,24 @@ def interface(
     failed = frame[frame["error"].astype(bool)]
     if not failed.empty:
         for _, row in failed.iterrows():
-            stderr.print(f"[red]{row['element']}{row['x_plane']}:[/] {row['error']}", highlight=False, soft_wrap=True)
+            say(stderr, f"{row['element']}{row['x_plane']}: {row['error']}", "red")
         raise typer.Exit(code=1)
+
+
+def _cached_targets(elements, plane, calculator, table, cache) -> list[tuple[str, str]]:
+    """Without ASE: the cached (element, plane) pairs of ``calculator``; every cached plane when no
+    plane (or 'all') is asked for, since the default plane comes from ASE's crystal structures."""
+    wanted = None if plane in (None, "all") else "".join(ch for ch in str(plane) if ch.isdigit())
+    wanted = "0001" if wanted == "001" else wanted
+    targets = []
+    for element in elements:
+        rows = table[(table["material"] == element) & (table["method"] == cache.method_for(calculator))]
+        planes = [label.strip("()") for label in dict.fromkeys(rows["x_plane"])]
+        planes = [p for p in planes if wanted is None or p == wanted]
+        if not planes:
+            fail(f"{element}: no cached {calculator} value; computing one needs the 'mlip' extra (ASE, torch, {calculator}): {MLIP_EXTRA_HINT}")
+        targets += [(element, p) for p in planes]
+    return targets
 
 
 def _default_metals() -> tuple[list[str], list[str]]:
@@ -196,7 +211,7 @@ def _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, 
     try:
         with execution(scheduler, dask_local) as client, Progress(*columns, console=stderr) as progress:
             if client is not None:
-                stderr.print(f"Dask: {client.dashboard_link or client.scheduler.address}", highlight=False)
+                say(stderr, f"Dask: {client.dashboard_link or client.scheduler.address}")
             return workflow.compute_interfacial_energies(
                 todo, calculator, device, settings, n_jobs=-1 if client is not None else n_jobs,
                 batch=batch, batch_size=batch_size, progress=Bar(progress),

@@ -9,8 +9,8 @@ import typer
 
 from lithioscreen import config
 from lithioscreen.cli.common import (
-    CandidatesArg, CandidatesFile, Format, OutputFormat, OverlayerNm, Underlayer, UnderlayerNm,
-    app, candidate_table, fail, plus_minus, print_frame, stderr,
+    CandidatesArg, CandidatesFile, Format, FrameWriter, MaxCandidates, OutputFormat, OverlayerNm, Underlayer, UnderlayerNm,
+    app, candidate_table, checked_threshold, fail, plus_minus, print_frame, say, stderr,
 )
 
 
@@ -51,23 +51,19 @@ def _rank_display(ranked):
 ALLOY_TABLE_ROWS = 50
 
 
-def _alloy_table(candidates, candidates_file, alloys, grid, overlayer_nm, overlayer_nm_grid, underlayer, underlayer_nm):
-    """The candidate table of an alloy screen (exit 2 on bad input)."""
+def _alloy_table(candidates, candidates_file, alloys, grid, overlayer_nm, overlayer_nm_grid, underlayer, underlayer_nm, max_candidates):
+    """The candidate table of an alloy screen (exit 2 on bad input, or above the cap)."""
     from lithioscreen.candidates import CandidateError
     from lithioscreen.data import DataValidationError, load_phase_data
-    from lithioscreen.screening import alloy_grid, grid_candidates
+    from lithioscreen.screening import alloy_screen
 
     if candidates_file is not None:
         fail("--alloys builds its own candidates from elements; it does not take --candidates")
-    thicknesses = [overlayer_nm]
-    if overlayer_nm_grid:
-        try:
-            thicknesses = [float(value) for value in overlayer_nm_grid.split(",") if value.strip()]
-        except ValueError:
-            fail(f"--overlayer-nm-grid {overlayer_nm_grid!r} is not a comma-separated list of numbers")
+    # the library checks every thickness (ASCII numbers within the physical limits)
+    thicknesses = [value.strip() for value in overlayer_nm_grid.split(",") if value.strip()] if overlayer_nm_grid else [overlayer_nm]
     try:
         elements = candidates or load_phase_data()["element"].tolist()
-        return grid_candidates(alloy_grid(elements, alloys, grid), thicknesses, underlayer, underlayer_nm)
+        return alloy_screen(elements, alloys, grid, thicknesses, underlayer, underlayer_nm, max_candidates)
     except (CandidateError, DataValidationError) as error:
         fail(str(error))
 
@@ -103,6 +99,7 @@ def rank(
     overlayer_nm_grid: Annotated[
         Optional[str], typer.Option(help="With --alloys: comma-separated overlayer thicknesses, nm (e.g. 10,30,100); default --overlayer-nm.")
     ] = None,
+    max_candidates: MaxCandidates = config.DEFAULT_MAX_CANDIDATES,
     output: Format = OutputFormat.table,
 ) -> None:
     """Rank candidate overlayers by predicted CCD (default: every metal in the phase data, 30 nm on 200 nm Mg)."""
@@ -110,10 +107,11 @@ def rank(
     from lithioscreen.ranking import limitations, rank_candidates
     from lithioscreen.tracking.export import NoChampionError, load_champion
 
+    threshold = checked_threshold(threshold)
     if alloys is None:
-        table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm)
+        table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm, max_candidates)
     else:
-        table = _alloy_table(candidates, candidates_file, alloys, grid, overlayer_nm, overlayer_nm_grid, underlayer, underlayer_nm)
+        table = _alloy_table(candidates, candidates_file, alloys, grid, overlayer_nm, overlayer_nm_grid, underlayer, underlayer_nm, max_candidates)
     try:
         champion = load_champion(models_dir)
     except NoChampionError as error:
@@ -128,14 +126,18 @@ def rank(
     if top is not None:
         ranked = ranked.head(top)
     elif alloys is not None and output is OutputFormat.table and len(ranked) > ALLOY_TABLE_ROWS:
-        stderr.print(f"[dim]showing the best {ALLOY_TABLE_ROWS} of {len(ranked)}; use --top N, or --format csv/json for all.[/]")
+        say(stderr, f"showing the best {ALLOY_TABLE_ROWS} of {len(ranked)}; use --top N, or --format csv/json for all.", "dim")
         ranked = ranked.head(ALLOY_TABLE_ROWS)
     if output is OutputFormat.table:
         print_frame(_rank_display(ranked), output, title=f"Overlayers ranked by predicted CCD (flag: interfacial energy ≥ {threshold:g} meV/Å²)")
     else:
         print_frame(ranked, output, title="")
     for line in limitations(champion):
-        stderr.print(f"[dim]{line}[/]", highlight=False)
+        say(stderr, line, "dim")
+
+
+#: ``features`` shows at most this many candidates as a table (one column each); csv/json carry all.
+FEATURES_TABLE_CANDIDATES = 50
 
 
 @app.command()
@@ -146,29 +148,35 @@ def features(
     underlayer: Underlayer = config.DEFAULT_UNDERLAYER,
     underlayer_nm: UnderlayerNm = config.DEFAULT_UNDERLAYER_NM,
     magpie: Annotated[bool, typer.Option(help="Include the 132 Magpie composition descriptors.")] = True,
+    max_candidates: MaxCandidates = config.DEFAULT_MAX_CANDIDATES,
     output: Format = OutputFormat.table,
 ) -> None:
-    """The descriptor table, one row per candidate."""
-    import pandas as pd
-
+    """The descriptor table, one row per candidate (csv/json are written chunk by chunk, in bounded memory)."""
     from lithioscreen.data import DataValidationError
-    from lithioscreen.features import make_featurizer
+    from lithioscreen.screening import featurize_screen
 
-    table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm)
+    table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm, max_candidates)
+    if output is OutputFormat.table and len(table) > FEATURES_TABLE_CANDIDATES:
+        say(stderr, f"showing the first {FEATURES_TABLE_CANDIDATES} of {len(table)} candidates; use --format csv or json for all.", "dim")
+        table = table.head(FEATURES_TABLE_CANDIDATES)
     try:
-        described = make_featurizer(include_magpie=magpie).fit(table).transform(table)
+        chunks = featurize_screen(table, include_magpie=magpie)  # the data files are loaded before the first chunk
+        if output is not OutputFormat.table:
+            writer = FrameWriter(output)
+            for chunk in chunks:
+                writer.write(chunk)
+            writer.close()
+            return
+        import pandas as pd
+
+        frame = pd.concat(list(chunks), ignore_index=True)
     except DataValidationError as error:
         fail(str(error))
-    described = described.drop(columns=[column for column in described.columns if column in table.columns])
-    frame = pd.concat([table.reset_index(drop=True), described.reset_index(drop=True)], axis=1)
-    if output is OutputFormat.table:
-        # one row per descriptor reads better than 20 narrow columns
-        if magpie:
-            frame = frame[[column for column in frame.columns if not column.startswith("magpie_")]]
-            stderr.print("[dim]132 Magpie columns hidden in the table; use --format csv or json to see them.[/]")
-        labels = [f"{row.candidate} ({row.overlayer_nm:g} nm / {row.underlayer})" for row in frame.itertuples()]
-        transposed = frame.drop(columns=["candidate"]).T
-        transposed.columns = labels
-        print_frame(transposed.reset_index(names="descriptor"), output, title="Descriptors", float_digits=3)
-        return
-    print_frame(frame, output, title="Descriptors")
+    # one row per descriptor reads better than 20 narrow columns
+    if magpie:
+        frame = frame[[column for column in frame.columns if not column.startswith("magpie_")]]
+        say(stderr, "132 Magpie columns hidden in the table; use --format csv or json to see them.", "dim")
+    labels = [f"{row.candidate} ({row.overlayer_nm:g} nm / {row.underlayer})" for row in frame.itertuples()]
+    transposed = frame.drop(columns=["candidate"]).T
+    transposed.columns = labels
+    print_frame(transposed.reset_index(names="descriptor"), output, title="Descriptors", float_digits=3)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from lithioscreen import config
-from lithioscreen.cli.common import app, fail, stdout
+from lithioscreen.cli.common import app, fail, say, stdout
 
 
 @app.command()
@@ -24,9 +24,13 @@ def report(
     from lithioscreen.reporting import write_report
     from lithioscreen.tracking.export import NoChampionError
 
+    from lithioscreen.cli.common import checked_threshold
+    from lithioscreen.reporting import ReportOutputError
+
+    threshold = checked_threshold(threshold)
     try:
         written = write_report(out, models_dir, data_dir, threshold)
-    except (NoChampionError, DataValidationError, KeyError) as error:
+    except (NoChampionError, DataValidationError, KeyError, ReportOutputError) as error:
         fail(str(error))
     for path in written:
-        stdout.print(str(path), highlight=False, soft_wrap=True)
+        say(stdout, str(path))

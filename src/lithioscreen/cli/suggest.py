@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from lithioscreen import config
-from lithioscreen.cli.common import Format, OutputFormat, Underlayer, UnderlayerNm, app, fail, plus_minus, print_frame, stderr
+from lithioscreen.cli.common import Format, MaxCandidates, OutputFormat, Underlayer, UnderlayerNm, app, fail, plus_minus, print_frame, say, stderr
 
 
 class Strategy(str, Enum):
@@ -40,6 +40,7 @@ def suggest(
     include_unknown: Annotated[bool, typer.Option("--include-unknown", help="Also stacks whose feasibility is unknown (no assessed Li-X diagram); infeasible stacks are never suggested.")] = False,
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder with cells.csv and the phase data.")] = None,
     models_dir: Annotated[Optional[Path], typer.Option(help="Folder with the exported champion.")] = None,
+    max_candidates: MaxCandidates = config.DEFAULT_MAX_CANDIDATES,
     output: Format = OutputFormat.table,
 ) -> None:
     """Rank untested candidates by an acquisition function over the champion's mean and σ, and say why."""
@@ -49,6 +50,7 @@ def suggest(
     from lithioscreen.candidates import CandidateError
     from lithioscreen.data import DataValidationError, load_cells, load_phase_data
     from lithioscreen.ranking import limitations
+    from lithioscreen.screening import check_pool_size
     from lithioscreen.suggest import DEFAULT_THICKNESSES_NM, candidate_pool
     from lithioscreen.suggest import suggest as run_suggest
     from lithioscreen.tracking.export import NoChampionError, load_champion
@@ -58,12 +60,14 @@ def suggest(
         cells = load_cells(data_dir / config.CELLS_FILE)
         phase = load_phase_data(data_dir / config.PHASE_DATA_FILE)
         champion = load_champion(models_dir)
+        thickness = thickness or list(DEFAULT_THICKNESSES_NM)
+        check_pool_size(phase["element"].tolist(), underlayer, len(thickness), alloys, alloy_step, alloy_elements, max_candidates)
         pool = candidate_pool(
-            phase["element"].tolist(), cells, thickness or DEFAULT_THICKNESSES_NM, underlayer, underlayer_nm,
+            phase["element"].tolist(), cells, thickness, underlayer, underlayer_nm,
             alloys=alloys, alloy_step=alloy_step, alloy_elements=alloy_elements,
         )
         if alloys and len(pool) > 2000:
-            stderr.print(f"[dim]scoring {len(pool)} candidates ...[/]")
+            say(stderr, f"scoring {len(pool)} candidates ...", "dim")
         table = run_suggest(champion, cells, pool, strategy.value, n, kappa, xi, domain=domain.value, include_unknown=include_unknown)
     except (CandidateError, DataValidationError, NoChampionError, ValueError) as error:
         fail(str(error))
@@ -87,12 +91,12 @@ def suggest(
     else:
         print_frame(table, output, title="")
     if table.attrs.get("n_not_scored"):
-        stderr.print(f"[dim]{table.attrs['n_not_scored']} untested stacks were not scored: infeasible, of unknown feasibility, or without a predicted CCD.[/]", highlight=False)
-    stderr.print(f"[dim]Best measured CCD (the EI incumbent): {incumbent.describe()}: the largest CCD any cell is known to reach "
-                 "(exact values and the lower ends of '> x' and interval results).[/]", highlight=False)
+        say(stderr, f"{table.attrs['n_not_scored']} untested stacks were not scored: infeasible, of unknown feasibility, or without a predicted CCD.", "dim")
+    say(stderr, f"Best measured CCD (the EI incumbent): {incumbent.describe()}: the largest CCD any cell is known to reach "
+        "(exact values and the lower ends of '> x' and interval results).", "dim")
     std = table["predicted_ccd_std"].to_numpy(float)
     if len(std) > 1 and np.ptp(std) < 1e-3 * max(float(np.mean(std)), 1e-12):
-        stderr.print(f"[yellow]The champion ({champion.metadata.get('model')}) gives every candidate nearly the same σ: "
-                     "its uncertainty does not tell candidates apart, so 'explore' and the σ-part of ei/ucb carry no information.[/]", highlight=False)
+        say(stderr, f"The champion ({champion.metadata.get('model')}) gives every candidate nearly the same σ: "
+            "its uncertainty does not tell candidates apart, so 'explore' and the σ-part of ei/ucb carry no information.", "yellow")
     for line in limitations(champion):
-        stderr.print(f"[dim]{line}[/]", highlight=False)
+        say(stderr, line, "dim")

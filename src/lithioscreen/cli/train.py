@@ -11,7 +11,7 @@ import typer
 
 from lithioscreen import config
 from lithioscreen.cli.common import (
-    Format, OutputFormat, app, fail, json_ready, print_frame, stderr,
+    Format, OutputFormat, app, checked_threshold, fail, json_ready, print_frame, say, stderr,
 )
 
 @app.command()
@@ -28,12 +28,16 @@ def train(
     import pandas as pd
 
     from lithioscreen.data import DataValidationError
+    from lithioscreen.tracking.stores import TrackingStoreError
     from lithioscreen.tracking.training import train as run_training
 
+    threshold = checked_threshold(threshold)
+    if not 0 < ccd_target <= 100:  # NaN fails too
+        fail(f"--ccd-target {ccd_target:g} mA/cm² must lie above 0 and at most 100")
     try:
         with stderr.status("training and cross-validating models ..."):
             summary = run_training(data_dir, tracking_uri, experiment, models_dir, threshold, ccd_target)
-    except DataValidationError as error:
+    except (DataValidationError, TrackingStoreError) as error:
         fail(str(error))
     frame = pd.DataFrame(summary.metrics).T.reset_index(names="model")
     frame["champion"] = frame["model"] == summary.champion
@@ -42,10 +46,10 @@ def train(
         return
     print_frame(frame, output, title=f"Leave-one-overlayer-out CV on {summary.n_cells} cells (data {summary.data_version[:12]})", float_digits=3)
     threshold_fit = summary.threshold
-    stderr.print(
+    say(
+        stderr,
         f"champion: {summary.champion} -> {config.REGISTERED_MODEL_NAME} v{summary.registered_version} @{config.CHAMPION_ALIAS}; "
         f"exported to {summary.exported_to}\n"
         f"threshold supported by the X/Mg cells: {threshold_fit['lower_mev_per_a2']:.1f}-{threshold_fit['upper_mev_per_a2']:.1f} meV/Å² "
         f"(bootstrap 95%: {threshold_fit['bootstrap_low_mev_per_a2']:.1f}-{threshold_fit['bootstrap_high_mev_per_a2']:.1f})",
-        highlight=False,
     )

@@ -8,6 +8,9 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,7 @@ import pandas as pd
 from lithioscreen import config
 from lithioscreen.candidates import MAX_THICKNESS_NM, NO_UNDERLAYER, CandidateError, parse_overlayer, parse_underlayer
 from lithioscreen.data.schema import Column, DataValidationError, Problem, Schema, read_raw, validate
+from lithioscreen.validation import MIN_THICKNESS_NM, identifier_problem
 
 __all__ = [
     "CELLS_SCHEMA",
@@ -36,6 +40,9 @@ __all__ = [
 ]
 
 CCD_CENSORING = frozenset({"exact", "lower_bound", "interval", "not_measured", "failed"})
+#: Censoring labels of a cell that has no CCD value (its bounds stay empty): ``not_measured`` (built,
+#: no CCD test) and ``failed`` (built and failed; ``failure_mode`` says how).
+NO_CCD_CENSORING = frozenset({"not_measured", "failed"})
 #: How a stack that was built failed (``ccd_censoring`` ``failed``), as the paper describes it:
 #: ``li_plated_on_overlayer``: Li was reduced on top of the overlayer instead of beneath it, with
 #: recurrent nucleation dips (Oh et al. 2024, Fig. S23-S26: 200 nm W on Mg, and W without Mg).
@@ -114,6 +121,78 @@ def _doi_or_computed_check(text: str) -> str | None:
 COMPUTED_HERE = "computed here"
 
 
+@dataclass(frozen=True)
+class ReportedCCD:
+    """What a ``ccd_reported`` text says: ``kind`` exact | lower_bound | upper_bound | interval, or
+    ``none`` (no CCD value: free text such as ``not reported`` or ``failed: Li plated on top of W``)."""
+
+    kind: str
+    lower: float = math.nan
+    upper: float = math.nan
+
+
+_NUMBER = r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)"  # ASCII digits only, as in every numeric column
+_UNIT = r"(?:\s*mA\s*(?:/\s*cm(?:2|²)|[·\s]\s*cm(?:-2|⁻²)))?"
+_REPORTED_FORMS = [
+    ("exact", re.compile(rf"(?:~|≈|approx\.?|about)?\s*{_NUMBER}{_UNIT}", re.IGNORECASE)),
+    ("lower_bound", re.compile(rf"(?:>=?|≥|above|over|more than|greater than|exceeds?|exceeded)\s*{_NUMBER}{_UNIT}", re.IGNORECASE)),
+    ("upper_bound", re.compile(rf"(?:<=?|≤|below|under|less than)\s*{_NUMBER}{_UNIT}", re.IGNORECASE)),
+    ("interval", re.compile(rf"{_NUMBER}{_UNIT}\s*(?:-|–|—|to)\s*{_NUMBER}{_UNIT}", re.IGNORECASE)),
+    ("interval", re.compile(rf"between\s+{_NUMBER}{_UNIT}\s+and\s+{_NUMBER}{_UNIT}", re.IGNORECASE)),
+]
+
+
+def parse_ccd_reported(text: str) -> ReportedCCD:
+    """Read ``ccd_reported`` as written in a paper or a lab notebook (mA/cm², unit optional):
+
+    ``1.3`` (also ``~1.3``) exact; ``> 5.0`` (``>=``, ``≥``, ``above``, ``exceeded``) a lower bound;
+    ``< 2`` an upper bound; ``3.2-4.8``, ``3.2 to 4.8``, ``between 3.2 and 4.8`` an interval. Any
+    other text is ``none``: it states no CCD, which is what a ``not_measured`` or ``failed`` cell
+    says (``not reported``, ``failed: Li plated on top of W``); a cell with a CCD needs one of the forms.
+    """
+    value = " ".join(str(text).split())
+    for kind, pattern in _REPORTED_FORMS:
+        match = pattern.fullmatch(value)
+        if match:
+            numbers = [float(group) for group in match.groups()]
+            if kind == "exact":
+                return ReportedCCD(kind, numbers[0], numbers[0])
+            if kind == "lower_bound":
+                return ReportedCCD(kind, lower=numbers[0])
+            if kind == "upper_bound":
+                return ReportedCCD(kind, upper=numbers[0])
+            return ReportedCCD(kind, numbers[0], numbers[1])
+    return ReportedCCD("none")
+
+
+def _same(a: float, b: float) -> bool:
+    return not (math.isnan(a) or math.isnan(b)) and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _reported_agrees(row: pd.Series) -> list[tuple[str, str]]:
+    """``ccd_reported`` must say what ``ccd_censoring`` and the bounds say (a '> 5.0' is never 'exact 6.0')."""
+    text, kind = row["ccd_reported"], row["ccd_censoring"]
+    lower, upper = row["ccd_lower_ma_cm2"], row["ccd_upper_ma_cm2"]
+    reported = parse_ccd_reported(text)
+    bounds = f"{kind} [{'' if np.isnan(lower) else f'{lower:g}'}, {'' if np.isnan(upper) else f'{upper:g}'}]"
+    if kind in NO_CCD_CENSORING:  # free text, as long as it states no CCD
+        if reported.kind != "none":
+            return [("ccd_reported", f"{text!r} states a CCD, but ccd_censoring is {kind!r} (no CCD value)")]
+        return []
+    if reported.kind == "none":
+        return [("ccd_reported", f"{text!r} is no CCD this schema can read: write e.g. '1.3', '> 5.0', '3.2-4.8' or 'between 3.2 and 4.8' (mA/cm²)")]
+    agrees = {
+        "exact": kind == "exact" and _same(reported.lower, lower),
+        # a '> x' may come with an upper bound from other evidence (the paper's Mo, Ti, Zr: '> 3.2', below Cr's 4.8)
+        "lower_bound": kind in {"lower_bound", "interval"} and _same(reported.lower, lower),
+        "upper_bound": kind == "interval" and _same(reported.upper, upper),
+        "interval": kind == "interval" and _same(reported.lower, lower) and _same(reported.upper, upper),
+    }[reported.kind]
+    if not agrees:
+        return [("ccd_reported", f"{text!r} does not agree with ccd_censoring and the bounds ({bounds})")]
+    return []
+
+
 def _cell_censoring(row: pd.Series) -> list[tuple[str, str]]:
     """The CCD bounds must agree with the censoring label: never a bare number for '> 3.2'."""
     kind, lower, upper = row["ccd_censoring"], row["ccd_lower_ma_cm2"], row["ccd_upper_ma_cm2"]
@@ -125,7 +204,7 @@ def _cell_censoring(row: pd.Series) -> list[tuple[str, str]]:
         problems.append(("ccd_upper_ma_cm2", "a lower-bound CCD ('> x') has ccd_lower_ma_cm2 and no upper value"))
     if kind == "interval" and not (has_lower and has_upper and lower < upper):
         problems.append(("ccd_upper_ma_cm2", "an interval CCD needs ccd_lower_ma_cm2 < ccd_upper_ma_cm2"))
-    if kind in {"not_measured", "failed"} and (has_lower or has_upper):
+    if kind in NO_CCD_CENSORING and (has_lower or has_upper):
         problems.append(("ccd_lower_ma_cm2", f"a {kind} cell cannot carry a CCD value"))
     if kind == "failed" and not row["failure_mode"]:
         problems.append(("failure_mode", f"a failed cell needs its failure mode (one of {sorted(FAILURE_MODES)})"))
@@ -133,10 +212,12 @@ def _cell_censoring(row: pd.Series) -> list[tuple[str, str]]:
         problems.append(("failure_mode", "only a cell with ccd_censoring 'failed' has a failure mode"))
     if kind != "not_measured" and not row["ccd_source_figure"]:
         problems.append(("ccd_source_figure", "a CCD value needs its source figure or table"))
+    if not problems:  # the text is compared only with bounds that agree with their label
+        problems += _reported_agrees(row)
     if row["underlayer"] == NO_UNDERLAYER and row["underlayer_nm"] != 0:
         problems.append(("underlayer_nm", "must be 0 when underlayer is 'none'"))
-    if row["underlayer"] != NO_UNDERLAYER and not row["underlayer_nm"] > 0:
-        problems.append(("underlayer_nm", f"underlayer {row['underlayer']} needs a thickness above 0 nm"))
+    if row["underlayer"] != NO_UNDERLAYER and not row["underlayer_nm"] >= MIN_THICKNESS_NM:
+        problems.append(("underlayer_nm", f"underlayer {row['underlayer']} needs a thickness of at least {MIN_THICKNESS_NM:g} nm"))
     if not np.isnan(row["first_cycle_ce_pct"]) and not row["ce_source_figure"]:
         problems.append(("ce_source_figure", "a CE value needs its source figure or table"))
     return problems
@@ -201,9 +282,9 @@ CELLS_SCHEMA = Schema(
     name=config.CELLS_FILE,
     key="cell_id",
     columns=[
-        Column("cell_id", required=True),
+        Column("cell_id", required=True, check=identifier_problem),
         Column("overlayer", required=True, check=_composition_check),
-        Column("overlayer_nm", "float", required=True, minimum=0.1, maximum=MAX_THICKNESS_NM, unit="nm"),
+        Column("overlayer_nm", "float", required=True, minimum=MIN_THICKNESS_NM, maximum=MAX_THICKNESS_NM, unit="nm"),
         Column("underlayer", required=True, check=_underlayer_check),
         Column("underlayer_nm", "float", required=True, minimum=0, maximum=MAX_THICKNESS_NM, unit="nm"),
         Column("current_collector"),
@@ -225,7 +306,7 @@ CELLS_SCHEMA = Schema(
         Column("first_cycle_ce_pct", "float", minimum=0, maximum=100, unit="%"),
         Column("ce_source_figure"),
         Column("ce_value_origin", allowed=VALUE_ORIGINS | {""}),
-        Column("doi", required=True, check=_doi_check),
+        Column("doi", required=True, check=lambda text: identifier_problem(text) or _doi_check(text)),
         Column("notes"),
     ],
     row_checks=(_cell_censoring,),

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from lithioscreen.validation import parse_ascii_number, regular_file_problem
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -90,11 +92,14 @@ def _parse_cell(raw: str, column: Column) -> tuple[object, str | None]:
                 return None, message
         return text, None
     try:
-        number = float(text)
+        # ASCII digits only: float() would also read '３０', '٣٠' and '3_0'
+        number = parse_ascii_number(text)
     except ValueError:
+        if text.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
+            return None, f"{text!r} is not a finite number"
         unit = f" {column.unit}" if column.unit else ""
-        return None, f"{text!r} is not a number{unit}"
-    if not math.isfinite(number):
+        return None, f"{text!r} is not a number{unit} (ASCII digits, e.g. 30 or 2.5e-3)"
+    if not math.isfinite(number):  # 1e999
         return None, f"{text!r} is not a finite number"
     if column.kind == "int" and number != int(number):
         return None, f"{text!r} is not a whole number"
@@ -107,6 +112,9 @@ def _parse_cell(raw: str, column: Column) -> tuple[object, str | None]:
 
 def read_raw(path: Path) -> pd.DataFrame:
     """Read a CSV as text cells, or raise DataValidationError naming the file."""
+    problem = regular_file_problem(path)
+    if problem and problem != "file not found":
+        raise DataValidationError([Problem(str(path), 0, "", problem)])
     try:
         raw_bytes = path.read_bytes()
     except FileNotFoundError:

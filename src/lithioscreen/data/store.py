@@ -51,6 +51,7 @@ import pandas as pd
 from lithioscreen import config
 from lithioscreen.data.loaders import CELLS_SCHEMA, file_sha256, load_cells
 from lithioscreen.data.schema import DataValidationError, Problem, validate
+from lithioscreen.validation import regular_file_problem
 
 __all__ = [
     "AddResult",
@@ -75,6 +76,15 @@ VERSIONED_FILES = (config.CELLS_FILE, config.PHASE_DATA_FILE, config.INTERFACIAL
 OPTIONAL_INTAKE_COLUMNS = frozenset({"failure_mode"})
 #: How long an addition waits for another one to finish, seconds.
 LOCK_TIMEOUT_S = 120.0
+MAX_NEW_CELLS = config.MAX_NEW_CELLS  # rows per file; ``cells add --max-rows N`` raises it
+#: Two cells with the same values in these columns are the same measurement entered twice
+#: (stack, CCD protocol, result); ids, sources and notes may differ. ``--allow-replicates``
+#: accepts a deliberate replicate cell that gave the very same result.
+REPLICATE_KEY = (
+    "overlayer", "overlayer_nm", "underlayer", "underlayer_nm", "current_collector", "solid_electrolyte", "counter_electrode",
+    "temperature_c", "stack_pressure_mpa", "ccd_start_ma_cm2", "ccd_step_ma_cm2", "ccd_stripping_ma_cm2", "ccd_capacity_mah_cm2",
+    "ccd_censoring", "ccd_lower_ma_cm2", "ccd_upper_ma_cm2",
+)
 
 
 # --------------------------------------------------------------------------- data version
@@ -159,15 +169,21 @@ class NewCells:
         return [str(value) for value in self.frame["cell_id"]]
 
 
-def _read_csv_text(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
-    """Header, rows and the line each row starts on; DataValidationError for unreadable files."""
+def _read_csv_text(path: Path, max_rows: int | None = MAX_NEW_CELLS) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, rows and the line each row starts on; DataValidationError for unreadable files
+    and for more than ``max_rows`` rows (None: no cap)."""
     source = str(path)
+    problem = regular_file_problem(path)  # before opening: a FIFO would block the open forever
+    if problem:
+        raise DataValidationError([Problem(source, 0, "", problem)])
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DataValidationError([Problem(source, 0, "", "file not found")]) from None
     except IsADirectoryError:
         raise DataValidationError([Problem(source, 0, "", "is a folder, not a CSV file")]) from None
+    except OSError as error:
+        raise DataValidationError([Problem(source, 0, "", f"cannot read: {error.strerror or error}")]) from None
     if not raw.strip():
         raise DataValidationError([Problem(source, 1, "", "file is empty (print the header with `lithioscreen cells template`)")])
     try:
@@ -191,6 +207,10 @@ def _read_csv_text(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
             if header is None:
                 header = [name.strip() for name in record]
             elif any(value.strip() for value in record):  # blank lines are skipped, as pandas does
+                if max_rows is not None and len(rows) >= max_rows:
+                    raise DataValidationError(
+                        [Problem(source, start, "", f"more than {max_rows:,} new cells in one file; split it, or raise the cap with --max-rows")]
+                    )
                 rows.append(record)
                 lines.append(start)
             start = reader.line_num + 1
@@ -203,15 +223,18 @@ def _read_csv_text(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     return header, rows, lines
 
 
-def validate_new_cells(path: Path | str, existing: pd.DataFrame | None = None) -> NewCells:
-    """Check a CSV of new cells against the ``cells.csv`` schema and the existing cell ids.
+def validate_new_cells(
+    path: Path | str, existing: pd.DataFrame | None = None, max_rows: int | None = MAX_NEW_CELLS, allow_replicates: bool = False
+) -> NewCells:
+    """Check a CSV of new cells against the ``cells.csv`` schema, the existing cell ids and (unless
+    ``allow_replicates``) rows that repeat another cell's stack, protocol and result.
 
     Every problem (file, line, column, message) is collected; any problem raises
     :class:`DataValidationError` listing all of them.
     """
     path = Path(path)
     source = str(path)
-    header, rows, lines = _read_csv_text(path)
+    header, rows, lines = _read_csv_text(path, max_rows)
     problems: list[Problem] = []
     expected = CELLS_SCHEMA.column_names
     seen: dict[str, int] = {}
@@ -252,10 +275,58 @@ def validate_new_cells(path: Path | str, existing: pd.DataFrame | None = None) -
             problems.append(Problem(problem.file, line, problem.column, problem.message, problem.key))
     if existing is not None:
         problems.extend(_duplicates_against(existing, raw["cell_id"].tolist(), lines, source))
+    if frame is not None and not allow_replicates:
+        problems.extend(_replicates(frame, lines, source, existing))
     if problems:
         raise DataValidationError(problems)
     assert frame is not None
     return NewCells(source=source, frame=frame, rows=text_rows, lines=lines)
+
+
+def _replicate_keys(frame: pd.DataFrame) -> list[tuple]:
+    """One key per row: :data:`REPLICATE_KEY` with compositions in one spelling, numbers to 6 digits, text case- and space-folded."""
+    from lithioscreen.candidates import CandidateError, parse_overlayer
+
+    formulas: dict[str, str] = {}
+
+    def formula(text: str) -> str:
+        if text not in formulas:
+            try:
+                formulas[text] = parse_overlayer(text).formula
+            except CandidateError:
+                formulas[text] = text
+        return formulas[text]
+
+    def normal(column: str, value) -> str:
+        if column == "overlayer":
+            return formula(str(value))
+        if isinstance(value, float) or hasattr(value, "dtype"):
+            number = float(value)
+            return "" if number != number else f"{number:.6g}"
+        return " ".join(str(value).split()).casefold()
+
+    return [tuple(normal(column, row[column]) for column in REPLICATE_KEY) for row in frame.to_dict("records")]
+
+
+def _replicates(frame: pd.DataFrame, lines: list[int], source: str, existing: pd.DataFrame | None) -> list[Problem]:
+    """New rows that repeat an existing cell, or an earlier new row, in stack, CCD protocol and result."""
+    seen: dict[tuple, str] = {}
+    if existing is not None and len(existing):
+        where = existing.attrs.get("source_path", config.CELLS_FILE)
+        for position, (key, cell_id) in enumerate(zip(_replicate_keys(existing), existing["cell_id"])):
+            seen.setdefault(key, f"{cell_id!r} in {where} (line {position + 2})")
+    problems = []
+    for key, cell_id, line in zip(_replicate_keys(frame), frame["cell_id"], lines):
+        if key in seen:
+            problems.append(
+                Problem(
+                    source, line, "", f"same stack, CCD protocol and result as {seen[key]}: the same cell entered twice? "
+                    "(a deliberate replicate with the very same result: --allow-replicates)", f"cell_id={cell_id}",
+                )
+            )
+        else:
+            seen[key] = f"{cell_id!r} (line {line})"
+    return problems
 
 
 def _duplicates_against(existing: pd.DataFrame, cell_ids: list[str], lines: list[int], source: str) -> list[Problem]:
@@ -504,23 +575,32 @@ def load_cells_bytes(content: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
-def add_cells(path: Path | str, data_dir: Path | str | None = None, lock_timeout_s: float = LOCK_TIMEOUT_S) -> AddResult:
+def add_cells(
+    path: Path | str,
+    data_dir: Path | str | None = None,
+    lock_timeout_s: float = LOCK_TIMEOUT_S,
+    max_rows: int | None = MAX_NEW_CELLS,
+    allow_replicates: bool = False,
+) -> AddResult:
     """Validate the new cells in ``path`` and append them to ``data_dir/cells.csv`` atomically.
 
     Raises :class:`DataValidationError` (nothing written) if any row of ``path`` or the current
-    ``cells.csv`` is invalid, or if a cell id already exists.
+    ``cells.csv`` is invalid, if a cell id already exists, if a row repeats a cell (stack,
+    protocol and result; unless ``allow_replicates``) or if ``path`` has more than ``max_rows`` rows.
     """
     data_dir = Path(data_dir or config.data_dir())
     cells_path = data_dir / config.CELLS_FILE
     history_path = data_dir / HISTORY_FILE
     # Everything is checked once before the lock (so that a bad file leaves no trace at all) ...
-    new = validate_new_cells(path, load_cells(cells_path))
+    new = validate_new_cells(path, load_cells(cells_path), max_rows, allow_replicates)
     with data_lock(data_dir, lock_timeout_s):
         _remove_stale_temp_files(data_dir)
-        # ... and the ids again under it: another addition may have landed in between.
+        # ... and the ids (and replicates) again under it: another addition may have landed in between.
         old_content = cells_path.read_bytes()
         current = load_cells(cells_path)
         duplicates = _duplicates_against(current, new.cell_ids, new.lines, new.source)
+        if not allow_replicates:
+            duplicates += _replicates(new.frame, new.lines, new.source, current)
         if duplicates:
             raise DataValidationError(duplicates)
 

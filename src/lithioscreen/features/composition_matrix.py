@@ -17,6 +17,7 @@ candidate grid uses; anything else (parentheses, hydrates, ...) goes through pym
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -111,13 +112,24 @@ def from_symbol_fractions(rows: Sequence[Sequence[tuple[str, float]]]) -> Compos
     return _normalised(elements, amounts)
 
 
+def finite_total(amounts: Iterable[float]) -> float | None:
+    """The sum of the amounts if it is finite and positive, else None (``W1e308Cr1e308`` overflows:
+    its fractions would be 0 and NaN, and the features nonsense)."""
+    try:
+        total = math.fsum(amounts)
+    except (OverflowError, ValueError):  # fsum raises on an intermediate overflow, or on inf - inf
+        return None
+    return total if math.isfinite(total) and total > 0 else None
+
+
 def plain_formula_symbols(text: str) -> list[str] | None:
-    """The element symbols of a plain formula with positive amounts (``Cr0.5W0.5``), else None. No pymatgen."""
+    """The element symbols of a plain formula with positive amounts that normalise (``Cr0.5W0.5``), else None. No pymatgen."""
     value = str(text).strip()
     if not _PLAIN.fullmatch(value):
         return None
     tokens = _TOKEN.findall(value)
-    if any(amount and float(amount) < AMOUNT_TOLERANCE for _, amount in tokens):
+    numbers = [float(amount) if amount else 1.0 for _, amount in tokens]
+    if min(numbers) < AMOUNT_TOLERANCE or finite_total(numbers) is None:
         return None
     return [symbol for symbol, _ in tokens]
 
@@ -145,6 +157,8 @@ def parse_formula(text: str) -> list[tuple[str, float]]:
     kept = [(symbol, amount) for symbol, amount in amounts.items() if abs(amount) >= AMOUNT_TOLERANCE]
     if not kept or sum(amount for _, amount in kept) <= 0:
         raise ValueError(f"composition {value!r} has no atoms")
+    if finite_total(amount for _, amount in kept) is None:
+        raise ValueError(f"composition {value!r}: the amounts do not normalise to finite atomic fractions")
     return kept
 
 
@@ -157,7 +171,7 @@ def _parsed(formula: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
         for symbol, amount in _TOKEN.findall(value):
             number = float(amount) if amount else 1.0
             amounts[symbol] = amounts[symbol] + number if symbol in amounts else number
-        if index.keys() >= amounts.keys() and min(amounts.values()) >= AMOUNT_TOLERANCE:
+        if index.keys() >= amounts.keys() and min(amounts.values()) >= AMOUNT_TOLERANCE and finite_total(amounts.values()) is not None:
             return tuple(index[symbol] for symbol in amounts), tuple(amounts.values())
     pairs = parse_formula(value)
     return tuple(index[symbol] for symbol, _ in pairs), tuple(amount for _, amount in pairs)

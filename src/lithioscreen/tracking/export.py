@@ -13,6 +13,8 @@ import os
 import pickle
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,14 @@ from lithioscreen import config
 
 MODEL_DIRNAME = config.REGISTERED_MODEL_NAME
 METADATA_FILENAME = "champion.json"
+#: The lock every writer of a models folder holds (export, retraining and promotion), inside the
+#: folder: a staging folder found while holding it belongs to a process that died.
+LOCK_FILENAME = ".promotion.lock"
+#: Staging folders inside models/: a new export (.champion-), a retraining (.candidate-), the old
+#: model while it is swapped out (.retired-).
+STAGING_PREFIXES = (".candidate-", ".champion-", ".retired-")
+#: How long a writer waits for another one on the same models folder, seconds (a retraining takes minutes).
+LOCK_TIMEOUT_S = 3600.0
 
 
 class NoChampionError(FileNotFoundError):
@@ -38,19 +48,55 @@ def export_champion(model, metadata: dict, models_dir: Path | None = None, signa
 
     models_dir = Path(models_dir or config.models_dir())
     models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".champion-", dir=models_dir))
-    try:
-        mlflow.sklearn.save_model(
-            model,
-            staging / MODEL_DIRNAME,
-            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
-            signature=signature,
-            input_example=input_example,
-        )
-        (staging / METADATA_FILENAME).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
-        return install_export(staging, models_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with models_lock(models_dir):
+        staging = Path(tempfile.mkdtemp(prefix=".champion-", dir=models_dir))
+        try:
+            mlflow.sklearn.save_model(
+                model,
+                staging / MODEL_DIRNAME,
+                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
+                signature=signature,
+                input_example=input_example,
+            )
+            (staging / METADATA_FILENAME).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+            return install_export(staging, models_dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def models_lock(models_dir: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[list[str]]:
+    """Hold ``models_dir/.promotion.lock``; first clean up after writers that died (see
+    :func:`recover_staging`). Yields the names of the staging folders recovered or removed."""
+    from lithioscreen.data.store import exclusive_lock
+
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(models_dir / LOCK_FILENAME, timeout_s, "another export or retraining"):
+        yield recover_staging(models_dir)
+
+
+def recover_staging(models_dir: Path) -> list[str]:
+    """Finish or undo what a killed writer left in ``models_dir``; call only while holding :func:`models_lock`.
+
+    * a ``.retired-*`` folder while ``models/lithioscreen-ccd`` is missing: killed between the two
+      renames of :func:`install_export`; the old model is put back;
+    * a staging folder that still holds the metadata but no longer the model: killed after the new
+      model was renamed in; its metadata is moved in too, completing the install;
+    * every staging folder is then removed (``kill -9`` during a retraining left ``.candidate-*``).
+    """
+    models_dir = Path(models_dir)
+    target = models_dir / MODEL_DIRNAME
+    handled = []
+    for folder in sorted(path for path in models_dir.iterdir() if path.is_dir() and path.name.startswith(STAGING_PREFIXES)):
+        if folder.name.startswith(".retired-"):
+            if not target.exists() and (folder / MODEL_DIRNAME).is_dir():
+                os.replace(folder / MODEL_DIRNAME, target)
+        elif target.exists() and (folder / METADATA_FILENAME).is_file() and not (folder / MODEL_DIRNAME).exists():
+            os.replace(folder / METADATA_FILENAME, models_dir / METADATA_FILENAME)
+        shutil.rmtree(folder, ignore_errors=True)
+        handled.append(folder.name)
+    return handled
 
 
 def install_export(staging: Path, models_dir: Path) -> Path:

@@ -28,13 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lithioscreen import config
-from lithioscreen.data.store import exclusive_lock
-from lithioscreen.tracking.export import METADATA_FILENAME, install_export
+from lithioscreen.tracking.export import METADATA_FILENAME, install_export, models_lock
 from lithioscreen.tracking.serving import SKLEARN_MODEL_URI_TAG, register_serving_model
 
 #: Scores closer than this (mA/cm²) count as equal.
 SCORE_TOLERANCE = 1e-9
-PROMOTION_LOCK_SUFFIX = ".promotion.lock"
 #: How long a retraining waits for another one on the same models folder, seconds.
 PROMOTION_LOCK_TIMEOUT_S = 3600.0
 
@@ -133,16 +131,19 @@ def retrain_and_promote(
     ccd_target_ma_cm2: float = config.DEFAULT_CCD_TARGET_MA_CM2,
 ) -> PromotionDecision:
     """Train every model on ``data_dir`` in a new MLflow run; promote the best only if it beats the champion."""
+    from lithioscreen.tracking.stores import check_tracking_uri
     from lithioscreen.tracking.training import resolve_tracking_uri
 
     data_dir = Path(data_dir or config.data_dir())
     models_dir = Path(models_dir or config.models_dir())
     models_dir.mkdir(parents=True, exist_ok=True)
     # One retraining at a time per models folder: a second one compares with the first one's outcome.
-    # (the lock file sits beside models/, so that models/ changes only when the champion does)
-    lock = models_dir.parent / f".{models_dir.name}{PROMOTION_LOCK_SUFFIX}"
-    with exclusive_lock(lock, PROMOTION_LOCK_TIMEOUT_S, "another retraining"):
-        return _retrain_and_promote(data_dir, resolve_tracking_uri(tracking_uri), experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2)
+    # The lock (models/.promotion.lock) is also held by every export; holding it, the staging folders
+    # of a retraining or export that was killed are cleaned up first (tracking.export.recover_staging).
+    tracking_uri = resolve_tracking_uri(tracking_uri)
+    check_tracking_uri(tracking_uri)
+    with models_lock(models_dir, PROMOTION_LOCK_TIMEOUT_S):
+        return _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2)
 
 
 def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2) -> PromotionDecision:

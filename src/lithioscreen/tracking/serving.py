@@ -11,6 +11,7 @@ loads in a fresh process from the registry alone, with the code it was trained w
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
 import tempfile
@@ -142,6 +143,45 @@ def source_run_id(model_uri: str) -> str | None:
     if not model_uri.startswith("models:/m-"):
         return None
     return mlflow.get_logged_model(model_uri.removeprefix("models:/")).source_run_id
+
+
+class ModelUnavailableError(ValueError):
+    """A model URI that does not lead to an MLflow model; the message names it."""
+
+
+def download_model(model_uri: str, tracking_uri: str) -> str:
+    """The model's local folder, as ``mlflow models serve`` gets it (download from the store or the registry)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    mlflow.set_tracking_uri(tracking_uri)
+    try:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=model_uri)
+    except (MlflowException, OSError, ValueError) as error:
+        reason = str(getattr(error, "message", None) or error).strip().splitlines()
+        raise ModelUnavailableError(f"--model-uri {model_uri}: cannot load it ({reason[0][:300] if reason else type(error).__name__})") from None
+    if not (Path(local) / "MLmodel").is_file():
+        raise ModelUnavailableError(f"--model-uri {model_uri}: not an MLflow model (no MLmodel file in {local})")
+    return local
+
+
+#: The folder of ``serving_app.py`` and ``scoring_guard.py``, which uvicorn imports as top-level modules.
+SERVING_APP_DIR = Path(__file__).parent
+
+
+def scoring_server_command(local_model_path: str, host: str, port: int, workers: int) -> tuple[list[str], dict[str, str]]:
+    """uvicorn on MLflow's scoring app behind the guard, with the environment MLflow's own ``get_cmd`` prepares."""
+    import sys
+
+    from mlflow.pyfunc import scoring_server
+
+    _, env = scoring_server.get_cmd(local_model_path, port, host, None, workers)
+    mlflow_env = {key: value for key, value in env.items() if key not in os.environ or os.environ[key] != value}
+    command = [
+        sys.executable, "-m", "uvicorn", "--host", host, "--port", str(port), "--workers", str(workers),
+        "--app-dir", str(SERVING_APP_DIR), "serving_app:app",
+    ]
+    return command, mlflow_env
 
 
 def registered_model_uri(alias: str = config.CHAMPION_ALIAS) -> str:

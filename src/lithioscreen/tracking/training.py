@@ -37,6 +37,7 @@ from lithioscreen.models.evaluation import SELECTION_MARGIN, CrossValidationResu
 from lithioscreen.models.regressors import DEFAULT_NOISE_STD_MA_CM2
 from lithioscreen.tracking import plots
 from lithioscreen.tracking.export import export_champion
+from lithioscreen.tracking.stores import check_tracking_uri, end_orphaned_runs, process_tags
 
 
 @dataclass
@@ -189,8 +190,10 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
     # registering and re-loading models draws download progress bars on stderr: noise in a CLI
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     tracking_uri = resolve_tracking_uri(tracking_uri)
+    check_tracking_uri(tracking_uri)  # issue 12: foo://bar or an unreachable server fails fast, naming the URI
     mlflow.set_tracking_uri(tracking_uri)
     experiment = _experiment(mlflow, experiment_name, tracking_uri)
+    end_orphaned_runs(mlflow.MlflowClient(tracking_uri), experiment.experiment_id)  # runs of a killed training: FAILED
 
     models = make_models(phase_data, interfacial_data)
     features = descriptor_table(next(iter(models.values())), table)
@@ -202,7 +205,7 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
     results: dict[str, CrossValidationResult] = {}
     model_uris: dict[str, str] = {}
     signatures = {}
-    with mlflow.start_run(run_name=f"train-data-{version[:8]}") as parent:
+    with mlflow.start_run(run_name=f"train-data-{version[:8]}", tags=process_tags()) as parent:
         mlflow.log_params(
             {
                 "data_version": version,
@@ -232,7 +235,7 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
 
         for name, model in models.items():
             results[name] = cross_validate(model, table, orderings, features, regression)
-            with mlflow.start_run(run_name=name, nested=True):
+            with mlflow.start_run(run_name=name, nested=True, tags=process_tags()):
                 mlflow.log_input(dataset, context="training")
                 mlflow.set_tag("data_version", version)
                 fitted = model.fit(table, features=features)
