@@ -1,16 +1,25 @@
 """Paths and defaults shared by the library and the CLI.
 
-The data and model folders default to the repository's ``data/`` and ``models/``; the
-environment variables ``LITHIOSCREEN_DATA_DIR`` and ``LITHIOSCREEN_MODELS_DIR`` override them
-(the tests use this to work on copies).
+**Where data and models are read from.** ``LITHIOSCREEN_DATA_DIR`` / ``LITHIOSCREEN_MODELS_DIR``
+(or each command's ``--data-dir`` / ``--models-dir``) name a lab's project folder; without them,
+a source checkout uses its own ``data/`` and ``models/``, and an installed package the copies it
+ships (package data, read through :mod:`importlib.resources`; read-only: commands that write,
+``cells add``, ``train`` and ``interface``, ask for a project folder instead, which
+``lithioscreen init DIR`` creates from the shipped copies).
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
+#: The source checkout this module lives in (meaningful only when :func:`in_checkout`).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: Packages that hold the shipped data tables and the exported champion (``data/`` and
+#: ``models/`` of the repository, mapped into the wheel by ``pyproject.toml``).
+SHIPPED_DATA_PACKAGE = "lithioscreen.shipped.data"
+SHIPPED_MODELS_PACKAGE = "lithioscreen.shipped.models"
 
 #: The paper's interfacial-energy threshold for a high CCD (Oh et al. 2024, Fig. 7e), meV/Å².
 DEFAULT_THRESHOLD_MEV_PER_A2 = 100.0
@@ -40,9 +49,46 @@ PHASE_DATA_FILE = "li_binary_phase_data.csv"
 ORDERINGS_FILE = "ccd_orderings.csv"
 
 
+def in_checkout() -> bool:
+    """True when running from a source checkout (``data/``, ``models/`` and ``pyproject.toml`` beside ``src/``)."""
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "data").is_dir() and (PROJECT_ROOT / "src").is_dir()
+
+
+def shipped_dir(package: str, marker: str) -> Path:
+    """The folder of a shipped package-data package, found through one file it holds (``marker``).
+
+    The shipped folders are namespace packages, for which :func:`importlib.resources.files` returns
+    a multiplexed path; a file inside it is a plain path (wheels install unzipped).
+    """
+    return Path(str(resources.files(package).joinpath(marker))).parent
+
+
 def data_dir() -> Path:
-    return Path(os.environ.get("LITHIOSCREEN_DATA_DIR", PROJECT_ROOT / "data"))
+    """The data folder: ``LITHIOSCREEN_DATA_DIR``, else the checkout's ``data/``, else the shipped copy."""
+    if "LITHIOSCREEN_DATA_DIR" in os.environ:
+        return Path(os.environ["LITHIOSCREEN_DATA_DIR"])
+    return PROJECT_ROOT / "data" if in_checkout() else shipped_dir(SHIPPED_DATA_PACKAGE, CELLS_FILE)
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("LITHIOSCREEN_MODELS_DIR", PROJECT_ROOT / "models"))
+    """The models folder: ``LITHIOSCREEN_MODELS_DIR``, else the checkout's ``models/``, else the shipped copy."""
+    if "LITHIOSCREEN_MODELS_DIR" in os.environ:
+        return Path(os.environ["LITHIOSCREEN_MODELS_DIR"])
+    return PROJECT_ROOT / "models" if in_checkout() else shipped_dir(SHIPPED_MODELS_PACKAGE, "champion.json")
+
+
+class ReadOnlyFolderError(PermissionError):
+    """A command would write into the copy of the data or models shipped inside the installed package."""
+
+
+def writable(folder: Path, what: str) -> Path:
+    """``folder``, unless it is inside the installed package (never written: site-packages is not a lab notebook)."""
+    package_root = Path(__file__).resolve().parent
+    target = Path(folder).resolve()
+    if not in_checkout() and (target == package_root or package_root in target.parents):
+        raise ReadOnlyFolderError(
+            f"{what} would be written into the installed package ({target}); create a project folder with "
+            "`lithioscreen init DIR` and use --data-dir DIR/data --models-dir DIR/models "
+            "(or set LITHIOSCREEN_DATA_DIR and LITHIOSCREEN_MODELS_DIR)"
+        )
+    return Path(folder)

@@ -12,6 +12,7 @@ from lithioscreen.cli import train as _train  # noqa: F401  (registers train)
 from lithioscreen.cli import report as _report, serve as _serve  # noqa: F401  (registers serve, ui, report)
 from lithioscreen.cli import cells as _cells, suggest as _suggest  # noqa: F401  (registers cells add/list/history/template; suggest)
 from lithioscreen.cli import interface as _interface  # noqa: F401  (registers interface)
+from lithioscreen.cli import project as _project  # noqa: F401  (registers init)
 
 __all__ = ["app", "main"]
 
@@ -30,8 +31,17 @@ def main() -> None:
     collected during the run: ``rank --alloys ternary --grid 0.1`` peaks at the same RSS with and
     without these settings (README, *Start-up*).
     """
+    from lithioscreen.config import ReadOnlyFolderError
+
     gc.set_threshold(GC_GENERATION0_THRESHOLD, *gc.get_threshold()[1:])
     try:
         app()
+    except ReadOnlyFolderError as error:  # a write into the installed package: a one-line error, exit 2
+        from rich.text import Text
+
+        from lithioscreen.cli.common import stderr
+
+        stderr.print(Text.assemble(("error:", "bold red"), " ", str(error)), highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
     finally:
         gc.freeze()

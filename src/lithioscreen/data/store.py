@@ -10,7 +10,7 @@ file. :func:`add_cells` does that in four steps:
    CCDs above 100 mA/cm², thicknesses above 100 µm, NaN, censoring consistency), plus duplicate
    cell ids within the file and against the data. Every problem is collected, with file, line
    and column, and raised at once as a :class:`DataValidationError`.
-2. **Lock** ``data/.cells.csv.lock`` (an exclusive ``fcntl`` lock: POSIX only), so that two
+2. **Lock** ``data/.cells.csv.lock`` (an exclusive OS lock through :mod:`filelock`), so that two
    additions at once are serialised; under the lock the current file is read again and the
    duplicate check repeated, so that neither addition loses or duplicates the other's rows.
 3. **Write atomically**: the new content is written to a temporary file in the same folder,
@@ -33,7 +33,6 @@ no version that was ever used for training is lost.
 from __future__ import annotations
 
 import csv
-import errno
 import hashlib
 import io
 import json
@@ -434,25 +433,21 @@ def _now_utc() -> str:
 
 @contextmanager
 def exclusive_lock(lock_path: Path, timeout_s: float, holder: str = "another process") -> Iterator[None]:
-    """Exclusive ``fcntl.flock`` on ``lock_path`` (POSIX), waiting up to ``timeout_s``; released when the process dies."""
-    import fcntl
+    """An exclusive lock on ``lock_path`` (:mod:`filelock`: an OS lock, POSIX or Windows), waiting up to
+    ``timeout_s``; the OS releases it when the process dies, so a killed writer never blocks the next."""
+    from filelock import FileLock, Timeout
 
-    handle = open(lock_path, "a+b")
-    deadline = time.monotonic() + timeout_s
+    lock_path = Path(lock_path)
+    config.writable(lock_path.parent, lock_path.name)
+    lock = FileLock(lock_path, is_singleton=False)
     try:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as error:
-                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{lock_path}: {holder} has held the lock for over {timeout_s:g} s") from None
-                time.sleep(0.05)
+        lock.acquire(timeout=timeout_s, poll_interval=0.05)
+    except Timeout:
+        raise TimeoutError(f"{lock_path}: {holder} has held the lock for over {timeout_s:g} s") from None
+    try:
         yield
     finally:
-        handle.close()  # closing the descriptor releases the lock
+        lock.release()
 
 
 def data_lock(data_dir: Path, timeout_s: float = LOCK_TIMEOUT_S):
@@ -478,6 +473,7 @@ def _write_fd(fd: int, content: bytes) -> None:
 def atomic_write(path: Path, content: bytes, check=None) -> None:
     """Replace ``path`` by ``content``: temp file in the same folder, fsync, ``check(temp)``, rename, fsync folder."""
     path = Path(path)
+    config.writable(path.parent, f"{path.name}")
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temp = Path(temp_name)
     try:

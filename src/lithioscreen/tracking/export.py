@@ -46,7 +46,7 @@ def export_champion(model, metadata: dict, models_dir: Path | None = None, signa
     """Write the model and its metadata; the old export is replaced only once the new one is complete."""
     import mlflow.sklearn
 
-    models_dir = Path(models_dir or config.models_dir())
+    models_dir = config.writable(Path(models_dir or config.models_dir()), "the exported champion")
     models_dir.mkdir(parents=True, exist_ok=True)
     with models_lock(models_dir):
         staging = Path(tempfile.mkdtemp(prefix=".champion-", dir=models_dir))

@@ -135,7 +135,7 @@ def retrain_and_promote(
     from lithioscreen.tracking.training import resolve_tracking_uri
 
     data_dir = Path(data_dir or config.data_dir())
-    models_dir = Path(models_dir or config.models_dir())
+    models_dir = config.writable(Path(models_dir or config.models_dir()), "the exported champion")
     models_dir.mkdir(parents=True, exist_ok=True)
     # One retraining at a time per models folder: a second one compares with the first one's outcome.
     # The lock (models/.promotion.lock) is also held by every export; holding it, the staging folders
