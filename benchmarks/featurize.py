@@ -44,7 +44,7 @@ def random_compositions(elements: list[str], n: int, seed: int = 0) -> list[str]
 
 
 def clear_caches() -> None:
-    from lithioscreen.features import composition_matrix
+    from lithioscreen import compositions as composition_matrix
 
     composition_matrix._parsed.cache_clear()
 
@@ -67,8 +67,8 @@ def main() -> None:
 
 def compare(args, elements) -> None:
     from lithioscreen.features import MagpieFeaturizer
-    from lithioscreen.features.composition_matrix import from_formulas
-    from lithioscreen.features.vectorized import MIEDEMA_LABELS, miedema_enthalpies
+    from lithioscreen.compositions import from_formulas
+    from lithioscreen.features._vectorized import MIEDEMA_LABELS, miedema_enthalpies
 
     formulas = random_compositions(elements, args.n)
     table = pd.DataFrame({"candidate": formulas, "overlayer_nm": 30.0, "underlayer": "Mg", "underlayer_nm": 200.0})

@@ -37,6 +37,6 @@ def trained(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def champion(trained):
-    from lithioscreen.tracking import load_champion
+    from lithioscreen.models.champion import load_champion
 
     return load_champion(trained["models_dir"])

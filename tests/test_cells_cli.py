@@ -17,8 +17,9 @@ from lithioscreen import config
 from lithioscreen.candidates import make_candidates
 from lithioscreen.cli import app
 from lithioscreen.data import load_cells
-from lithioscreen.data.store import add_cells, read_history
-from lithioscreen.tracking import load_champion
+from lithioscreen.data.intake import add_cells
+from lithioscreen.data.versions import read_history
+from lithioscreen.models.champion import load_champion
 from lithioscreen.tracking.promotion import at_least_as_good
 
 runner = CliRunner()
@@ -174,7 +175,6 @@ def test_a_worse_model_is_registered_without_the_alias_and_models_stay(trained, 
     """Only a deliberately bad model (a constant CCD with a prior pinned near 0 mA/cm²) is trained: it must not become champion."""
     from mlflow import MlflowClient
     from lithioscreen.models import make_model
-    from lithioscreen.models.regressors import BayesianCensoredRegressor
     from lithioscreen.tracking import training
 
     uri = _copy_trained_state(trained, tmp_path)

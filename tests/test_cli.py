@@ -134,7 +134,6 @@ def test_malformed_cells_stop_training(data_copy, tmp_path):
 
 def test_executable_runs_main_with_start_up_gc_settings():
     """The installed `lithioscreen` runs cli.main (fewer GC passes, frozen at exit), and exit codes survive it."""
-    import gc
     import importlib.metadata
     import subprocess
     import sys

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 
-from lithioscreen.tracking.export import LOCK_FILENAME, METADATA_FILENAME, MODEL_DIRNAME, models_lock, recover_staging
+from lithioscreen.models.champion import LOCK_FILENAME, METADATA_FILENAME, MODEL_DIRNAME, models_lock, recover_staging
 
 
 def _model(folder, text):

@@ -6,8 +6,9 @@ import pytest
 
 from lithioscreen.candidates import validate_candidates
 from lithioscreen.data import load_phase_data
-from lithioscreen.ranking import RANK_COLUMNS, default_candidates, limitations, rank_candidates
-from lithioscreen.tracking import NoChampionError, load_champion
+from lithioscreen.candidates import default_candidates
+from lithioscreen.ranking import RANK_COLUMNS, limitations, rank_candidates
+from lithioscreen.models.champion import NoChampionError, load_champion
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lithioscreen.cli import app
-from lithioscreen.reporting import FIGURE_NAMES, interfacial_energy_sources_plot, ranking_plot
+from lithioscreen.reporting.figures import FIGURE_NAMES, interfacial_energy_sources_plot, ranking_plot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -79,7 +79,7 @@ def test_training_logs_the_report_figures(trained):
 
 
 def test_mlip_sources_share_a_colour_but_not_a_marker():
-    from lithioscreen.tracking.plots import source_color, source_markers
+    from lithioscreen.reporting.plots import source_color, source_markers
 
     markers = source_markers(["dft", "mlip:chgnet", "mlip:chgnet+dft_bounds", "mlip:sevennet", "surrogate"])
     mlip = ["mlip:chgnet", "mlip:chgnet+dft_bounds", "mlip:sevennet"]

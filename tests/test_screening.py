@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from lithioscreen.candidates import CandidateError
 from lithioscreen.cli import app
-from lithioscreen.screening import alloy_grid, grid_candidates, grid_fractions, rank_screen
+from lithioscreen.candidates import alloy_grid, grid_candidates, grid_fractions
+from lithioscreen.ranking import rank_screen
 
 runner = CliRunner()
 HEAVY = ("mlflow", "torch", "matminer.featurizers")
@@ -51,7 +52,7 @@ def test_grid_table_is_composition_major():
 def test_chunked_screen_equals_one_ranking():
     """Chunks of 7 rows with progress reports give the same ranking as all rows at once."""
     from lithioscreen.ranking import rank_candidates
-    from lithioscreen.tracking import load_champion
+    from lithioscreen.models.champion import load_champion
 
     champion = load_champion()
     table = grid_candidates(alloy_grid(["Cr", "W", "Mo", "Al"], "binary", 0.25) + ["W", "Mg"], [20.0, 30.0])
@@ -103,7 +104,7 @@ def test_metal_list_is_pymatgens():
     from pymatgen.core import Element
 
     from lithioscreen.candidates import METALS_AND_METALLOIDS
-    from lithioscreen.features.element_data import symbols
+    from lithioscreen.elements import symbols
 
     assert METALS_AND_METALLOIDS == {s for s in symbols() if Element(s).is_metal or Element(s).is_metalloid}
 
@@ -113,7 +114,7 @@ def test_metal_list_is_pymatgens():
 
 @pytest.mark.parametrize("alloys, step, elements", [("binary", 0.1, 5), ("binary", 0.25, 3), ("ternary", 0.1, 4), ("ternary", 0.05, 5)])
 def test_grid_size_is_computed_without_building_the_grid(alloys, step, elements):
-    from lithioscreen.screening import grid_size
+    from lithioscreen.candidates import grid_size
 
     metals = ["Cr", "W", "Mo", "Nb", "Ta"][:elements]
     assert grid_size(len(metals), alloys, step) == len(alloy_grid(metals, alloys, step))
@@ -142,7 +143,7 @@ def test_oversized_or_meaningless_grids_exit_2_before_anything_is_built(args, fr
 
 
 def test_the_cap_counts_every_thickness_and_a_flag_raises_it():
-    from lithioscreen.screening import alloy_screen, check_grid_size
+    from lithioscreen.candidates import alloy_screen, check_grid_size
 
     assert check_grid_size(3, "binary", 0.25, 2, max_candidates=18) == 18
     with pytest.raises(CandidateError, match="18 candidates: above the cap of 17"):
@@ -151,7 +152,7 @@ def test_the_cap_counts_every_thickness_and_a_flag_raises_it():
 
 
 def test_suggest_pool_size_respects_the_cap():
-    from lithioscreen.screening import check_pool_size
+    from lithioscreen.candidates import check_pool_size
 
     # 3 elements besides Mg + C(3, 2) pairs x 3 fractions (step 0.25) = 12 compositions, at 3 thicknesses
     assert check_pool_size(["W", "Cr", "Mo", "Mg"], "Mg", 3, alloys=True, alloy_step=0.25) == 36
@@ -161,10 +162,10 @@ def test_suggest_pool_size_respects_the_cap():
 
 def test_features_in_chunks_equal_one_table():
     from lithioscreen.features import make_featurizer
-    from lithioscreen.screening import featurize_screen
+    from lithioscreen.features.pipeline import featurize_in_chunks
 
     table = grid_candidates(alloy_grid(["Cr", "W", "Mo"], "binary", 0.25) + ["W", "Mg"], [20.0, 30.0])
-    chunks = list(featurize_screen(table, include_magpie=True, chunk_rows=5))
+    chunks = list(featurize_in_chunks(table, include_magpie=True, chunk_rows=5))
     assert len(chunks) == -(-len(table) // 5) and all(len(chunk) <= 5 for chunk in chunks)
     whole = make_featurizer(include_magpie=True).fit(table).transform(table)
     whole = pd.concat([table, whole.drop(columns=[c for c in whole.columns if c in table.columns])], axis=1)
@@ -173,7 +174,7 @@ def test_features_in_chunks_equal_one_table():
 
 def test_features_cli_streams_a_candidates_file_in_chunks(tmp_path, monkeypatch):
     """`features --candidates` writes csv/json chunk by chunk (bounded memory), byte for byte the whole table."""
-    import lithioscreen.screening as screening
+    import lithioscreen.features.pipeline as screening
     from lithioscreen.cli.common import OutputFormat, print_frame
     from lithioscreen.candidates import read_candidates_file
 
@@ -185,14 +186,14 @@ def test_features_cli_streams_a_candidates_file_in_chunks(tmp_path, monkeypatch)
         assert result.exit_code == 0, result.output
         whole[output] = result.stdout
     chunk_sizes = []
-    real = screening.featurize_screen
+    real = screening.featurize_in_chunks
 
     def small_chunks(table, include_magpie=True):
         for chunk in real(table, include_magpie, chunk_rows=5):
             chunk_sizes.append(len(chunk))
             yield chunk
 
-    monkeypatch.setattr(screening, "featurize_screen", small_chunks)
+    monkeypatch.setattr(screening, "featurize_in_chunks", small_chunks)
     for output in ("csv", "json"):
         result = runner.invoke(app, ["features", "--candidates", str(path), "--no-magpie", "--format", output])
         assert result.exit_code == 0, result.output

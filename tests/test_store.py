@@ -13,16 +13,14 @@ from cells_helpers import COLUMNS, csv_text, new_row, write_cells
 from lithioscreen import config
 from lithioscreen.cli import app
 from lithioscreen.data import DataValidationError, load_cells
-from lithioscreen.data.store import (
+from lithioscreen.data.intake import add_cells, cells_template, validate_new_cells
+from lithioscreen.data.versions import (
     HISTORY_FILE,
     HistoryError,
-    add_cells,
-    cells_template,
     current_version,
     data_version,
     read_history,
     reconstruct_versions,
-    validate_new_cells,
     versioned_paths,
 )
 

@@ -21,7 +21,8 @@ import pytest
 from cells_helpers import new_row, write_cells
 from lithioscreen import config
 from lithioscreen.data import load_cells
-from lithioscreen.data.store import HISTORY_FILE, add_cells, current_version, read_history, reconstruct_versions
+from lithioscreen.data.intake import add_cells
+from lithioscreen.data.versions import HISTORY_FILE, current_version, read_history, reconstruct_versions
 
 PAUSE_IN_DATA_WRITE = """
     # write half of the new cells.csv into the temp file, then stop there
@@ -29,26 +30,26 @@ PAUSE_IN_DATA_WRITE = """
         os.write(fd, content[: len(content) // 2])
         os.fsync(fd)
         signal_and_wait()
-    store._write_fd = partial
+    _files._write_fd = partial
 """
 
 PAUSE_BEFORE_HISTORY_WRITE = """
     # let cells.csv be replaced, then stop before the history log is written
-    real = store.atomic_write
+    real = intake.atomic_write
     def stop_at_history(path, content, check=None):
-        if Path(path).name == store.HISTORY_FILE:
+        if Path(path).name == intake.HISTORY_FILE:
             signal_and_wait()
         return real(path, content, check)
-    store.atomic_write = stop_at_history
+    intake.atomic_write = stop_at_history
 """
 
 SLOW_CRITICAL_SECTION = """
     # widen the critical section so that the additions overlap
-    real = store.atomic_write
+    real = intake.atomic_write
     def slow(path, content, check=None):
         time.sleep(0.3)
         return real(path, content, check)
-    store.atomic_write = slow
+    intake.atomic_write = slow
 """
 
 
@@ -59,7 +60,7 @@ def _child(tmp_path: Path, body: str) -> Path:
             """
             import os, sys, time
             from pathlib import Path
-            from lithioscreen.data import store
+            from lithioscreen.data import _files, intake
 
             new_file, data_dir, flag_dir = (Path(a) for a in sys.argv[1:4])
 
@@ -74,7 +75,7 @@ def _child(tmp_path: Path, body: str) -> Path:
             (flag_dir / f"ready-{os.getpid()}").touch()
             while not (flag_dir / "go").exists():
                 time.sleep(0.01)
-            store.add_cells(new_file, data_dir)
+            intake.add_cells(new_file, data_dir)
             """
         )
     )

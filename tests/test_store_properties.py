@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from cells_helpers import COLUMNS, csv_text, new_row
 from lithioscreen import config
 from lithioscreen.data import DataValidationError, load_cells
-from lithioscreen.data.store import add_cells, read_history, reconstruct_versions, validate_new_cells
+from lithioscreen.data.intake import add_cells, validate_new_cells
+from lithioscreen.data.versions import read_history, reconstruct_versions
 
 REPO_DATA = config.PROJECT_ROOT / "data"
 METALS = ["Nb", "Ta", "V", "Hf", "Fe", "Co", "Ni", "Cu", "Ag", "Au", "Pt", "Cr0.5W0.5", "Mo0.25Nb0.75", "W"]
@@ -145,7 +146,7 @@ def test_arbitrary_bytes_never_crash_the_validator(content):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(COLUMNS), unique=True, min_size=1).flatmap(lambda cols: st.permutations(cols)))
 def test_column_order_does_not_matter_but_every_column_is_required(columns):
-    from lithioscreen.data.store import OPTIONAL_INTAKE_COLUMNS
+    from lithioscreen.data.intake import OPTIONAL_INTAKE_COLUMNS
 
     with _Scratch() as root:
         new_file = root / "new.csv"

@@ -3,15 +3,15 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from lithioscreen.acquisition import expected_improvement, upper_confidence_bound
 from lithioscreen.cli import app
 from lithioscreen.data import load_cells
-from lithioscreen.candidates import composition_key
-from lithioscreen.suggest import SUGGEST_COLUMNS, alloy_grid, candidate_pool, suggest
+from lithioscreen.candidates import alloy_grid, composition_key
+from lithioscreen.candidates import candidate_pool
+from lithioscreen.suggest import SUGGEST_COLUMNS, suggest
 
 runner = CliRunner()
 ELEMENTS = ["W", "Cr", "Mo", "Ti", "Zr", "Mg", "Nb", "Ta", "V", "Ba"]
@@ -28,13 +28,13 @@ def test_pool_leaves_out_tested_stacks_and_the_underlayer():
 
 
 def test_alloy_grid_and_composition_keys():
-    grid = alloy_grid(["W", "Cr", "Mo"], 0.25)
+    grid = alloy_grid(sorted(["W", "Cr", "Mo"]), "binary", 0.25)
     assert len(grid) == 3 * 3 and "Cr0.5W0.5" in grid and "Cr0.25Mo0.75" in grid
     assert composition_key("W0.5Cr0.5") == composition_key("Cr1W1") == composition_key("Cr0.5W0.5")
     pool = candidate_pool(["W", "Cr"], load_cells(), thicknesses_nm=(30,), alloys=True, alloy_step=0.5)
     assert sorted(pool["candidate"]) == ["Cr0.5W0.5"]  # W and Cr at 30 nm are tested
-    with pytest.raises(ValueError, match="alloy step"):
-        alloy_grid(["W", "Cr"], 1.5)
+    with pytest.raises(ValueError, match="grid step"):
+        alloy_grid(["W", "Cr"], "binary", 1.5)
 
 
 @pytest.mark.slow

@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,7 +11,6 @@ pytestmark = pytest.mark.slow
 
 
 def test_runs_metrics_and_dataset_are_logged(trained):
-    import mlflow
     from mlflow import MlflowClient
 
     summary = trained["summary"]

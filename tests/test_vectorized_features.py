@@ -5,10 +5,10 @@ import warnings
 import numpy as np
 import pytest
 
-from lithioscreen.features import element_data
-from lithioscreen.features.composition_matrix import from_formulas, parse_formula
+from lithioscreen import elements as element_data
+from lithioscreen.compositions import from_formulas, parse_formula
 from lithioscreen.features.phase_diagram import li_miedema_columns
-from lithioscreen.features.vectorized import MIEDEMA_LABELS, magpie_features, magpie_labels, miedema_enthalpies
+from lithioscreen.features._vectorized import MIEDEMA_LABELS, magpie_features, magpie_labels, miedema_enthalpies
 
 RTOL = 1e-9
 
@@ -139,7 +139,7 @@ def test_parser_keeps_written_order_and_falls_back_to_pymatgen():
 @pytest.mark.parametrize("formula", ["W1e308Cr1e308", "W1e309", "Cr1e308W1e308Mo1"])
 def test_amounts_that_overflow_do_not_become_fractions(formula):
     """W1e308Cr1e308 overflowed (RuntimeWarning) into NaN fractions and a nonsense prediction."""
-    from lithioscreen.features.composition_matrix import plain_formula_symbols
+    from lithioscreen.compositions import plain_formula_symbols
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow warning on the way either

@@ -14,17 +14,17 @@ is not an overlayer candidate.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from lithioscreen import config
 from lithioscreen.validation import (
-    MAX_THICKNESS_NM,
-    MIN_THICKNESS_NM,
     as_number,
     regular_file_problem,
     thickness_problem,
@@ -80,7 +80,7 @@ def parse_overlayer(text: str) -> Composition:
 
 def _normalises(amounts) -> bool:
     """Amounts whose sum and fractions are finite (``W1e308Cr1e308`` overflows: its fractions are 0/NaN)."""
-    from lithioscreen.features.composition_matrix import finite_total
+    from lithioscreen.compositions import finite_total
 
     amounts = [float(amount) for amount in amounts]
     total = finite_total(amounts)
@@ -90,7 +90,7 @@ def _normalises(amounts) -> bool:
 def check_overlayer(text: str) -> None:
     """Validate like :func:`parse_overlayer`; a plain formula of known metals (``Cr0.5W0.5``) is
     checked without pymatgen, anything else goes through :func:`parse_overlayer` and its errors."""
-    from lithioscreen.features.composition_matrix import plain_formula_symbols
+    from lithioscreen.compositions import plain_formula_symbols
 
     symbols = plain_formula_symbols(text)
     if not symbols or "Li" in symbols or not METALS_AND_METALLOIDS.issuperset(symbols):
@@ -224,7 +224,7 @@ def check_candidate_count(count: int, max_candidates: int | None, what: str = ""
 
 @lru_cache(maxsize=1 << 16)
 def _fractions(candidate: str) -> tuple[tuple[str, float], ...]:
-    from lithioscreen.features.composition_matrix import parse_formula
+    from lithioscreen.compositions import parse_formula
 
     pairs = parse_formula(candidate)
     total = sum(amount for _, amount in pairs)
@@ -245,3 +245,218 @@ def composition_key(candidate: str, digits: int = 6) -> str:
     if len(fractions) == 1:
         return fractions[0][0]
     return "".join(f"{symbol}{fraction:.{digits}g}" for symbol, fraction in fractions)
+
+
+# --------------------------------------------------------------------------- candidate pools and grids
+#
+# Every candidate table the tool builds comes from here: the default set (every metal of the
+# phase data), alloy grids (``rank --alloys``), and the untested pool ``suggest`` scores. Alloy
+# compositions are written with the elements in the order given (``Cr0.3W0.7``) and built straight
+# into the candidate table: the elements are validated once, not every row. Every size is checked
+# against a cap before anything is built.
+
+ALLOY_ORDERS = {"binary": 2, "ternary": 3}
+#: The finest composition grid: 0.1 at.% is below what any deposition controls (1e-300 looped forever).
+MIN_GRID_STEP = 0.001
+
+
+#: Overlayer thicknesses ``suggest`` tries by default, nm: the paper's 30 nm and one step either side.
+DEFAULT_POOL_THICKNESSES_NM = (10.0, 30.0, 50.0)
+#: Alloy composition grid step of ``suggest`` (atomic fraction): 0.25 gives 25/50/75 %.
+DEFAULT_POOL_ALLOY_STEP = 0.25
+
+
+def grid_divisions(step: float, order: int = 1) -> int:
+    """``1 / step`` for a valid grid step (at least :data:`MIN_GRID_STEP`, dividing 1); CandidateError otherwise."""
+    if not (math.isfinite(step) and 0 < step < 1):
+        raise CandidateError(f"grid step {step:g} must lie between 0 and 1")
+    if step < MIN_GRID_STEP:
+        raise CandidateError(f"grid step {step:g} is below the finest grid, {MIN_GRID_STEP:g}")
+    n = round(1 / step)
+    if not np.isclose(n * step, 1.0, rtol=0, atol=1e-9):
+        raise CandidateError(f"grid step {step:g} does not divide 1 (use 0.1, 0.05, 0.25, ...)")
+    if n < order:
+        raise CandidateError(f"grid step {step:g} is too coarse for {order} elements, each at least one step")
+    return n
+
+
+def grid_size(n_elements: int, alloys: str, step: float) -> int:
+    """How many compositions :func:`alloy_grid` makes, computed without building them:
+    C(elements, order) element sets × C(1/step - 1, order - 1) fraction vectors (each fraction >= step)."""
+    if alloys not in ALLOY_ORDERS:
+        raise CandidateError(f"--alloys must be one of {', '.join(ALLOY_ORDERS)}, not {alloys!r}")
+    order = ALLOY_ORDERS[alloys]
+    n = grid_divisions(step, order)
+    return math.comb(n_elements, order) * math.comb(n - 1, order - 1)
+
+
+def check_grid_size(n_elements: int, alloys: str, step: float, n_thicknesses: int = 1, max_candidates: int | None = DEFAULT_MAX_CANDIDATES) -> int:
+    """The number of candidates of an alloy screen; CandidateError above ``max_candidates`` (None: no cap)."""
+    count = grid_size(n_elements, alloys, step) * n_thicknesses
+    what = f"{alloys} alloys of {n_elements} elements on a {step:g} grid at {n_thicknesses} thickness(es) make {count:,} candidates"
+    check_candidate_count(count, max_candidates, what)
+    return count
+
+
+def check_pool_size(
+    elements: Sequence[str],
+    underlayer: str,
+    n_thicknesses: int,
+    alloys: bool = False,
+    alloy_step: float = 0.25,
+    alloy_elements: Sequence[str] | None = None,
+    max_candidates: int | None = DEFAULT_MAX_CANDIDATES,
+) -> int:
+    """The size of ``suggest``'s pool (:func:`lithioscreen.suggest.candidate_pool`: the elements and,
+    with ``alloys``, their binary grid, at every thickness) before it is built; CandidateError above the cap."""
+    singles = [element for element in dict.fromkeys(elements) if element != underlayer]
+    count = len(singles)
+    if alloys:
+        constituents = {element for element in (alloy_elements or singles) if element != underlayer}
+        count += grid_size(len(constituents), "binary", alloy_step)
+    count *= max(n_thicknesses, 1)
+    check_candidate_count(count, max_candidates, f"{count:,} candidates to score")
+    return count
+
+
+def grid_fractions(order: int, step: float) -> np.ndarray:
+    """Every ``(order,)`` fraction vector on the grid, all fractions >= step, summing to 1."""
+    n = grid_divisions(step, order)
+    counts = [c for c in _compositions(n, order) if min(c) >= 1]
+    return np.array(counts, dtype=float) / n
+
+
+def _compositions(total: int, parts: int):
+    if parts == 1:
+        yield (total,)
+        return
+    for first in range(total + 1):
+        for rest in _compositions(total - first, parts - 1):
+            yield (first, *rest)
+
+
+def _format_fraction(value: float) -> str:
+    return f"{round(value, 10):g}"
+
+
+def alloy_grid(
+    elements: Sequence[str], alloys: str = "binary", step: float = 0.1, max_candidates: int | None = DEFAULT_MAX_CANDIDATES
+) -> list[str]:
+    """Composition strings of every pair (or triple) of ``elements`` on the grid, e.g. ``Cr0.3W0.7``.
+
+    The count is checked against ``max_candidates`` before anything is built (None: no cap).
+    """
+    if alloys not in ALLOY_ORDERS:
+        raise CandidateError(f"--alloys must be one of {', '.join(ALLOY_ORDERS)}, not {alloys!r}")
+    order = ALLOY_ORDERS[alloys]
+    symbols = list(dict.fromkeys(str(element).strip() for element in elements))
+    check_grid_size(len(symbols), alloys, step, 1, max_candidates)
+    for symbol in symbols:
+        composition = parse_overlayer(symbol)  # metals only, no Li: the same rules as any candidate
+        if len(composition.elements) != 1:
+            raise CandidateError(f"{symbol!r}: alloy grids are built from single elements")
+    if len(symbols) < order:
+        raise CandidateError(f"{alloys} alloys need at least {order} elements, got {len(symbols)}")
+    fractions = grid_fractions(order, step)
+    labels = [[_format_fraction(x) for x in row] for row in fractions]
+    return [
+        "".join(f"{symbol}{label}" for symbol, label in zip(combo, row))
+        for combo in combinations(symbols, order)
+        for row in labels
+    ]
+
+
+def grid_candidates(
+    compositions: Sequence[str],
+    overlayer_nm: Sequence[float] = (config.DEFAULT_OVERLAYER_NM,),
+    underlayer: str | None = config.DEFAULT_UNDERLAYER,
+    underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
+) -> pd.DataFrame:
+    """Candidate table: every composition at every overlayer thickness, on one underlayer."""
+    thicknesses = [check_thickness(value, "overlayer_nm") for value in overlayer_nm]
+    if not thicknesses:
+        raise CandidateError("no overlayer thickness given")
+    beneath = parse_underlayer(underlayer)
+    below_nm = 0.0 if beneath == NO_UNDERLAYER else check_thickness(underlayer_nm, "underlayer_nm", allow_zero=True)
+    if beneath != NO_UNDERLAYER and below_nm == 0:
+        raise CandidateError(f"underlayer {beneath} has 0 nm thickness (write 'none' for no underlayer)")
+    compositions = list(compositions)
+    frame = pd.DataFrame(
+        {
+            # composition-major, so that a chunk holds every thickness of its compositions
+            "candidate": np.repeat(np.asarray(compositions, dtype=object), len(thicknesses)),
+            "overlayer_nm": np.tile(np.asarray(thicknesses, dtype=float), len(compositions)),
+            "underlayer": beneath,
+            "underlayer_nm": below_nm,
+        }
+    )
+    return frame[CANDIDATE_COLUMNS]
+
+
+def alloy_screen(
+    elements: Sequence[str],
+    alloys: str = "binary",
+    step: float = 0.1,
+    overlayer_nm: Sequence[object] = (config.DEFAULT_OVERLAYER_NM,),
+    underlayer: str | None = config.DEFAULT_UNDERLAYER,
+    underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
+    max_candidates: int | None = DEFAULT_MAX_CANDIDATES,
+) -> pd.DataFrame:
+    """The candidate table of an alloy screen: every composition of :func:`alloy_grid` at every
+    thickness. Its size is checked against ``max_candidates`` before anything is built."""
+    symbols = list(dict.fromkeys(str(element).strip() for element in elements))
+    thicknesses = [check_thickness(value, "overlayer_nm") for value in overlayer_nm]
+    check_grid_size(len(symbols), alloys, step, max(len(thicknesses), 1), max_candidates)
+    return grid_candidates(alloy_grid(symbols, alloys, step, max_candidates=None), thicknesses, underlayer, underlayer_nm)
+
+
+def default_candidates(
+    phase_data: pd.DataFrame,
+    overlayer_nm: float = config.DEFAULT_OVERLAYER_NM,
+    underlayer: str = config.DEFAULT_UNDERLAYER,
+    underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
+) -> pd.DataFrame:
+    """Every element of the phase-data table as an overlayer on the given stack."""
+    return make_candidates(phase_data["element"].tolist(), overlayer_nm, underlayer, underlayer_nm)
+
+
+def stack_key(candidate: str, overlayer_nm: float, underlayer: str, underlayer_nm: float) -> tuple:
+    """One key per stack as built: composition, thicknesses (to 1e-6 nm) and the underlayer."""
+    below = 0.0 if underlayer == NO_UNDERLAYER else float(underlayer_nm)
+    return (composition_key(candidate), round(float(overlayer_nm), 6), underlayer, round(below, 6))
+
+
+def candidate_pool(
+    elements: Iterable[str],
+    cells: pd.DataFrame,
+    thicknesses_nm: Sequence[float] = DEFAULT_POOL_THICKNESSES_NM,
+    underlayer: str = config.DEFAULT_UNDERLAYER,
+    underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
+    alloys: bool = False,
+    alloy_step: float = DEFAULT_POOL_ALLOY_STEP,
+    alloy_elements: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Every untested stack: elements (and alloys) × thicknesses on the underlayer.
+
+    ``cells`` is the validated ``cells.csv`` table: every stack in it counts as tested, whether or
+    not a CCD came out of it (a cell that was built and gave no CCD is no suggestion either).
+    """
+    elements = [element for element in dict.fromkeys(elements) if element != underlayer]
+    compositions = list(elements)
+    if alloys:
+        constituents = [e for e in (alloy_elements or elements) if e != underlayer]
+        for element in constituents:
+            if len(parse_overlayer(element).elements) != 1:
+                raise CandidateError(f"alloy element {element!r} is not a single element")
+        if len(set(constituents)) < 2:
+            raise CandidateError(f"alloys need at least two elements besides the underlayer {underlayer}, got {constituents}")
+        compositions += alloy_grid(sorted(set(constituents)), "binary", alloy_step)
+    if not compositions or not thicknesses_nm:
+        raise ValueError("no candidates: give at least one element and one thickness")
+    frames = [make_candidates(compositions, float(thickness), underlayer, underlayer_nm) for thickness in thicknesses_nm]
+    pool = pd.concat(frames, ignore_index=True)
+    tested = {
+        stack_key(row.overlayer, row.overlayer_nm, row.underlayer, row.underlayer_nm) for row in cells.itertuples()
+    }
+    keep = [stack_key(*row) not in tested for row in pool[CANDIDATE_COLUMNS].itertuples(index=False)]
+    return pool[keep].drop_duplicates(subset=CANDIDATE_COLUMNS).reset_index(drop=True)

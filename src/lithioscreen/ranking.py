@@ -12,25 +12,17 @@ predicted CCD (ties: the smaller uncertainty first, then the higher interfacial 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from lithioscreen import config
-from lithioscreen.candidates import make_candidates
+from lithioscreen.features.pipeline import DEFAULT_CHUNK_ROWS
 from lithioscreen.models.prediction import PREDICTION_COLUMNS
-from lithioscreen.tracking.export import Champion
+from lithioscreen.models.champion import Champion
 
 RANK_COLUMNS = ["rank", *PREDICTION_COLUMNS]
-
-
-def default_candidates(
-    phase_data: pd.DataFrame,
-    overlayer_nm: float = config.DEFAULT_OVERLAYER_NM,
-    underlayer: str = config.DEFAULT_UNDERLAYER,
-    underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
-) -> pd.DataFrame:
-    """Every element of the phase-data table as an overlayer on the given stack."""
-    return make_candidates(phase_data["element"].tolist(), overlayer_nm, underlayer, underlayer_nm)
 
 
 def rank_candidates(
@@ -49,7 +41,7 @@ def describe_candidates(
 ) -> pd.DataFrame:
     """The champion's prediction table of every candidate, in the input order (no ``rank`` yet).
 
-    Large screens call this chunk by chunk (:mod:`lithioscreen.screening`).
+    Large screens call this chunk by chunk (:func:`rank_screen`).
     """
     return champion.model.predict_table(candidates, threshold_mev_per_a2)
 
@@ -105,3 +97,22 @@ def limitations(champion: Champion) -> list[str]:
             f"{threshold['upper_mev_per_a2']:.1f} meV/Å² (paper: ~100)."
         )
     return lines
+
+
+
+def rank_screen(
+    candidates: pd.DataFrame,
+    champion,
+    threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """:func:`~lithioscreen.ranking.rank_candidates` in chunks of ``chunk_rows``; ``progress(done, total)`` after each."""
+    total = len(candidates)
+    parts = []
+    for start in range(0, total, chunk_rows):
+        chunk = candidates.iloc[start : start + chunk_rows]
+        parts.append(describe_candidates(chunk, champion, threshold_mev_per_a2))
+        if progress is not None:
+            progress(min(start + chunk_rows, total), total)
+    return order_ranking(pd.concat(parts, ignore_index=True))

@@ -1,6 +1,6 @@
 """Which cell to build next: untested candidates ranked by an acquisition function.
 
-:func:`candidate_pool` lists the stacks nobody has built yet: every element of the phase-data
+:func:`lithioscreen.candidates.candidate_pool` lists the stacks nobody has built yet: every element of the phase-data
 table (and, with ``alloys``, every binary alloy of them on a composition grid) at a few overlayer
 thicknesses on the standard underlayer, minus every stack already in ``cells.csv`` and minus
 the underlayer's own element. :func:`suggest` predicts each with the champion
@@ -15,7 +15,6 @@ space (z-scored by the spread of the tested cells).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,15 +28,10 @@ from lithioscreen.acquisition import (
     best_measured_ccd,
     probability_of_improvement,
 )
-from lithioscreen.candidates import CANDIDATE_COLUMNS, NO_UNDERLAYER, CandidateError, make_candidates, parse_overlayer
-from lithioscreen.models.prediction import stack_key
+from lithioscreen.candidates import CANDIDATE_COLUMNS
 from lithioscreen.ranking import rank_candidates
-from lithioscreen.tracking.export import Champion
+from lithioscreen.models.champion import Champion
 
-#: Overlayer thicknesses tried by default, nm: the paper's 30 nm and one step either side.
-DEFAULT_THICKNESSES_NM = (10.0, 30.0, 50.0)
-#: Alloy composition grid step (atomic fraction of the first element): 0.25 gives 25/50/75 %.
-DEFAULT_ALLOY_STEP = 0.25
 DOMAIN_MODES = ("first", "only", "ignore")
 
 SUGGEST_COLUMNS = [
@@ -67,52 +61,6 @@ SUGGEST_COLUMNS = [
     "closest_tested_distance",
     "reason",
 ]
-
-
-def alloy_grid(elements: Sequence[str], step: float = DEFAULT_ALLOY_STEP) -> list[str]:
-    """Binary alloys ``A{x}B{1-x}`` of every pair (alphabetical), ``x`` on ``step, 2 step, ... < 1``:
-    :func:`lithioscreen.screening.alloy_grid`, the grid ``rank --alloys`` screens."""
-    from lithioscreen.screening import alloy_grid as screening_grid
-
-    if not 0 < step < 1:
-        raise ValueError(f"alloy step must lie between 0 and 1, got {step}")
-    return screening_grid(sorted(set(elements)), "binary", step)
-
-
-def candidate_pool(
-    elements: Iterable[str],
-    cells: pd.DataFrame,
-    thicknesses_nm: Sequence[float] = DEFAULT_THICKNESSES_NM,
-    underlayer: str = config.DEFAULT_UNDERLAYER,
-    underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
-    alloys: bool = False,
-    alloy_step: float = DEFAULT_ALLOY_STEP,
-    alloy_elements: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Every untested stack: elements (and alloys) × thicknesses on the underlayer.
-
-    ``cells`` is the validated ``cells.csv`` table: every stack in it counts as tested, whether or
-    not a CCD came out of it (a cell that was built and gave no CCD is no suggestion either).
-    """
-    elements = [element for element in dict.fromkeys(elements) if element != underlayer]
-    compositions = list(elements)
-    if alloys:
-        constituents = [e for e in (alloy_elements or elements) if e != underlayer]
-        for element in constituents:
-            if len(parse_overlayer(element).elements) != 1:
-                raise CandidateError(f"alloy element {element!r} is not a single element")
-        if len(set(constituents)) < 2:
-            raise CandidateError(f"alloys need at least two elements besides the underlayer {underlayer}, got {constituents}")
-        compositions += alloy_grid(constituents, alloy_step)
-    if not compositions or not thicknesses_nm:
-        raise ValueError("no candidates: give at least one element and one thickness")
-    frames = [make_candidates(compositions, float(thickness), underlayer, underlayer_nm) for thickness in thicknesses_nm]
-    pool = pd.concat(frames, ignore_index=True)
-    tested = {
-        stack_key(row.overlayer, row.overlayer_nm, row.underlayer, row.underlayer_nm) for row in cells.itertuples()
-    }
-    keep = [stack_key(*row) not in tested for row in pool[CANDIDATE_COLUMNS].itertuples(index=False)]
-    return pool[keep].drop_duplicates(subset=CANDIDATE_COLUMNS).reset_index(drop=True)
 
 
 def _descriptors(frame: pd.DataFrame) -> np.ndarray:

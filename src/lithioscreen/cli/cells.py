@@ -26,7 +26,7 @@ def template(
     example: Annotated[bool, typer.Option("--example", help="Add one filled-in example row (replace every value).")] = False,
 ) -> None:
     """Print the CSV header of cells.csv: fill in one row per tested cell, then `cells add FILE`."""
-    from lithioscreen.data.store import cells_template
+    from lithioscreen.data.intake import cells_template
 
     sys.stdout.write(cells_template(example=example))
     stderr.print(
@@ -55,7 +55,7 @@ def add(
     import dataclasses
 
     from lithioscreen.data import DataValidationError
-    from lithioscreen.data.store import add_cells
+    from lithioscreen.data.intake import add_cells
 
     if output is OutputFormat.csv:
         fail("cells add prints a table or json, not csv")
@@ -186,7 +186,7 @@ def history(
     import pandas as pd
 
     from lithioscreen.data import DataValidationError
-    from lithioscreen.data.store import HistoryError, current_version, read_history, reconstruct_versions
+    from lithioscreen.data.versions import HistoryError, current_version, read_history, reconstruct_versions
 
     data_dir = Path(data_dir or config.data_dir())
     try:

@@ -94,7 +94,7 @@ def candidate_table(candidates, candidates_file, overlayer_nm, underlayer, under
         if candidates:
             return make_candidates(candidates, overlayer_nm, underlayer, underlayer_nm)
         from lithioscreen.data import load_phase_data
-        from lithioscreen.ranking import default_candidates
+        from lithioscreen.candidates import default_candidates
 
         return default_candidates(load_phase_data(), overlayer_nm, underlayer, underlayer_nm)
     except (CandidateError, DataValidationError) as error:

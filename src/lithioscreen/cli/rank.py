@@ -55,7 +55,7 @@ def _alloy_table(candidates, candidates_file, alloys, grid, overlayer_nm, overla
     """The candidate table of an alloy screen (exit 2 on bad input, or above the cap)."""
     from lithioscreen.candidates import CandidateError
     from lithioscreen.data import DataValidationError, load_phase_data
-    from lithioscreen.screening import alloy_screen
+    from lithioscreen.candidates import alloy_screen
 
     if candidates_file is not None:
         fail("--alloys builds its own candidates from elements; it does not take --candidates")
@@ -71,7 +71,7 @@ def _alloy_table(candidates, candidates_file, alloys, grid, overlayer_nm, overla
 def _rank_with_progress(table, champion, threshold):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from lithioscreen.screening import rank_screen
+    from lithioscreen.ranking import rank_screen
 
     with Progress(
         TextColumn("ranking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr, transient=False
@@ -105,7 +105,7 @@ def rank(
     """Rank candidate overlayers by predicted CCD (default: every metal in the phase data, 30 nm on 200 nm Mg)."""
     from lithioscreen.data import DataValidationError
     from lithioscreen.ranking import limitations, rank_candidates
-    from lithioscreen.tracking.export import NoChampionError, load_champion
+    from lithioscreen.models.champion import NoChampionError, load_champion
 
     threshold = checked_threshold(threshold)
     if alloys is None:
@@ -153,14 +153,14 @@ def features(
 ) -> None:
     """The descriptor table, one row per candidate (csv/json are written chunk by chunk, in bounded memory)."""
     from lithioscreen.data import DataValidationError
-    from lithioscreen.screening import featurize_screen
+    from lithioscreen.features.pipeline import featurize_in_chunks
 
     table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm, max_candidates)
     if output is OutputFormat.table and len(table) > FEATURES_TABLE_CANDIDATES:
         say(stderr, f"showing the first {FEATURES_TABLE_CANDIDATES} of {len(table)} candidates; use --format csv or json for all.", "dim")
         table = table.head(FEATURES_TABLE_CANDIDATES)
     try:
-        chunks = featurize_screen(table, include_magpie=magpie)  # the data files are loaded before the first chunk
+        chunks = featurize_in_chunks(table, include_magpie=magpie)  # the data files are loaded before the first chunk
         if output is not OutputFormat.table:
             writer = FrameWriter(output)
             for chunk in chunks:

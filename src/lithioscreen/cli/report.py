@@ -22,10 +22,10 @@ def report(
     the candidate ranking with uncertainty, every candidate's interfacial energy by source."""
     from lithioscreen.data import DataValidationError
     from lithioscreen.reporting import write_report
-    from lithioscreen.tracking.export import NoChampionError
+    from lithioscreen.models.champion import NoChampionError
 
     from lithioscreen.cli.common import checked_threshold
-    from lithioscreen.reporting import ReportOutputError
+    from lithioscreen.reporting.figures import ReportOutputError
 
     threshold = checked_threshold(threshold)
     try:

@@ -50,17 +50,16 @@ def suggest(
     from lithioscreen.candidates import CandidateError
     from lithioscreen.data import DataValidationError, load_cells, load_phase_data
     from lithioscreen.ranking import limitations
-    from lithioscreen.screening import check_pool_size
-    from lithioscreen.suggest import DEFAULT_THICKNESSES_NM, candidate_pool
+    from lithioscreen.candidates import DEFAULT_POOL_THICKNESSES_NM, candidate_pool, check_pool_size
     from lithioscreen.suggest import suggest as run_suggest
-    from lithioscreen.tracking.export import NoChampionError, load_champion
+    from lithioscreen.models.champion import NoChampionError, load_champion
 
     data_dir = Path(data_dir or config.data_dir())
     try:
         cells = load_cells(data_dir / config.CELLS_FILE)
         phase = load_phase_data(data_dir / config.PHASE_DATA_FILE)
         champion = load_champion(models_dir)
-        thickness = thickness or list(DEFAULT_THICKNESSES_NM)
+        thickness = thickness or list(DEFAULT_POOL_THICKNESSES_NM)
         check_pool_size(phase["element"].tolist(), underlayer, len(thickness), alloys, alloy_step, alloy_elements, max_candidates)
         pool = candidate_pool(
             phase["element"].tolist(), cells, thickness, underlayer, underlayer_nm,

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from lithioscreen import config
-from lithioscreen.candidates import MAX_THICKNESS_NM, NO_UNDERLAYER, CandidateError, parse_overlayer, parse_underlayer
+from lithioscreen.candidates import NO_UNDERLAYER, CandidateError, parse_overlayer, parse_underlayer
+from lithioscreen.validation import MAX_THICKNESS_NM
 from lithioscreen.data.schema import Column, DataValidationError, Problem, Schema, read_raw, validate
 from lithioscreen.validation import MIN_THICKNESS_NM, identifier_problem
 
@@ -64,7 +65,7 @@ def _composition_check(text: str) -> str | None:
 
 
 def _element_check(text: str) -> str | None:
-    from lithioscreen.features.element_data import symbol_index
+    from lithioscreen.elements import symbol_index
 
     if text in symbol_index():  # pymatgen's own table, read without importing pymatgen
         return None

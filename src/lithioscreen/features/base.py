@@ -4,7 +4,7 @@ Every featurizer is a scikit-learn transformer. ``transform`` takes a candidate 
 :mod:`lithioscreen.candidates`) and returns a DataFrame with one row per candidate and the columns
 named by ``get_feature_names_out``. Work is done once per distinct composition: screening grids
 repeat the same overlayer at many thicknesses. The featurizers parse the distinct compositions
-once into a :class:`~lithioscreen.features.composition_matrix.CompositionMatrix` and compute
+once into a :class:`~lithioscreen.compositions.CompositionMatrix` and compute
 every descriptor for all of them at once (:func:`distinct_compositions`).
 """
 
@@ -55,7 +55,7 @@ def distinct_compositions(frame: pd.DataFrame):
     The matrix of the last call is reused when the distinct candidates are the same, so that the
     featurizers of one FeatureUnion parse a table once and can share work done on its matrix.
     """
-    from lithioscreen.features.composition_matrix import from_formulas
+    from lithioscreen.compositions import from_formulas
 
     codes, uniques = pd.factorize(frame["candidate"].astype(str).to_numpy())
     candidates = tuple(uniques)

@@ -6,7 +6,7 @@ CCD models use the physically motivated subset listed in :mod:`lithioscreen.mode
 because a handful of measured cells cannot support 132 inputs.
 
 The values are those of ``matminer``'s ``ElementProperty.from_preset("magpie")``, computed for all
-candidates at once from matminer's own data tables (:mod:`lithioscreen.features.vectorized`);
+candidates at once from matminer's own data tables (:mod:`lithioscreen.features._vectorized`);
 matminer itself is not imported.
 """
 
@@ -27,7 +27,7 @@ def _snake(label: str) -> str:
 
 @lru_cache(maxsize=1)
 def magpie_feature_names() -> tuple[str, ...]:
-    from lithioscreen.features.vectorized import magpie_labels
+    from lithioscreen.features._vectorized import magpie_labels
 
     return tuple(_snake(label) for label in magpie_labels())
 
@@ -43,7 +43,7 @@ class MagpieFeaturizer(CandidateFeaturizer):
         return magpie_feature_names()
 
     def _features(self, frame: pd.DataFrame) -> pd.DataFrame:
-        from lithioscreen.features.vectorized import magpie_features
+        from lithioscreen.features._vectorized import magpie_features
 
         codes, _, matrix = distinct_compositions(frame)
         values = magpie_features(matrix)

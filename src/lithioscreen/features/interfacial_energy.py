@@ -52,14 +52,14 @@ MLIP_ERROR_STD_MEV_PER_A2 = 35.0
 
 def _molar_volume_cm3(symbol: str) -> float:
     """Experimental molar volume of the element (cm³/mol, pymatgen's periodic table); NaN if absent."""
-    from lithioscreen.features.element_data import molar_volume_cm3, symbol_index
+    from lithioscreen.elements import molar_volume_cm3, symbol_index
 
     return float(molar_volume_cm3()[symbol_index()[symbol]])
 
 
 def atomic_size_mismatch_columns(matrix) -> np.ndarray:
     """|d_X / d_Li - 1| for every composition of a CompositionMatrix (see :func:`atomic_size_mismatch`)."""
-    from lithioscreen.features.element_data import molar_volume_cm3
+    from lithioscreen.elements import molar_volume_cm3
 
     volumes = matrix.element_column(molar_volume_cm3(), fill=0.0)
     volume = np.zeros(len(matrix))
@@ -70,7 +70,7 @@ def atomic_size_mismatch_columns(matrix) -> np.ndarray:
 
 def atomic_size_mismatch(candidate: str) -> float:
     """|d_X / d_Li - 1| with d = (molar volume)^(1/3); alloys use the fraction-weighted volume (Vegard)."""
-    from lithioscreen.features.composition_matrix import from_formulas
+    from lithioscreen.compositions import from_formulas
 
     return float(atomic_size_mismatch_columns(from_formulas([candidate]))[0])
 
@@ -83,7 +83,7 @@ def surrogate_descriptor_columns(matrix) -> dict[str, np.ndarray]:
 
 
 def surrogate_descriptors(candidate: str) -> dict[str, float]:
-    from lithioscreen.features.composition_matrix import from_formulas
+    from lithioscreen.compositions import from_formulas
 
     return {name: float(values[0]) for name, values in surrogate_descriptor_columns(from_formulas([candidate])).items()}
 
@@ -181,7 +181,7 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
         ]
         lower = np.where(known["exact_mev_per_a2"].notna(), known["exact_mev_per_a2"], known["lower_mev_per_a2"])
         upper = np.where(known["exact_mev_per_a2"].notna(), known["exact_mev_per_a2"], known["upper_mev_per_a2"])
-        from lithioscreen.features.composition_matrix import from_formulas
+        from lithioscreen.compositions import from_formulas
 
         descriptors = pd.DataFrame(surrogate_descriptor_columns(from_formulas(known.index)), index=known.index)
         usable = descriptors.notna().all(axis=1).to_numpy()
@@ -204,8 +204,8 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
         so an alloy of two metals lies between them, and X0.99Y0.01 is within 1 % of X's value.
         Where any element has no value, the alloy has none.
         """
-        from lithioscreen.features.composition_matrix import from_formulas
-        from lithioscreen.features.element_data import symbols
+        from lithioscreen.compositions import from_formulas
+        from lithioscreen.elements import symbols
 
         candidates = list(candidates)
         matrix = from_formulas(candidates) if matrix is None else matrix
@@ -243,7 +243,7 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
 
     def _element_estimates(self, elements: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(mean, std, source) of pure elements, in the order given (see the module docstring)."""
-        from lithioscreen.features.composition_matrix import from_formulas
+        from lithioscreen.compositions import from_formulas
 
         n = len(elements)
         mean, std = np.full(n, np.nan), np.full(n, np.nan)

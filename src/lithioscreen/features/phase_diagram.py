@@ -8,7 +8,7 @@ Two sources, kept apart by name:
   the overlayer at 50 at.% Li (eV/atom). Positive means Li and X repel each other (lithiophobic);
   it is continuous, so it also covers elements without an assessed diagram. The values are
   matminer's ``Miedema(struct_types="all", ss_types="min")`` on the binary ``Li0.5 X0.5``,
-  computed for all elements at once (:func:`lithioscreen.features.vectorized.miedema_enthalpies`).
+  computed for all elements at once (:func:`lithioscreen.features._vectorized.miedema_enthalpies`).
 
 **Alloys.** Every descriptor of an alloy overlayer is the atomic-fraction-weighted mean of its
 elements' binary Li-X values (NaN if any element has none): ΔH(Li-(A_x B_1-x)) = x ΔH(Li-A) +
@@ -43,8 +43,8 @@ _LAST_MIEDEMA: list = []  # (matrix, columns) of the last call: two featurizers 
 
 def binary_li_miedema(element_indices: np.ndarray) -> dict[str, np.ndarray]:
     """Miedema enthalpies (eV/atom) of the binary Li0.5X0.5 for each element index (Z - 1)."""
-    from lithioscreen.features.composition_matrix import CompositionMatrix
-    from lithioscreen.features.vectorized import miedema_enthalpies
+    from lithioscreen.compositions import CompositionMatrix
+    from lithioscreen.features._vectorized import miedema_enthalpies
 
     elements = np.asarray(element_indices, dtype=np.int64).reshape(-1, 1)
     singles = CompositionMatrix(elements, np.ones(elements.shape), np.ones(elements.shape))
@@ -103,7 +103,7 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
 
     def _element_arrays(self) -> dict[str, np.ndarray]:
         """The phase table as arrays indexed by Z - 1 (NaN / False / 'unknown' for absent elements)."""
-        from lithioscreen.features.element_data import N_ELEMENTS, symbol_index
+        from lithioscreen.elements import N_ELEMENTS, symbol_index
 
         index = symbol_index()
         known = np.zeros(N_ELEMENTS, dtype=bool)
@@ -129,7 +129,7 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
 
     def compounds(self, candidate: str) -> list[str] | None:
         """Li-X compounds of every element of the overlayer; None when any element is unknown."""
-        from lithioscreen.features.composition_matrix import parse_formula
+        from lithioscreen.compositions import parse_formula
 
         found: list[str] = []
         for symbol, _ in parse_formula(candidate):
@@ -141,8 +141,8 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
 
     def compounds_of(self, candidates) -> list[list[str] | None]:
         """:meth:`compounds` for many candidates; the answer depends on the elements only, computed once per set."""
-        from lithioscreen.features.composition_matrix import from_formulas
-        from lithioscreen.features.element_data import symbols
+        from lithioscreen.compositions import from_formulas
+        from lithioscreen.elements import symbols
 
         candidates = list(candidates)
         codes, uniques = pd.factorize(np.asarray(candidates, dtype=object))

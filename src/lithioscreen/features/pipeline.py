@@ -28,3 +28,18 @@ def make_featurizer(
     if include_magpie:
         parts.append(("magpie", MagpieFeaturizer()))
     return FeatureUnion(parts, verbose_feature_names_out=False).set_output(transform="pandas")
+
+
+#: Rows per chunk when a long candidate table is featurized or ranked in pieces.
+DEFAULT_CHUNK_ROWS = 4096
+
+
+def featurize_in_chunks(candidates: pd.DataFrame, include_magpie: bool = True, chunk_rows: int = DEFAULT_CHUNK_ROWS):
+    """The descriptor table of ``candidates`` chunk by chunk (candidate columns first): memory stays
+    bounded by one chunk's descriptors (148 columns), however long the table."""
+    featurizer = make_featurizer(include_magpie=include_magpie).fit(candidates.head(1))
+    for start in range(0, len(candidates), chunk_rows):
+        chunk = candidates.iloc[start : start + chunk_rows].reset_index(drop=True)
+        described = featurizer.transform(chunk)
+        described = described.drop(columns=[column for column in described.columns if column in chunk.columns])
+        yield pd.concat([chunk, described.reset_index(drop=True)], axis=1)

@@ -81,7 +81,7 @@ def write_results(results: Sequence, software_versions: str, path: Path | str | 
     """Add (or replace) one row per successful result; failed results are skipped. Atomic, under a lock."""
     from lithioscreen.data.loaders import INTERFACIAL_SCHEMA, read_interfacial_raw
     from lithioscreen.data.schema import validate
-    from lithioscreen.data.store import atomic_write, exclusive_lock
+    from lithioscreen.data._files import atomic_write, exclusive_lock
 
     target = _path(path)
     rows = [result_row(result, software_versions) for result in results if result.ok]

@@ -224,7 +224,7 @@ class BilayerFeasibility(BaseEstimator):
     def _thickness(self, candidate: str, thickness_nm: float) -> tuple[float, str | None]:
         """(probability the thickness lets Li through, reason it does not or None)."""
         worked, failed = self.worked_max_nm_, self.failed_min_nm_
-        worked_cells, failed_cells = self.worked_cells_, self.failed_cells_
+        failed_cells = self.failed_cells_
         own = self.per_overlayer_.get(composition_key(candidate))
         if own is not None:  # the overlayer's own cells outrank the pooled bounds
             own_worked, own_failed, cells = own

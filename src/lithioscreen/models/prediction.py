@@ -43,7 +43,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from lithioscreen.candidates import CANDIDATE_COLUMNS, NO_UNDERLAYER, composition_key, element_fractions
+from lithioscreen.candidates import CANDIDATE_COLUMNS, composition_key, element_fractions, stack_key
 from lithioscreen.censored import widen_exact
 from lithioscreen.models.feasibility import BILAYER, SINGLE_LAYER, BilayerFeasibility
 from lithioscreen.models.regressors import DEFAULT_NOISE_STD_MA_CM2, ENERGY
@@ -79,12 +79,6 @@ PREDICTION_COLUMNS = [
     "li_x_mixing_enthalpy_ev_per_atom",
     "prediction_note",
 ]
-
-
-def stack_key(candidate: str, overlayer_nm: float, underlayer: str, underlayer_nm: float) -> tuple:
-    """One key per stack as built: composition, thicknesses (to 1e-6 nm) and the underlayer."""
-    below = 0.0 if underlayer == NO_UNDERLAYER else float(underlayer_nm)
-    return (composition_key(candidate), round(float(overlayer_nm), 6), underlayer, round(below, 6))
 
 
 def _grid_posterior(prior_mean: float, prior_std: float, lower, upper, noise_std: float) -> tuple[float, float]:

@@ -71,3 +71,14 @@ def fit_threshold(energy, ccd, n_bootstrap: int = 2000, seed: int = 0) -> Thresh
             midpoints.append((resampled[0] + resampled[1]) / 2)
     band = np.percentile(midpoints, [2.5, 97.5]) if midpoints else (np.nan, np.nan)
     return ThresholdEstimate((low + high) / 2, low, high, band[0], band[1], len(energy), ccd_below, ccd_above)
+
+
+def threshold_from_cells(cell_features) -> dict[str, float]:
+    """Change-point threshold on the X/underlayer bilayer cells with a CCD (the paper's Fig. 7e population)."""
+    bilayers = cell_features[(cell_features["underlayer"] != "none") & (cell_features["outcome"] == "ccd")]
+    lower = bilayers["ccd_lower_ma_cm2"].to_numpy(float)
+    upper = bilayers["ccd_upper_ma_cm2"].to_numpy(float)
+    from lithioscreen.censored import representative_value
+
+    estimate = fit_threshold(bilayers["interfacial_energy_mev_per_a2"], representative_value(lower, upper))
+    return estimate.as_dict()

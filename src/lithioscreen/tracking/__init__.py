@@ -1,8 +1,5 @@
-"""MLflow tracking, the model registry and the exported champion.
+"""MLflow: training runs, the model registry, promotion, and the served pyfunc.
 
-Importing this package does not import MLflow; :func:`train` does, when it runs.
+Importing this package does not import MLflow; :func:`lithioscreen.tracking.training.train` does,
+when it runs. The exported champion that ranking loads is :mod:`lithioscreen.models.champion`.
 """
-
-from lithioscreen.tracking.export import Champion, NoChampionError, load_champion
-
-__all__ = ["Champion", "NoChampionError", "load_champion"]

@@ -1,45 +1,18 @@
-"""The champion exported to ``models/``, so that ranking needs no tracking server.
+"""Writing the champion into ``models/`` (an MLflow model directory plus ``champion.json``).
 
-``models/lithioscreen-ccd/`` is an MLflow model directory written by ``mlflow.sklearn.save_model``
-(pickle serialisation, so it also loads without importing MLflow) and ``models/champion.json``
-holds what a user should know about it: the model name, registry version, run id, data version,
-cross-validated metrics and the threshold the data supports.
+The folder's layout, its lock and how an export is installed atomically live with the artefact
+in :mod:`lithioscreen.models.champion`; this module adds only what needs MLflow: saving the model.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import pickle
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from lithioscreen import config
-
-MODEL_DIRNAME = config.REGISTERED_MODEL_NAME
-METADATA_FILENAME = "champion.json"
-#: The lock every writer of a models folder holds (export, retraining and promotion), inside the
-#: folder: a staging folder found while holding it belongs to a process that died.
-LOCK_FILENAME = ".promotion.lock"
-#: Staging folders inside models/: a new export (.champion-), a retraining (.candidate-), the old
-#: model while it is swapped out (.retired-).
-STAGING_PREFIXES = (".candidate-", ".champion-", ".retired-")
-#: How long a writer waits for another one on the same models folder, seconds (a retraining takes minutes).
-LOCK_TIMEOUT_S = 3600.0
-
-
-class NoChampionError(FileNotFoundError):
-    """No exported champion in the models folder."""
-
-
-@dataclass
-class Champion:
-    model: object  # a fitted lithioscreen pipeline
-    metadata: dict
+from lithioscreen.models.champion import METADATA_FILENAME, MODEL_DIRNAME, install_export, models_lock
 
 
 def export_champion(model, metadata: dict, models_dir: Path | None = None, signature=None, input_example=None) -> Path:
@@ -62,68 +35,3 @@ def export_champion(model, metadata: dict, models_dir: Path | None = None, signa
             return install_export(staging, models_dir)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-
-
-@contextmanager
-def models_lock(models_dir: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[list[str]]:
-    """Hold ``models_dir/.promotion.lock``; first clean up after writers that died (see
-    :func:`recover_staging`). Yields the names of the staging folders recovered or removed."""
-    from lithioscreen.data.store import exclusive_lock
-
-    models_dir = Path(models_dir)
-    models_dir.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(models_dir / LOCK_FILENAME, timeout_s, "another export or retraining"):
-        yield recover_staging(models_dir)
-
-
-def recover_staging(models_dir: Path) -> list[str]:
-    """Finish or undo what a killed writer left in ``models_dir``; call only while holding :func:`models_lock`.
-
-    * a ``.retired-*`` folder while ``models/lithioscreen-ccd`` is missing: killed between the two
-      renames of :func:`install_export`; the old model is put back;
-    * a staging folder that still holds the metadata but no longer the model: killed after the new
-      model was renamed in; its metadata is moved in too, completing the install;
-    * every staging folder is then removed (``kill -9`` during a retraining left ``.candidate-*``).
-    """
-    models_dir = Path(models_dir)
-    target = models_dir / MODEL_DIRNAME
-    handled = []
-    for folder in sorted(path for path in models_dir.iterdir() if path.is_dir() and path.name.startswith(STAGING_PREFIXES)):
-        if folder.name.startswith(".retired-"):
-            if not target.exists() and (folder / MODEL_DIRNAME).is_dir():
-                os.replace(folder / MODEL_DIRNAME, target)
-        elif target.exists() and (folder / METADATA_FILENAME).is_file() and not (folder / MODEL_DIRNAME).exists():
-            os.replace(folder / METADATA_FILENAME, models_dir / METADATA_FILENAME)
-        shutil.rmtree(folder, ignore_errors=True)
-        handled.append(folder.name)
-    return handled
-
-
-def install_export(staging: Path, models_dir: Path) -> Path:
-    """Move a complete export (model folder + metadata) from ``staging`` into ``models_dir``.
-
-    The old model folder is first renamed aside, then the new one renamed in, so that ``models_dir``
-    never holds a half-written model; ``staging`` must be on the same file system (a sub-folder).
-    """
-    target = models_dir / MODEL_DIRNAME
-    retired = None
-    if target.exists():
-        retired = Path(tempfile.mkdtemp(prefix=".retired-", dir=models_dir))
-        os.replace(target, retired / MODEL_DIRNAME)
-    os.replace(staging / MODEL_DIRNAME, target)
-    os.replace(staging / METADATA_FILENAME, models_dir / METADATA_FILENAME)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
-    return target
-
-
-def load_champion(models_dir: Path | None = None) -> Champion:
-    """Load the exported champion (plain pickle: fast, and no MLflow import)."""
-    models_dir = Path(models_dir or config.models_dir())
-    model_file = models_dir / MODEL_DIRNAME / "model.pkl"
-    metadata_file = models_dir / METADATA_FILENAME
-    if not model_file.exists() or not metadata_file.exists():
-        raise NoChampionError(f"no trained model in {models_dir} (run `lithioscreen train` first)")
-    with model_file.open("rb") as handle:
-        model = pickle.load(handle)
-    return Champion(model=model, metadata=json.loads(metadata_file.read_text()))

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lithioscreen import config
-from lithioscreen.tracking.export import METADATA_FILENAME, install_export, models_lock
+from lithioscreen.models.champion import METADATA_FILENAME, install_export, models_lock
 from lithioscreen.tracking.serving import SKLEARN_MODEL_URI_TAG, register_serving_model
 
 #: Scores closer than this (mA/cm²) count as equal.
@@ -101,7 +101,7 @@ def current_champion(tracking_uri: str, models_dir: Path) -> CurrentChampion | N
                 return CurrentChampion(model, name or "unknown", "registry", str(version.version), data)
             except MlflowException:
                 pass  # its run's artifacts are gone: fall back to the exported pickle
-    from lithioscreen.tracking.export import NoChampionError, load_champion
+    from lithioscreen.models.champion import NoChampionError, load_champion
 
     try:
         exported = load_champion(models_dir)
@@ -139,7 +139,7 @@ def retrain_and_promote(
     models_dir.mkdir(parents=True, exist_ok=True)
     # One retraining at a time per models folder: a second one compares with the first one's outcome.
     # The lock (models/.promotion.lock) is also held by every export; holding it, the staging folders
-    # of a retraining or export that was killed are cleaned up first (tracking.export.recover_staging).
+    # of a retraining or export that was killed are cleaned up first (models.champion.recover_staging).
     tracking_uri = resolve_tracking_uri(tracking_uri)
     check_tracking_uri(tracking_uri)
     with models_lock(models_dir, PROMOTION_LOCK_TIMEOUT_S):

@@ -29,13 +29,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from lithioscreen import __version__, config
 from lithioscreen.candidates import CANDIDATE_COLUMNS
-from lithioscreen.censored import representative_value
 from lithioscreen.data import file_sha256, load_ccd_orderings, load_cells, load_interfacial_energies, load_phase_data, training_cells
-from lithioscreen.data.store import data_version  # the same hash as data/cells_history.jsonl records
-from lithioscreen.models import BASELINE_MODEL, DEFAULT_MODEL, cross_validate, fit_threshold, make_models, nested_cross_validate, select_model
+from lithioscreen.data.versions import data_version  # the same hash as data/cells_history.jsonl records
+from lithioscreen.models import BASELINE_MODEL, DEFAULT_MODEL, cross_validate, make_models, nested_cross_validate, select_model
+from lithioscreen.models.threshold import threshold_from_cells
 from lithioscreen.models.evaluation import SELECTION_MARGIN, CrossValidationResult, descriptor_table, regression_rows
 from lithioscreen.models.regressors import DEFAULT_NOISE_STD_MA_CM2
-from lithioscreen.tracking import plots
+from lithioscreen.reporting import plots
 from lithioscreen.tracking.export import export_champion
 from lithioscreen.tracking.stores import check_tracking_uri, end_orphaned_runs, process_tags
 
@@ -105,15 +105,6 @@ def _experiment(mlflow, name: str, tracking_uri: str):
     if mlflow.get_experiment_by_name(name) is None:
         mlflow.create_experiment(name, artifact_location=artifact_location(tracking_uri))
     return mlflow.set_experiment(name)
-
-
-def threshold_from_cells(cell_features: pd.DataFrame) -> dict[str, float]:
-    """Change-point threshold on the X/underlayer bilayer cells with a CCD (the paper's Fig. 7e population)."""
-    bilayers = cell_features[(cell_features["underlayer"] != "none") & (cell_features["outcome"] == "ccd")]
-    lower = bilayers["ccd_lower_ma_cm2"].to_numpy(float)
-    upper = bilayers["ccd_upper_ma_cm2"].to_numpy(float)
-    estimate = fit_threshold(bilayers["interfacial_energy_mev_per_a2"], representative_value(lower, upper))
-    return estimate.as_dict()
 
 
 def _log_model_run(mlflow, name: str, fitted, result: CrossValidationResult, signature, input_example) -> str:

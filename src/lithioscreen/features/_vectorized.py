@@ -1,8 +1,8 @@
 """matminer's Magpie and Miedema featurizers, vectorized over compositions.
 
-Both take a :class:`~lithioscreen.features.composition_matrix.CompositionMatrix` and compute
+Both take a :class:`~lithioscreen.compositions.CompositionMatrix` and compute
 every composition at once with numpy, from the same element tables matminer uses
-(:mod:`lithioscreen.features.element_data`) and the same formulas, term by term:
+(:mod:`lithioscreen.elements`) and the same formulas, term by term:
 
 * :func:`magpie_features` = ``ElementProperty.from_preset("magpie").featurize`` (22 properties x
   minimum, maximum, range, mean, avg_dev, mode; ``PropertyStats`` definitions: the mean and the
@@ -25,8 +25,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from lithioscreen.features import element_data
-from lithioscreen.features.composition_matrix import CompositionMatrix
+from lithioscreen import elements as element_tables
+from lithioscreen.compositions import CompositionMatrix
 
 MAGPIE_PROPERTIES = (
     "Number",
@@ -64,7 +64,7 @@ def magpie_labels() -> list[str]:
 
 @lru_cache(maxsize=1)
 def _magpie_table() -> np.ndarray:
-    return element_data.magpie_table(MAGPIE_PROPERTIES)
+    return element_tables.magpie_table(MAGPIE_PROPERTIES)
 
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -116,7 +116,7 @@ _GAMMA = {"inter": 8.0, "amor": 5.0, "ss": 0.0}
 
 def _sorted_by_electronegativity(matrix: CompositionMatrix) -> tuple[np.ndarray, np.ndarray]:
     """Slots reordered by Pauling electronegativity (stable: ties keep the written order); empty slots last."""
-    x = matrix.element_column(element_data.pauling_electronegativity(), fill=np.inf)
+    x = matrix.element_column(element_tables.pauling_electronegativity(), fill=np.inf)
     order = np.argsort(x, axis=1, kind="stable")
     return np.take_along_axis(matrix.elements, order, axis=1), np.take_along_axis(matrix.fractions, order, axis=1)
 
@@ -200,7 +200,7 @@ def miedema_enthalpies(matrix: CompositionMatrix) -> dict[str, np.ndarray]:
     elements, frac = _sorted_by_electronegativity(CompositionMatrix(matrix.elements, matrix.fractions))
     present = elements >= 0
     frac = np.where(present, frac, 0.0)
-    table = element_data.miedema_table()
+    table = element_tables.miedema_table()
     safe = np.maximum(elements, 0)
 
     def column(name: str) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Adding newly tested cells to ``data/cells.csv``: validation, atomic append, versioned history.
+"""The intake of newly tested cells into ``data/cells.csv``: validation, atomic append, versioned history.
 
 The weekly loop of the lab is: print the template, fill in one row per tested cell, and add the
 file. :func:`add_cells` does that in four steps:
@@ -20,9 +20,9 @@ file. :func:`add_cells` does that in four steps:
 4. **Record the version** in ``data/cells_history.jsonl``, an append-only log (one JSON object per
    line; the log itself is rewritten atomically, old lines never change). Each entry holds the
    bytes it appended (or, for a ``snapshot``, the whole file), the SHA-256 of the resulting
-   ``cells.csv``, the data version (:func:`data_version`, the hash MLflow records with every
+   ``cells.csv``, the data version (:func:`lithioscreen.data.versions.data_version`, the hash MLflow records with every
    training run), its parent's hashes, the UTC time and the cell ids added.
-   :func:`reconstruct_versions` rebuilds every version from the log and checks each hash.
+   :func:`lithioscreen.data.versions.reconstruct_versions` rebuilds every version from the log and checks each hash.
 
 The log starts with a ``snapshot`` of the file as it was before the first addition. If
 ``cells.csv`` was changed by other means (an edit by hand, or a process killed between the data
@@ -35,42 +35,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
-import os
-import tempfile
-import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from lithioscreen import config
-from lithioscreen.data.loaders import CELLS_SCHEMA, file_sha256, load_cells
+from lithioscreen.data._files import atomic_write, exclusive_lock
+from lithioscreen.data.loaders import CELLS_SCHEMA, load_cells
 from lithioscreen.data.schema import DataValidationError, Problem, validate
+from lithioscreen.data.versions import HISTORY_FILE, HistoryEntry, _entry, load_cells_bytes, read_history
 from lithioscreen.validation import regular_file_problem
 
-__all__ = [
-    "AddResult",
-    "HISTORY_FILE",
-    "HistoryEntry",
-    "LOCK_FILE",
-    "add_cells",
-    "cells_template",
-    "current_version",
-    "data_version",
-    "data_version_from_hashes",
-    "read_history",
-    "reconstruct_versions",
-    "validate_new_cells",
-]
-
-HISTORY_FILE = "cells_history.jsonl"
 LOCK_FILE = ".cells.csv.lock"
-#: The files whose hashes make up the data version, in this order.
-VERSIONED_FILES = (config.CELLS_FILE, config.PHASE_DATA_FILE, config.INTERFACIAL_ENERGIES_FILE)
 #: Columns a file of new cells may leave out (added after the template was first published); they are empty then.
 OPTIONAL_INTAKE_COLUMNS = frozenset({"failure_mode"})
 #: How long an addition waits for another one to finish, seconds.
@@ -84,33 +61,6 @@ REPLICATE_KEY = (
     "temperature_c", "stack_pressure_mpa", "ccd_start_ma_cm2", "ccd_step_ma_cm2", "ccd_stripping_ma_cm2", "ccd_capacity_mah_cm2",
     "ccd_censoring", "ccd_lower_ma_cm2", "ccd_upper_ma_cm2",
 )
-
-
-# --------------------------------------------------------------------------- data version
-
-
-def data_version_from_hashes(hashes: Iterable[tuple[str, str]]) -> str:
-    """SHA-256 over ``name:sha256`` lines, in the given order (see :func:`data_version`)."""
-    digest = hashlib.sha256()
-    for name, sha in hashes:
-        digest.update(f"{name}:{sha}\n".encode())
-    return digest.hexdigest()
-
-
-def data_version(paths: Iterable[Path]) -> str:
-    """One hash for the data set: SHA-256 over the files' own SHA-256 hashes, in a fixed order.
-
-    This is the ``data_version`` every MLflow training run records, and the one
-    ``cells_history.jsonl`` records for every version of ``cells.csv``.
-    """
-    return data_version_from_hashes((Path(path).name, file_sha256(path)) for path in paths)
-
-
-def versioned_paths(data_dir: Path) -> list[Path]:
-    return [Path(data_dir) / name for name in VERSIONED_FILES]
-
-
-# --------------------------------------------------------------------------- template
 
 
 def cells_template(example: bool = False) -> str:
@@ -149,9 +99,6 @@ def cells_template(example: bool = False) -> str:
         }
         writer.writerow([row[name] for name in CELLS_SCHEMA.column_names])
     return buffer.getvalue()
-
-
-# --------------------------------------------------------------------------- validation
 
 
 @dataclass
@@ -338,165 +285,9 @@ def _duplicates_against(existing: pd.DataFrame, cell_ids: list[str], lines: list
     ]
 
 
-# --------------------------------------------------------------------------- history
-
-
-@dataclass
-class HistoryEntry:
-    """One version of ``cells.csv``: ``snapshot`` (the whole file) or ``append`` (rows added)."""
-
-    seq: int
-    kind: str  # "snapshot" | "append"
-    created_utc: str
-    cells_sha256: str
-    data_version: str  # as MLflow records it: cells.csv plus the phase and interfacial-energy files
-    file_hashes: dict[str, str]  # name -> sha256 of every versioned file at this version
-    n_rows: int  # cells in the file at this version
-    text: str  # the whole file (snapshot) or the appended bytes (append), UTF-8
-    parent_cells_sha256: str | None = None
-    parent_data_version: str | None = None
-    cell_ids_added: list[str] = field(default_factory=list)
-    source: str = ""  # the added file, or why a snapshot was taken
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
-
-
-def read_history(data_dir: Path | str | None = None) -> list[HistoryEntry]:
-    """Every recorded version, oldest first (empty before the first addition)."""
-    path = Path(data_dir or config.data_dir()) / HISTORY_FILE
-    if not path.exists():
-        return []
-    entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entries.append(HistoryEntry(**json.loads(line)))
-        except (json.JSONDecodeError, TypeError) as error:
-            raise DataValidationError([Problem(str(path), number, "", f"not a history entry: {error}")]) from None
-    return entries
-
-
-@dataclass
-class ReconstructedVersion:
-    entry: HistoryEntry
-    content: bytes  # cells.csv at this version
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
-
-
-class HistoryError(ValueError):
-    """The history log does not reproduce the hashes it records."""
-
-
-def reconstruct_versions(data_dir: Path | str | None = None) -> Iterator[ReconstructedVersion]:
-    """Rebuild ``cells.csv`` at every recorded version, checking each hash and parent link.
-
-    Raises :class:`HistoryError` at the first version whose content does not hash to what the
-    log says, whose parent is not the version before it, or whose data version does not follow
-    from its file hashes.
-    """
-    content = b""
-    previous: HistoryEntry | None = None
-    for entry in read_history(data_dir):
-        if entry.kind == "snapshot":
-            content = entry.text.encode("utf-8")
-        elif entry.kind == "append":
-            if previous is None:
-                raise HistoryError(f"version {entry.seq}: an append with no version before it")
-            content = content + entry.text.encode("utf-8")
-        else:
-            raise HistoryError(f"version {entry.seq}: unknown kind {entry.kind!r}")
-        if previous is not None and entry.parent_cells_sha256 != previous.cells_sha256:
-            raise HistoryError(f"version {entry.seq}: parent {entry.parent_cells_sha256} is not version {previous.seq} ({previous.cells_sha256})")
-        version = ReconstructedVersion(entry, content)
-        if version.sha256 != entry.cells_sha256:
-            raise HistoryError(f"version {entry.seq}: reconstructed cells.csv hashes to {version.sha256}, the log says {entry.cells_sha256}")
-        if entry.file_hashes.get(config.CELLS_FILE) != entry.cells_sha256:
-            raise HistoryError(f"version {entry.seq}: file_hashes disagree with cells_sha256")
-        expected = data_version_from_hashes((name, entry.file_hashes[name]) for name in VERSIONED_FILES)
-        if expected != entry.data_version:
-            raise HistoryError(f"version {entry.seq}: data version {entry.data_version} does not follow from its file hashes ({expected})")
-        yield version
-        previous = entry
-
-
-def _now_utc() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-# --------------------------------------------------------------------------- atomic writes and the lock
-
-
-@contextmanager
-def exclusive_lock(lock_path: Path, timeout_s: float, holder: str = "another process") -> Iterator[None]:
-    """An exclusive lock on ``lock_path`` (:mod:`filelock`: an OS lock, POSIX or Windows), waiting up to
-    ``timeout_s``; the OS releases it when the process dies, so a killed writer never blocks the next."""
-    from filelock import FileLock, Timeout
-
-    lock_path = Path(lock_path)
-    config.writable(lock_path.parent, lock_path.name)
-    lock = FileLock(lock_path, is_singleton=False)
-    try:
-        lock.acquire(timeout=timeout_s, poll_interval=0.05)
-    except Timeout:
-        raise TimeoutError(f"{lock_path}: {holder} has held the lock for over {timeout_s:g} s") from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 def data_lock(data_dir: Path, timeout_s: float = LOCK_TIMEOUT_S):
     """The lock every change of ``data_dir/cells.csv`` and its history takes."""
     return exclusive_lock(Path(data_dir) / LOCK_FILE, timeout_s, "another `cells add`")
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_fd(fd: int, content: bytes) -> None:
-    view = memoryview(content)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def atomic_write(path: Path, content: bytes, check=None) -> None:
-    """Replace ``path`` by ``content``: temp file in the same folder, fsync, ``check(temp)``, rename, fsync folder."""
-    path = Path(path)
-    config.writable(path.parent, f"{path.name}")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    temp = Path(temp_name)
-    try:
-        try:
-            _write_fd(fd, content)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        # mkstemp creates 0600; keep the old file's mode, or the usual mode for a new file
-        os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
-        if check is not None:
-            check(temp)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _remove_stale_temp_files(data_dir: Path) -> None:
@@ -504,9 +295,6 @@ def _remove_stale_temp_files(data_dir: Path) -> None:
     for name in (config.CELLS_FILE, HISTORY_FILE):
         for stale in data_dir.glob(f".{name}.*.tmp"):
             stale.unlink(missing_ok=True)
-
-
-# --------------------------------------------------------------------------- adding cells
 
 
 @dataclass
@@ -529,30 +317,6 @@ def _csv_text(rows: list[list[str]], newline: str) -> str:
     return buffer.getvalue()
 
 
-def _file_hashes(data_dir: Path, cells_content: bytes) -> dict[str, str]:
-    hashes = {config.CELLS_FILE: hashlib.sha256(cells_content).hexdigest()}
-    for name in VERSIONED_FILES[1:]:
-        hashes[name] = file_sha256(data_dir / name)
-    return hashes
-
-
-def _entry(seq: int, kind: str, content: bytes, text: str, data_dir: Path, parent: HistoryEntry | None, **extra) -> HistoryEntry:
-    hashes = _file_hashes(data_dir, content)
-    return HistoryEntry(
-        seq=seq,
-        kind=kind,
-        created_utc=_now_utc(),
-        cells_sha256=hashes[config.CELLS_FILE],
-        data_version=data_version_from_hashes((name, hashes[name]) for name in VERSIONED_FILES),
-        file_hashes=hashes,
-        n_rows=len(load_cells_bytes(content)),
-        text=text,
-        parent_cells_sha256=parent.cells_sha256 if parent else None,
-        parent_data_version=parent.data_version if parent else None,
-        **extra,
-    )
-
-
 def _in_file_order(new: "NewCells", header: list[str], target: str) -> list[list[str]]:
     """The new rows in the column order of the existing ``cells.csv`` (an older file may lack an optional column)."""
     names = CELLS_SCHEMA.column_names
@@ -565,10 +329,6 @@ def _in_file_order(new: "NewCells", header: list[str], target: str) -> list[list
     if problems:
         raise DataValidationError(problems)
     return [[dict(zip(names, row)).get(name, "") for name in header] for row in new.rows]
-
-
-def load_cells_bytes(content: bytes) -> pd.DataFrame:
-    return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 def add_cells(
@@ -636,19 +396,3 @@ def add_cells(
         history_path=str(history_path),
         snapshots_recorded=recorded,
     )
-
-
-def current_version(data_dir: Path | str | None = None) -> dict[str, object]:
-    """The data version of the files as they are now, and whether the history records it."""
-    data_dir = Path(data_dir or config.data_dir())
-    content = (data_dir / config.CELLS_FILE).read_bytes()
-    hashes = _file_hashes(data_dir, content)
-    history = read_history(data_dir)
-    recorded = [entry.seq for entry in history if entry.cells_sha256 == hashes[config.CELLS_FILE]]
-    return {
-        "cells_sha256": hashes[config.CELLS_FILE],
-        "data_version": data_version_from_hashes((name, hashes[name]) for name in VERSIONED_FILES),
-        "in_history": bool(recorded) and recorded[-1] == (history[-1].seq if history else None),
-        "history_seq": recorded[-1] if recorded else None,
-        "n_rows": len(load_cells_bytes(content)),
-    }

@@ -1,6 +1,6 @@
 """Element-property tables as numpy arrays, read from the data files matminer and pymatgen ship.
 
-The vectorized featurizers (:mod:`lithioscreen.features.vectorized`) index these arrays by
+The vectorized featurizers (:mod:`lithioscreen.features._vectorized`) index these arrays by
 ``Z - 1``. The values are read from the very files matminer's ``MagpieData`` and ``Miedema``
 read, and imputed the way matminer imputes them, so the features are identical to matminer's;
 the files are located with :func:`importlib.util.find_spec`, which finds a package without

@@ -28,7 +28,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from lithioscreen import config
-from lithioscreen.tracking.plots import interfacial_energy_plot, parity_plot, source_color, source_markers
+from lithioscreen.reporting.plots import interfacial_energy_plot, parity_plot, source_color, source_markers
 
 FIGURE_NAMES = (
     "interfacial_energy_vs_ccd",
@@ -145,8 +145,9 @@ def report_inputs(
     """
     from lithioscreen.candidates import CANDIDATE_COLUMNS
     from lithioscreen.data import ccd_cells
-    from lithioscreen.ranking import default_candidates, rank_candidates
-    from lithioscreen.tracking.training import threshold_from_cells
+    from lithioscreen.candidates import default_candidates
+    from lithioscreen.ranking import rank_candidates
+    from lithioscreen.models.threshold import threshold_from_cells
 
     measured = ccd_cells(cells)
     features = champion.model.featurizer_.transform(measured[CANDIDATE_COLUMNS])
@@ -191,7 +192,7 @@ def write_report(
 
     from lithioscreen.data import load_cells, load_phase_data, training_cells
     from lithioscreen.models import cross_validate
-    from lithioscreen.tracking.export import load_champion
+    from lithioscreen.models.champion import load_champion
 
     check_output_dir(out_dir)
     champion = load_champion(models_dir)
@@ -233,7 +234,7 @@ def log_training_figures(
     ccd_target_ma_cm2: float,
 ) -> None:
     """What training calls: the report figures of the freshly fitted champion, on the parent run."""
-    from lithioscreen.tracking.export import Champion
+    from lithioscreen.models.champion import Champion
 
     champion = Champion(model=fitted_model, metadata={"model": model_name})
     inputs = report_inputs(champion, cells, phase_data, cv_predictions, threshold_mev_per_a2, ccd_target_ma_cm2)

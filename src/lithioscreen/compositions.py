@@ -1,7 +1,7 @@
 """Many compositions at once: element indices and atomic fractions as two ``(n, k)`` arrays.
 
 Row ``i`` holds the ``k`` (or fewer) elements of composition ``i`` in the order they are written
-(``Cr0.3W0.7``: Cr, then W), as indices ``Z - 1`` into :mod:`lithioscreen.features.element_data`,
+(``Cr0.3W0.7``: Cr, then W), as indices ``Z - 1`` into :mod:`lithioscreen.elements`,
 with their atomic fractions; unused slots have index ``-1`` and fraction 0. Keeping the written
 order is what makes the vectorized features equal to matminer's, which sums over a composition's
 elements in that order and breaks electronegativity ties by it (Miedema).
@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from lithioscreen.features.element_data import N_ELEMENTS, symbol_index, symbols
+from lithioscreen.elements import N_ELEMENTS, symbol_index, symbols
 
 _TOKEN = re.compile(r"([A-Z][a-z]?)((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)?")
 _PLAIN = re.compile(r"(?:[A-Z][a-z]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)?)+")
