@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -62,8 +62,6 @@ class CompositionMatrix:
         """``values[element]`` per slot, ``fill`` in empty slots."""
         return np.where(self.present, np.asarray(values)[np.maximum(self.elements, 0)], fill)
 
-    def take(self, rows) -> "CompositionMatrix":
-        return CompositionMatrix(self.elements[rows], self.fractions[rows], None if self.amounts is None else self.amounts[rows])
 
     def mixed_with(self, symbol: str, fraction: float) -> "CompositionMatrix":
         """``symbol`` (first) mixed with each composition: ``{symbol: f, X: (1 - f)}``, renormalised.
@@ -97,19 +95,6 @@ def _normalised(elements: np.ndarray, amounts: np.ndarray) -> CompositionMatrix:
     with np.errstate(invalid="ignore", divide="ignore"):
         fractions = amounts / total[:, None]
     return CompositionMatrix(elements.astype(np.int64), fractions, amounts)
-
-
-def from_symbol_fractions(rows: Sequence[Sequence[tuple[str, float]]]) -> CompositionMatrix:
-    """From ``[[("Cr", 0.3), ("W", 0.7)], ...]``: amounts are renormalised to fractions."""
-    index = symbol_index()
-    width = max((len(row) for row in rows), default=1) or 1
-    elements = np.full((len(rows), width), -1, dtype=np.int64)
-    amounts = np.zeros((len(rows), width))
-    for i, row in enumerate(rows):
-        for j, (symbol, amount) in enumerate(row):
-            elements[i, j] = index[symbol]
-            amounts[i, j] = amount
-    return _normalised(elements, amounts)
 
 
 def finite_total(amounts: Iterable[float]) -> float | None:

@@ -71,8 +71,3 @@ def broadcast(columns: dict, codes: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({name: np.asarray(values)[codes] for name, values in columns.items()})
 
 
-def per_composition(frame: pd.DataFrame, compute) -> pd.DataFrame:
-    """Apply ``compute(candidate) -> dict`` once per distinct candidate and broadcast to the rows."""
-    unique = pd.unique(frame["candidate"])
-    table = pd.DataFrame([compute(candidate) for candidate in unique], index=unique)
-    return table.loc[frame["candidate"].to_numpy()].reset_index(drop=True)

@@ -68,24 +68,11 @@ def atomic_size_mismatch_columns(matrix) -> np.ndarray:
     return np.abs((volume / _molar_volume_cm3("Li")) ** (1 / 3) - 1)
 
 
-def atomic_size_mismatch(candidate: str) -> float:
-    """|d_X / d_Li - 1| with d = (molar volume)^(1/3); alloys use the fraction-weighted volume (Vegard)."""
-    from lithioscreen.compositions import from_formulas
-
-    return float(atomic_size_mismatch_columns(from_formulas([candidate]))[0])
-
-
 def surrogate_descriptor_columns(matrix) -> dict[str, np.ndarray]:
     return {
         "li_x_mixing_enthalpy_ev_per_atom": li_miedema_columns(matrix)["li_x_mixing_enthalpy_ev_per_atom"],
         "li_x_atomic_size_mismatch": atomic_size_mismatch_columns(matrix),
     }
-
-
-def surrogate_descriptors(candidate: str) -> dict[str, float]:
-    from lithioscreen.compositions import from_formulas
-
-    return {name: float(values[0]) for name, values in surrogate_descriptor_columns(from_formulas([candidate])).items()}
 
 
 def _mlip_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -191,9 +178,6 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
         )
         return super().fit(X, y)
 
-    def estimate(self, candidate: str) -> dict[str, object]:
-        """The features of one candidate (see :meth:`estimates` for many)."""
-        return {name: values[0] for name, values in self.estimates([candidate]).items()}
 
     def estimates(self, candidates, matrix=None) -> dict[str, np.ndarray]:
         """Interfacial energy, its std, its source and the size mismatch of each (distinct) candidate.

@@ -127,20 +127,10 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
         return {"known": known, "solubility": solubility, "count": count, "forms": forms,
                 "upper_bound": upper_bound, "miscibility": miscibility}
 
-    def compounds(self, candidate: str) -> list[str] | None:
-        """Li-X compounds of every element of the overlayer; None when any element is unknown."""
-        from lithioscreen.compositions import parse_formula
-
-        found: list[str] = []
-        for symbol, _ in parse_formula(candidate):
-            row = self.table_.get(symbol)
-            if row is None or row["li_x_compounds_exist"] == "unknown":
-                return None
-            found += [name.strip() for name in str(row["li_x_compounds"]).split(";") if name.strip()]
-        return found
 
     def compounds_of(self, candidates) -> list[list[str] | None]:
-        """:meth:`compounds` for many candidates; the answer depends on the elements only, computed once per set."""
+        """The Li-X compounds of every element of each candidate (None when any element's are unknown);
+        the answer depends on the elements only, computed once per set of elements."""
         from lithioscreen.compositions import from_formulas
         from lithioscreen.elements import symbols
 
@@ -172,12 +162,10 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
             found_unique.append(per_set[row])
         return [None if found_unique[code] is None else list(found_unique[code]) for code in codes]
 
-    def miscibility(self, candidate: str) -> str:
-        """immiscible / solid_solution / compound_forming / unknown; an alloy takes its worst element."""
-        return str(self.miscibilities(pd.DataFrame({"candidate": [candidate]}))[0])
 
     def miscibilities(self, frame: pd.DataFrame) -> np.ndarray:
-        """:meth:`miscibility` of every row of a candidate table, at once."""
+        """Per row of a candidate table: immiscible / solid_solution / compound_forming / unknown; an
+        alloy takes its worst element (in the order of :data:`MISCIBILITY_ORDER`)."""
         codes, _, matrix = distinct_compositions(frame)
         classes = matrix.element_column(self._element_arrays()["miscibility"], fill=-1).max(axis=1).astype(int)
         return np.asarray(MISCIBILITY_ORDER, dtype=object)[classes][codes]

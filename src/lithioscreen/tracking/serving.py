@@ -184,5 +184,3 @@ def scoring_server_command(local_model_path: str, host: str, port: int, workers:
     return command, mlflow_env
 
 
-def registered_model_uri(alias: str = config.CHAMPION_ALIAS) -> str:
-    return f"models:/{config.REGISTERED_MODEL_NAME}@{alias}"
