@@ -1,13 +1,17 @@
 # lithioscreen: every set-up step lives here. On a fresh machine with Python 3.11:
 #   make rank   - create .venv, install, rank the default candidates with the shipped model
-#   make test   - create .venv, install, run the whole test suite
+#   make test   - create .venv, install, lint, build the docs, run the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 BASE := $(VENV)/.installed-base
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install rank train test features ui serve report browser clean
+.DEFAULT_GOAL := help
+.PHONY: help install rank train test test-fast lint format docs features ui serve report browser clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # ranking needs only the base install; the tests also cover the interatomic potentials (mlip extra)
 $(BASE): pyproject.toml requirements.lock
@@ -19,21 +23,33 @@ $(STAMP): $(BASE)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,mlip]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) ## create .venv with everything (the mlip extra included)
 
-## the main job: rank every candidate metal as a 30 nm overlayer on 200 nm Mg
-rank: $(BASE)
+rank: $(BASE) ## the main job: rank every candidate metal, 30 nm on 200 nm Mg, with the shipped champion
 	$(BIN)/lithioscreen rank
 
-## retrain every model on data/ (MLflow store: ./mlflow.db) and re-export the champion to models/
-train: $(BASE)
+train: $(BASE) ## retrain every model on data/ (MLflow store ./mlflow.db), register and export the champion to models/
 	$(BIN)/lithioscreen train
 
-features: $(BASE)
-	$(BIN)/lithioscreen features W Cr Mo Ti Zr Mg
-
-test: $(STAMP) browser
+test: $(STAMP) browser lint docs ## lint, build the docs (strict), run every test (CI runs this)
 	$(BIN)/python -m pytest -q
+
+test-fast: $(BASE) ## the tests not marked slow or browser (under a minute; mlip tests skip without the extra)
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+lint: $(BASE) ## ruff: lint and format check
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: $(BASE) ## ruff: fix what can be fixed, format
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+docs: $(BASE) ## build the documentation site (MkDocs, strict) into site/
+	$(BIN)/mkdocs build --strict --quiet
+
+features: $(BASE) ## descriptors of the paper's metals
+	$(BIN)/lithioscreen features W Cr Mo Ti Zr Mg
 
 ## Debian's chromium + chromium-driver for the MLflow UI test (tests/test_ui_browser.py); installed only when missing
 browser:
@@ -44,16 +60,14 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
 	fi
 
-ui: $(BASE)
+ui: $(BASE) ## MLflow UI on the local store (http://127.0.0.1:5000)
 	$(BIN)/lithioscreen ui --port 5000
 
-## serve the registered champion (after `make train`) on http://127.0.0.1:5001/invocations
-serve: $(BASE)
+serve: $(BASE) ## serve the registered champion (after make train) on http://127.0.0.1:5001/invocations
 	$(BIN)/lithioscreen serve --port 5001
 
-## figures (PNG) of the exported champion into reports/figures
-report: $(BASE)
+report: $(BASE) ## figures (PNG) of the exported champion into reports/figures
 	$(BIN)/lithioscreen report --out reports/figures
 
-clean:
-	rm -rf $(VENV) .pytest_cache mlruns mlflow.db
+clean: ## remove the venv, caches, the local MLflow store and the built docs
+	rm -rf $(VENV) .pytest_cache .ruff_cache mlruns mlflow.db site

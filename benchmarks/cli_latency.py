@@ -35,12 +35,22 @@ def wall_time(command: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--baseline", help="another lithioscreen executable (e.g. an older checkout's .venv/bin/lithioscreen) to time alongside")
+    parser.add_argument(
+        "--baseline",
+        help="another lithioscreen executable (e.g. an older checkout's .venv/bin/lithioscreen) to time alongside",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
     commands = {
         "lithioscreen rank --top 10": [str(BIN / "lithioscreen"), "rank", "--top", "10"],
-        "rank --top 10, CPython's default GC": [sys.executable, "-c", "from lithioscreen.cli import app; app()", "rank", "--top", "10"],
+        "rank --top 10, CPython's default GC": [
+            sys.executable,
+            "-c",
+            "from lithioscreen.cli import app; app()",
+            "rank",
+            "--top",
+            "10",
+        ],
         "lithioscreen --help": [str(BIN / "lithioscreen"), "--help"],
         'python -c "import mlflow"': [sys.executable, "-c", "import mlflow"],
         'python -c "import sklearn, pandas"': [sys.executable, "-c", "import sklearn.pipeline, pandas"],
@@ -55,11 +65,18 @@ def main() -> None:
             times[name].append(wall_time(command))
     load_at_end = os.getloadavg()[0]
     for name, values in times.items():
-        print(f"{name:40s} median {statistics.median(values):6.3f} s  (min {min(values):.3f}, max {max(values):.3f}, n={len(values)})")
+        print(
+            f"{name:40s} median {statistics.median(values):6.3f} s  (min {min(values):.3f}, max {max(values):.3f}, n={len(values)})"
+        )
     print(f"load average (1 min) at the end: {load_at_end:.2f}; {os.cpu_count()} CPUs")
     if args.json:
         record = {
-            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(), "load_average_1min_at_end": load_at_end},
+            "machine": {
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "load_average_1min_at_end": load_at_end,
+            },
             "median_s": {name: statistics.median(values) for name, values in times.items()},
             "runs_s": times,
             "target_rank_median_s": 1.5,

@@ -54,7 +54,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--memory-n", type=int, default=100_000)
     parser.add_argument("--n-jobs", type=int, default=os.cpu_count())
-    parser.add_argument("--memory-only", action="store_true", help="only the memory measurement (max RSS then excludes matminer)")
+    parser.add_argument(
+        "--memory-only", action="store_true", help="only the memory measurement (max RSS then excludes matminer)"
+    )
     args = parser.parse_args()
 
     from lithioscreen.data import load_phase_data
@@ -66,14 +68,16 @@ def main() -> None:
 
 
 def compare(args, elements) -> None:
-    from lithioscreen.features import MagpieFeaturizer
     from lithioscreen.compositions import from_formulas
+    from lithioscreen.features import MagpieFeaturizer
     from lithioscreen.features._vectorized import MIEDEMA_LABELS, miedema_enthalpies
 
     formulas = random_compositions(elements, args.n)
     table = pd.DataFrame({"candidate": formulas, "overlayer_nm": 30.0, "underlayer": "Mg", "underlayer_nm": 200.0})
-    print(f"{args.n} compositions ({args.n // 2 + args.n % 2} binary, {args.n // 2} ternary) of {len(elements)} metals; "
-          f"{os.cpu_count()} CPU cores; matminer n_jobs={args.n_jobs}")
+    print(
+        f"{args.n} compositions ({args.n // 2 + args.n % 2} binary, {args.n // 2} ternary) of {len(elements)} metals; "
+        f"{os.cpu_count()} CPU cores; matminer n_jobs={args.n_jobs}"
+    )
 
     # --- lithioscreen ---
     clear_caches()
@@ -106,19 +110,25 @@ def compare(args, elements) -> None:
         t_mm_miedema = time.perf_counter() - start
 
     magpie_ok = np.allclose(
-        ours_magpie.to_numpy(float), reference_magpie[element_property.feature_labels()].to_numpy(float), rtol=1e-9, atol=0, equal_nan=True
+        ours_magpie.to_numpy(float),
+        reference_magpie[element_property.feature_labels()].to_numpy(float),
+        rtol=1e-9,
+        atol=0,
+        equal_nan=True,
     )
     miedema_ok = all(
-        np.allclose(ours_miedema[label], reference_miedema[label].to_numpy(float), rtol=1e-9, atol=0, equal_nan=True) for label in MIEDEMA_LABELS
+        np.allclose(ours_miedema[label], reference_miedema[label].to_numpy(float), rtol=1e-9, atol=0, equal_nan=True)
+        for label in MIEDEMA_LABELS
     )
 
     def line(name, t_ours, t_mm, same):
-        print(f"{name:8s} lithioscreen {args.n / t_ours:12,.0f} rows/s ({t_ours:7.3f} s) | matminer {args.n / t_mm:9,.0f} rows/s "
-              f"({t_mm:7.2f} s) | ratio {t_mm / t_ours:7.0f}x | identical to 1e-9: {same}")
+        print(
+            f"{name:8s} lithioscreen {args.n / t_ours:12,.0f} rows/s ({t_ours:7.3f} s) | matminer {args.n / t_mm:9,.0f} rows/s "
+            f"({t_mm:7.2f} s) | ratio {t_mm / t_ours:7.0f}x | identical to 1e-9: {same}"
+        )
 
     line("Magpie", t_ours_magpie, t_mm_magpie, magpie_ok)
     line("Miedema", t_ours_miedema, t_mm_miedema, miedema_ok)
-
 
 
 def memory(args, elements) -> None:
@@ -137,8 +147,11 @@ def memory(args, elements) -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(f"memory   {args.memory_n:,} candidates x {described.shape[1]} descriptors (make_featurizer) in {elapsed:.2f} s: "
-          f"peak traced {peak / 2**20:.0f} MiB, process max RSS {rss:.0f} MiB " + ("" if args.memory_only else " (whole run, matminer included)"))
+    print(
+        f"memory   {args.memory_n:,} candidates x {described.shape[1]} descriptors (make_featurizer) in {elapsed:.2f} s: "
+        f"peak traced {peak / 2**20:.0f} MiB, process max RSS {rss:.0f} MiB "
+        + ("" if args.memory_only else " (whole run, matminer included)")
+    )
 
 
 if __name__ == "__main__":

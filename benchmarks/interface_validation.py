@@ -27,7 +27,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 PAPER_EXACT = {"Mo": 81.742, "Ti": 66.799}

@@ -39,7 +39,12 @@ def make_bodies(n: int, batch: int, seed: int = 0) -> list[str]:
     bodies = []
     for _ in range(n):
         records = [
-            {"candidate": rng.choice(metals), "overlayer_nm": rng.choice([10.0, 20.0, 30.0, 50.0]), "underlayer": "Mg", "underlayer_nm": 200.0}
+            {
+                "candidate": rng.choice(metals),
+                "overlayer_nm": rng.choice([10.0, 20.0, 30.0, 50.0]),
+                "underlayer": "Mg",
+                "underlayer_nm": 200.0,
+            }
             for _ in range(batch)
         ]
         bodies.append(json.dumps({"dataframe_records": records}))
@@ -54,7 +59,9 @@ def run_load(url: str, bodies: list[str], batch: int, concurrency: int) -> dict:
         local.session = session
         start = time.perf_counter()
         try:
-            answer = session.post(f"{url}/invocations", data=body, headers={"Content-Type": "application/json"}, timeout=60)
+            answer = session.post(
+                f"{url}/invocations", data=body, headers={"Content-Type": "application/json"}, timeout=60
+            )
             ok = answer.status_code == 200 and len(answer.json()["predictions"]) == batch
         except (requests.RequestException, ValueError, KeyError):
             ok = False
@@ -106,7 +113,16 @@ def main() -> int:
                 print(f"training into {tracking_uri} ...", file=sys.stderr)
                 train(tracking_uri=tracking_uri, models_dir=Path(tmp) / "models")
             port = free_port()
-            command = [sys.executable, "-m", "lithioscreen.cli", "serve", "--port", str(port), "--workers", str(args.workers)]
+            command = [
+                sys.executable,
+                "-m",
+                "lithioscreen.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ]
             if tracking_uri:
                 command += ["--tracking-uri", tracking_uri]
             env = {**os.environ, **({"MLFLOW_TRACKING_URI": tracking_uri} if tracking_uri else {})}

@@ -50,10 +50,14 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def running_server(command: list[str], ready_url: str, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None):
+def running_server(
+    command: list[str], ready_url: str, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+):
     """Run ``command`` in its own session, yield ``ready_url`` once it answers 200, stop it afterwards."""
     with log.open("w") as handle:
-        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True)
+        process = subprocess.Popen(
+            command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
+        )
     try:
         wait_until_up(ready_url, process, log)
         yield ready_url

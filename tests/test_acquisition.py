@@ -56,7 +56,10 @@ def test_zero_sigma_and_xi():
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.floats(0, 10), st.floats(0.01, 3), st.floats(0, 10), st.floats(0.01, 2),
+    st.floats(0, 10),
+    st.floats(0.01, 3),
+    st.floats(0, 10),
+    st.floats(0.01, 2),
 )
 def test_expected_improvement_grows_with_mean_and_sigma(mean, std, best, step):
     base = expected_improvement([mean], [std], best)[0]

@@ -65,7 +65,10 @@ def _graph() -> dict[str, set[str]]:
             name = name.rsplit(".", 1)[0] if "." in name else ""
         return name or None
 
-    return {module: {target for name in _imports(path) if (target := resolve(name)) not in (None, module)} for module, path in modules.items()}
+    return {
+        module: {target for name in _imports(path) if (target := resolve(name)) not in (None, module)}
+        for module, path in modules.items()
+    }
 
 
 def _top(module: str) -> str:

@@ -28,7 +28,12 @@ def test_bad_compositions_are_named(text, fragment):
 
 def test_stack_defaults_are_the_papers():
     table = make_candidates(["Nb"])
-    assert table.iloc[0].to_dict() == {"candidate": "Nb", "overlayer_nm": 30.0, "underlayer": "Mg", "underlayer_nm": 200.0}
+    assert table.iloc[0].to_dict() == {
+        "candidate": "Nb",
+        "overlayer_nm": 30.0,
+        "underlayer": "Mg",
+        "underlayer_nm": 200.0,
+    }
 
 
 def test_no_underlayer_means_zero_thickness():
@@ -36,7 +41,10 @@ def test_no_underlayer_means_zero_thickness():
     assert table.loc[0, "underlayer"] == "none" and table.loc[0, "underlayer_nm"] == 0
 
 
-@pytest.mark.parametrize("overlayer_nm, underlayer_nm, fragment", [(-3, 200, "negative"), (0, 200, "above 0"), (30, -1, "negative"), (2e6, 200, "100 µm")])
+@pytest.mark.parametrize(
+    "overlayer_nm, underlayer_nm, fragment",
+    [(-3, 200, "negative"), (0, 200, "above 0"), (30, -1, "negative"), (2e6, 200, "100 µm")],
+)
 def test_bad_thicknesses_are_rejected(overlayer_nm, underlayer_nm, fragment):
     with pytest.raises(CandidateError, match=fragment):
         make_candidates(["W"], overlayer_nm=overlayer_nm, underlayer_nm=underlayer_nm)
@@ -65,7 +73,15 @@ def test_candidates_file_without_candidate_column(tmp_path):
 
 @pytest.mark.parametrize(
     "overlayer_nm, fragment",
-    [(1e-300, "below 0.1 nm"), (0.01, "below 0.1 nm"), (float("nan"), "NaN"), (float("inf"), "100 µm"), (True, "not a number"), ("３０", "not a number"), ("3_0", "not a number")],
+    [
+        (1e-300, "below 0.1 nm"),
+        (0.01, "below 0.1 nm"),
+        (float("nan"), "NaN"),
+        (float("inf"), "100 µm"),
+        (True, "not a number"),
+        ("３０", "not a number"),
+        ("3_0", "not a number"),
+    ],
 )
 def test_every_thickness_has_the_physical_limits_of_cells_csv(overlayer_nm, fragment):
     with pytest.raises(CandidateError, match=fragment):

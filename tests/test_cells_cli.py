@@ -10,9 +10,9 @@ import json
 import shutil
 
 import pytest
+from cells_helpers import new_row, write_cells
 from typer.testing import CliRunner
 
-from cells_helpers import new_row, write_cells
 from lithioscreen import config
 from lithioscreen.candidates import make_candidates
 from lithioscreen.cli import app
@@ -69,11 +69,31 @@ def weekly(trained, tmp_path_factory):
         patch.setenv("MLFLOW_TRACKING_URI", uri)  # restored afterwards (mlflow.set_tracking_uri exports it)
         result = runner.invoke(
             app,
-            ["cells", "add", str(new_file), "--data-dir", str(root / "data"), "--tracking-uri", uri,
-             "--models-dir", str(root / "models"), "--experiment", "weekly-loop-test", "--format", "json"],
+            [
+                "cells",
+                "add",
+                str(new_file),
+                "--data-dir",
+                str(root / "data"),
+                "--tracking-uri",
+                uri,
+                "--models-dir",
+                str(root / "models"),
+                "--experiment",
+                "weekly-loop-test",
+                "--format",
+                "json",
+            ],
         )
     assert result.exit_code == 0, result.output
-    return {"root": root, "uri": uri, "report": json.loads(result.stdout), "before": before, "nb": nb, "orphans": orphans}
+    return {
+        "root": root,
+        "uri": uri,
+        "report": json.loads(result.stdout),
+        "before": before,
+        "nb": nb,
+        "orphans": orphans,
+    }
 
 
 @pytest.mark.slow
@@ -86,11 +106,20 @@ def test_add_retrains_in_a_new_run_with_the_data_version_of_the_history(weekly):
     assert [e.kind for e in history] == ["snapshot", "append"]
     promotion = report["promotion"]
     run = MlflowClient(weekly["uri"]).get_run(promotion["parent_run_id"])
-    assert run.data.params["data_version"] == report["data_version"] == history[-1].data_version == promotion["data_version"]
-    assert run.data.params["n_cells"] == "6" and promotion["n_cells"] == 6  # five bilayers of the paper and the new Nb cell
+    assert (
+        run.data.params["data_version"]
+        == report["data_version"]
+        == history[-1].data_version
+        == promotion["data_version"]
+    )
+    assert (
+        run.data.params["n_cells"] == "6" and promotion["n_cells"] == 6
+    )  # five bilayers of the paper and the new Nb cell
     assert run.data.tags["promotion.promoted"] == str(promotion["promoted"]).lower()
     assert "champion_before_reevaluated_cv_nlpd" in run.data.metrics and "nested_cv_nlpd" in run.data.metrics
-    children = MlflowClient(weekly["uri"]).search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'")
+    children = MlflowClient(weekly["uri"]).search_runs(
+        [run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+    )
     assert len(children) == len(promotion["all_models_metrics"]) == 4
     assert {child.data.tags["role"] for child in children} == {"default", "baseline", "compared"}
 
@@ -105,7 +134,9 @@ def test_champion_moves_only_with_a_score_at_least_as_good(weekly):
     new_version = client.get_model_version(config.REGISTERED_MODEL_NAME, promotion["new_version"])
     assert promotion["champion_before"]["version"] == "1" and promotion["new_version"] == "2"
     # the new champion and the re-evaluated v1 are the same kind of model on the same data: promoted unless worse
-    assert (promotion["promoted"] is True) == (promotion["new_metrics"]["nlpd"] <= promotion["champion_before_metrics"]["nlpd"] + 1e-9)
+    assert (promotion["promoted"] is True) == (
+        promotion["new_metrics"]["nlpd"] <= promotion["champion_before_metrics"]["nlpd"] + 1e-9
+    )
     assert promotion["promoted"] is True and "promoted: at least as good" in promotion["reason"]
     assert str(alias.version) == promotion["new_version"] and new_version.tags["promoted"] == "true"
     metadata = json.loads((root / "models" / "champion.json").read_text())
@@ -135,14 +166,28 @@ def test_a_new_result_moves_the_prediction_toward_it_and_shrinks_its_uncertainty
     assert abs(after_mean[0] - measured) < abs(before_mean[0] - measured)
     assert after_std[0] < before_std[0]
     row = champion.model.predict_table(weekly["nb"]).iloc[0]
-    assert row["measured_ccd_reported"] == "5.0" and abs(row["predicted_ccd_ma_cm2"] - measured) <= 2 * row["predicted_ccd_std"]
+    assert (
+        row["measured_ccd_reported"] == "5.0"
+        and abs(row["predicted_ccd_ma_cm2"] - measured) <= 2 * row["predicted_ccd_std"]
+    )
 
 
 @pytest.mark.slow
 def test_suggest_after_the_addition_no_longer_offers_the_tested_stack(weekly):
     root = weekly["root"]
     result = runner.invoke(
-        app, ["suggest", "--n", "200", "--format", "json", "--data-dir", str(root / "data"), "--models-dir", str(root / "models")]
+        app,
+        [
+            "suggest",
+            "--n",
+            "200",
+            "--format",
+            "json",
+            "--data-dir",
+            str(root / "data"),
+            "--models-dir",
+            str(root / "models"),
+        ],
     )
     assert result.exit_code == 0, result.output
     offered = {(row["candidate"], row["overlayer_nm"]) for row in json.loads(result.stdout)}
@@ -174,6 +219,7 @@ class _ZeroCCD:
 def test_a_worse_model_is_registered_without_the_alias_and_models_stay(trained, tmp_path, monkeypatch):
     """Only a deliberately bad model (a constant CCD with a prior pinned near 0 mA/cm²) is trained: it must not become champion."""
     from mlflow import MlflowClient
+
     from lithioscreen.models import make_model
     from lithioscreen.tracking import training
 
@@ -191,8 +237,19 @@ def test_a_worse_model_is_registered_without_the_alias_and_models_stay(trained, 
     new_file = write_cells(tmp_path / "ta.csv", [new_row("synthetic-ta30-mg200", overlayer="Ta")])
     result = runner.invoke(
         app,
-        ["cells", "add", str(new_file), "--data-dir", str(tmp_path / "data"), "--tracking-uri", uri,
-         "--models-dir", str(tmp_path / "models"), "--experiment", "worse-model-test"],
+        [
+            "cells",
+            "add",
+            str(new_file),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--tracking-uri",
+            uri,
+            "--models-dir",
+            str(tmp_path / "models"),
+            "--experiment",
+            "worse-model-test",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "champion kept" in result.stdout and "not promoted: worse than the current champion" in result.stdout
@@ -205,7 +262,9 @@ def test_a_worse_model_is_registered_without_the_alias_and_models_stay(trained, 
     assert registered.tags["model"] == "constant_zero" and registered.tags["promoted"] == "false"
     assert not registered.aliases
     assert _files(tmp_path / "models") == models_before  # byte for byte
-    assert "synthetic-ta30-mg200" in set(load_cells(tmp_path / "data" / config.CELLS_FILE)["cell_id"])  # the data did land
+    assert "synthetic-ta30-mg200" in set(
+        load_cells(tmp_path / "data" / config.CELLS_FILE)["cell_id"]
+    )  # the data did land
 
 
 @pytest.mark.slow
@@ -219,7 +278,11 @@ def test_old_champion_is_re_evaluated_on_the_cells_the_new_model_was_trained_on(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     every_model = training.make_models
-    monkeypatch.setattr(training, "make_models", lambda *args, **kwargs: {"physics_monotone": every_model(*args, **kwargs)["physics_monotone"]})
+    monkeypatch.setattr(
+        training,
+        "make_models",
+        lambda *args, **kwargs: {"physics_monotone": every_model(*args, **kwargs)["physics_monotone"]},
+    )
     real_train, real_cross_validate = training.train, models.cross_validate
     trained_on, re_evaluated_on = [], []
 
@@ -261,7 +324,9 @@ def test_a_cell_id_with_rich_markup_is_added_listed_and_shown_in_the_history(dat
 def test_cells_add_refuses_an_unusable_tracking_store_before_adding_anything(data_copy, tmp_path):
     new_file = write_cells(tmp_path / "new.csv", [new_row("synthetic-nb30-mg200")])
     before = (data_copy / config.CELLS_FILE).read_bytes()
-    result = runner.invoke(app, ["cells", "add", str(new_file), "--data-dir", str(data_copy), "--tracking-uri", "foo://bar"])
+    result = runner.invoke(
+        app, ["cells", "add", str(new_file), "--data-dir", str(data_copy), "--tracking-uri", "foo://bar"]
+    )
     assert result.exit_code == 2 and "nothing was added" in result.stderr and "foo://bar" in result.stderr
     assert (data_copy / config.CELLS_FILE).read_bytes() == before
 
@@ -270,8 +335,15 @@ def test_cells_list_csv_neutralises_formulas_but_keeps_negative_numbers(data_cop
     import csv
     import io
 
-    row = new_row("synthetic-formula", temperature_c="-8.1", notes="=HYPERLINK(\"http://example.invalid\",\"click\")", current_collector="@Cu")
-    added = runner.invoke(app, ["cells", "add", str(write_cells(tmp_path / "new.csv", [row])), "--no-train", "--data-dir", str(data_copy)])
+    row = new_row(
+        "synthetic-formula",
+        temperature_c="-8.1",
+        notes='=HYPERLINK("http://example.invalid","click")',
+        current_collector="@Cu",
+    )
+    added = runner.invoke(
+        app, ["cells", "add", str(write_cells(tmp_path / "new.csv", [row])), "--no-train", "--data-dir", str(data_copy)]
+    )
     assert added.exit_code == 0, added.output
     listed = runner.invoke(app, ["cells", "list", "--data-dir", str(data_copy), "--format", "csv"])
     rows = {r["cell_id"]: r for r in csv.DictReader(io.StringIO(listed.stdout))}

@@ -39,7 +39,9 @@ def test_censored_fit_beats_plugging_in_the_bound():
     lower = np.where(y > 10, 10.0, y)
     upper = np.where(y > 10, np.inf, y)
     naive = LinearRegression().fit(x, lower)
-    censored = IntervalCensoredRegressor(LinearRegression(), max_iter=200, tol=1e-8).fit(x, np.column_stack([lower, upper]))
+    censored = IntervalCensoredRegressor(LinearRegression(), max_iter=200, tol=1e-8).fit(
+        x, np.column_stack([lower, upper])
+    )
     assert naive.coef_[0] < 1.8
     assert censored.estimator_.coef_[0] == pytest.approx(2.0, rel=0.05)
     # exact targets are never moved, censored ones stay inside their interval

@@ -10,13 +10,26 @@ runner = CliRunner()
 
 @pytest.mark.slow
 def test_rank_json_has_the_documented_fields(champion, trained):
-    result = runner.invoke(app, ["rank", "W", "Nb", "Ti", "--format", "json", "--models-dir", str(trained["models_dir"])])
+    result = runner.invoke(
+        app, ["rank", "W", "Nb", "Ti", "--format", "json", "--models-dir", str(trained["models_dir"])]
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert [row["rank"] for row in rows] == [1, 2, 3]
-    required = {"candidate", "predicted_ccd_ma_cm2", "predicted_ccd_std", "interfacial_energy_mev_per_a2",
-                "interfacial_energy_source", "above_threshold", "li_compounds", "rank", "in_training_domain",
-                "feasible", "infeasible_reason", "measured_ccd_reported"}
+    required = {
+        "candidate",
+        "predicted_ccd_ma_cm2",
+        "predicted_ccd_std",
+        "interfacial_energy_mev_per_a2",
+        "interfacial_energy_source",
+        "above_threshold",
+        "li_compounds",
+        "rank",
+        "in_training_domain",
+        "feasible",
+        "infeasible_reason",
+        "measured_ccd_reported",
+    }
     assert required <= set(rows[0])
     by_name = {row["candidate"]: row for row in rows}
     assert by_name["Ti"]["interfacial_energy_source"] == "dft" and by_name["Ti"]["above_threshold"] is False
@@ -41,12 +54,16 @@ def test_rank_json_says_which_stacks_cannot_work_and_why(trained, args, named):
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)[0]
     assert row["feasible"] is False and named in row["infeasible_reason"]
-    assert row["predicted_ccd_ma_cm2"] is None and row["predicted_ccd_std"] is None and row["in_training_domain"] is False
+    assert (
+        row["predicted_ccd_ma_cm2"] is None and row["predicted_ccd_std"] is None and row["in_training_domain"] is False
+    )
 
 
 @pytest.mark.slow
 def test_rank_mg_on_mg_and_an_alloy_between_its_end_members(trained):
-    result = runner.invoke(app, ["rank", "Mg", "Cr", "W", "Cr0.5W0.5", "--format", "json", "--models-dir", str(trained["models_dir"])])
+    result = runner.invoke(
+        app, ["rank", "Mg", "Cr", "W", "Cr0.5W0.5", "--format", "json", "--models-dir", str(trained["models_dir"])]
+    )
     rows = {row["candidate"]: row for row in json.loads(result.stdout)}
     mg = rows["Mg"]
     assert abs(mg["predicted_ccd_ma_cm2"] - 1.3) <= mg["predicted_ccd_std"] and "not a bilayer" in mg["prediction_note"]
@@ -59,14 +76,20 @@ def test_rank_table_prints_limits(trained):
     result = runner.invoke(app, ["rank", "--top", "5", "--models-dir", str(trained["models_dir"])])
     assert result.exit_code == 0, result.output
     assert "measured bilayer cells" in result.stderr
-    assert result.stdout.count("on Mg 200 nm") == 5 and "Feasibility:" in result.stderr and "Training domain" in result.stderr
+    assert (
+        result.stdout.count("on Mg 200 nm") == 5
+        and "Feasibility:" in result.stderr
+        and "Training domain" in result.stderr
+    )
 
 
 @pytest.mark.slow
 def test_rank_csv_and_candidates_file(trained, tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("candidate,overlayer_nm,underlayer,underlayer_nm\nW,30,Mg,200\nMg,200,none,0\n")
-    result = runner.invoke(app, ["rank", "--candidates", str(path), "--format", "csv", "--models-dir", str(trained["models_dir"])])
+    result = runner.invoke(
+        app, ["rank", "--candidates", str(path), "--format", "csv", "--models-dir", str(trained["models_dir"])]
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("rank,candidate") and len(lines) == 3
@@ -126,7 +149,9 @@ def test_malformed_data_file_exits_2_naming_file_line_and_column(data_copy):
 def test_malformed_cells_stop_training(data_copy, tmp_path):
     path = data_copy / "cells.csv"
     path.write_text(path.read_text().replace("oh2024-cr30-mg200,Cr,30,", "oh2024-cr30-mg200,Cr,-30,", 1))
-    result = runner.invoke(app, ["train", "--models-dir", str(tmp_path / "models"), "--tracking-uri", f"sqlite:///{tmp_path / 'db'}"])
+    result = runner.invoke(
+        app, ["train", "--models-dir", str(tmp_path / "models"), "--tracking-uri", f"sqlite:///{tmp_path / 'db'}"]
+    )
     assert result.exit_code == 2
     assert "cells.csv: line 4" in result.stderr and "overlayer_nm" in result.stderr
     assert not (tmp_path / "models").exists()
@@ -141,7 +166,9 @@ def test_executable_runs_main_with_start_up_gc_settings():
 
     from lithioscreen import cli
 
-    (script,) = [entry for entry in importlib.metadata.entry_points(group="console_scripts") if entry.name == "lithioscreen"]
+    (script,) = [
+        entry for entry in importlib.metadata.entry_points(group="console_scripts") if entry.name == "lithioscreen"
+    ]
     assert script.value == "lithioscreen.cli:main"
     probe = (
         "import gc, sys; from lithioscreen import cli\n"
@@ -215,7 +242,7 @@ def test_csv_output_neutralises_spreadsheet_formulas_in_text_cells_only():
 
     frame = pd.DataFrame(
         {
-            "text": ["=HYPERLINK(\"http://x\")", "+1", "-x", "@SUM(A1)", "\tcmd", "W", "a=b"],
+            "text": ['=HYPERLINK("http://x")', "+1", "-x", "@SUM(A1)", "\tcmd", "W", "a=b"],
             "number": [-8.1, 1.0, -70.5, 0.0, 2.0, 3.0, 4.0],
             "list": [["=cmd"], [], ["W"], [], [], [], []],
         }
@@ -224,7 +251,7 @@ def test_csv_output_neutralises_spreadsheet_formulas_in_text_cells_only():
     with contextlib.redirect_stdout(buffer):
         print_frame(frame, OutputFormat.csv, title="")
     rows = list(pd.read_csv(io.StringIO(buffer.getvalue()), dtype=str, keep_default_na=False).itertuples(index=False))
-    assert [row.text for row in rows] == ["'=HYPERLINK(\"http://x\")", "'+1", "'-x", "'@SUM(A1)", "'\tcmd", "W", "a=b"]
+    assert [row.text for row in rows] == ['\'=HYPERLINK("http://x")', "'+1", "'-x", "'@SUM(A1)", "'\tcmd", "W", "a=b"]
     assert [row.number for row in rows][:3] == ["-8.1", "1.0", "-70.5"]  # numbers stay numbers
     assert rows[0].list == "'=cmd"
 
@@ -264,7 +291,9 @@ def test_train_against_an_unreachable_tracking_server_fails_within_the_timeout(t
     from lithioscreen.tracking.stores import PROBE_TIMEOUT_S
 
     start = time.monotonic()
-    result = runner.invoke(app, ["train", "--tracking-uri", "http://127.0.0.1:9", "--models-dir", str(tmp_path / "models")])
+    result = runner.invoke(
+        app, ["train", "--tracking-uri", "http://127.0.0.1:9", "--models-dir", str(tmp_path / "models")]
+    )
     assert result.exit_code == 2, result.output
     assert "http://127.0.0.1:9" in result.stderr and "did not answer" in result.stderr
     assert time.monotonic() - start < PROBE_TIMEOUT_S + 30  # data loading included, on a loaded machine

@@ -5,7 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from lithioscreen.data import DataValidationError, load_cells, load_interfacial_energies, load_phase_data, training_cells
+from lithioscreen.data import (
+    DataValidationError,
+    load_cells,
+    load_interfacial_energies,
+    load_phase_data,
+    training_cells,
+)
 
 
 def test_shipped_cells_are_the_papers():
@@ -104,7 +110,9 @@ def test_all_problems_are_reported_at_once(data_copy):
     _rewrite(path, "oh2024-mo30-mg200,Mo,30,", "oh2024-mo30-mg200,Mo,x,")
     with pytest.raises(DataValidationError) as info:
         load_cells(path)
-    assert {(4, "overlayer"), (4, "overlayer_nm"), (5, "overlayer_nm")} <= {(p.line, p.column) for p in info.value.problems}
+    assert {(4, "overlayer"), (4, "overlayer_nm"), (5, "overlayer_nm")} <= {
+        (p.line, p.column) for p in info.value.problems
+    }
 
 
 def test_missing_column_empty_and_binary_files(data_copy):
@@ -162,7 +170,9 @@ def test_ccd_orderings_are_the_papers_statements():
 
     table = load_ccd_orderings()
     pairs = {(row.higher, row.lower, row.relation) for row in table.itertuples()}
-    assert ("Cr", "Mo", "greater") in pairs and ("Mo", "Ti", "approx_equal") in pairs and ("Ti", "Zr", "greater") in pairs
+    assert (
+        ("Cr", "Mo", "greater") in pairs and ("Mo", "Ti", "approx_equal") in pairs and ("Ti", "Zr", "greater") in pairs
+    )
     assert (table["doi"] == "10.1039/d4ee03130j").all() and table["quote"].str.len().gt(20).all()
 
 
@@ -191,16 +201,23 @@ def test_ccd_reported_forms(text, kind, lower, upper):
 
     reported = parse_ccd_reported(text)
     assert reported.kind == kind
-    assert (math.isnan(reported.lower) if lower is None else reported.lower == lower)
-    assert (math.isnan(reported.upper) if upper is None else reported.upper == upper)
+    assert math.isnan(reported.lower) if lower is None else reported.lower == lower
+    assert math.isnan(reported.upper) if upper is None else reported.upper == upper
 
 
 def _cell(**values):
     import pandas as pd
 
     row = {
-        "ccd_reported": "5.0", "ccd_censoring": "exact", "ccd_lower_ma_cm2": 5.0, "ccd_upper_ma_cm2": 5.0,
-        "ccd_source_figure": "lab notebook", "underlayer": "Mg", "underlayer_nm": 200.0, "first_cycle_ce_pct": math.nan, "ce_source_figure": "",
+        "ccd_reported": "5.0",
+        "ccd_censoring": "exact",
+        "ccd_lower_ma_cm2": 5.0,
+        "ccd_upper_ma_cm2": 5.0,
+        "ccd_source_figure": "lab notebook",
+        "underlayer": "Mg",
+        "underlayer_nm": 200.0,
+        "first_cycle_ce_pct": math.nan,
+        "ce_source_figure": "",
         "failure_mode": "",
     }
     return pd.Series(row | values)
@@ -214,10 +231,22 @@ def _cell(**values):
         # the paper's Mo, Ti, Zr: '> 3.2' in the text, below Cr's 4.8 by the text's ordering
         {"ccd_reported": "> 3.2", "ccd_censoring": "interval", "ccd_lower_ma_cm2": 3.2, "ccd_upper_ma_cm2": 4.8},
         {"ccd_reported": "3.2-4.8", "ccd_censoring": "interval", "ccd_lower_ma_cm2": 3.2, "ccd_upper_ma_cm2": 4.8},
-        {"ccd_reported": "not reported", "ccd_censoring": "not_measured", "ccd_lower_ma_cm2": math.nan, "ccd_upper_ma_cm2": math.nan, "ccd_source_figure": ""},
+        {
+            "ccd_reported": "not reported",
+            "ccd_censoring": "not_measured",
+            "ccd_lower_ma_cm2": math.nan,
+            "ccd_upper_ma_cm2": math.nan,
+            "ccd_source_figure": "",
+        },
         # the lead's new censoring: a stack that was built and failed, no CCD, free text
-        {"ccd_reported": "failed: Li plated on top of W", "ccd_censoring": "failed", "ccd_lower_ma_cm2": math.nan, "ccd_upper_ma_cm2": math.nan,
-         "failure_mode": "li_plated_on_overlayer", "ccd_source_figure": "Fig. S24"},
+        {
+            "ccd_reported": "failed: Li plated on top of W",
+            "ccd_censoring": "failed",
+            "ccd_lower_ma_cm2": math.nan,
+            "ccd_upper_ma_cm2": math.nan,
+            "failure_mode": "li_plated_on_overlayer",
+            "ccd_source_figure": "Fig. S24",
+        },
     ],
 )
 def test_consistent_rows_pass_the_cells_row_check(values):
@@ -232,7 +261,16 @@ def test_consistent_rows_pass_the_cells_row_check(values):
         ({"ccd_reported": "> 5.0", "ccd_lower_ma_cm2": 6.0, "ccd_upper_ma_cm2": 6.0}, "does not agree"),
         ({"ccd_reported": "> 4.0", "ccd_censoring": "lower_bound", "ccd_upper_ma_cm2": math.nan}, "does not agree"),
         ({"ccd_reported": "failed: shorted at 5.0", "ccd_censoring": "failed"}, "cannot carry a CCD value"),
-        ({"ccd_reported": "5.0", "ccd_censoring": "failed", "ccd_lower_ma_cm2": math.nan, "ccd_upper_ma_cm2": math.nan, "failure_mode": "other"}, "states a CCD"),
+        (
+            {
+                "ccd_reported": "5.0",
+                "ccd_censoring": "failed",
+                "ccd_lower_ma_cm2": math.nan,
+                "ccd_upper_ma_cm2": math.nan,
+                "failure_mode": "other",
+            },
+            "states a CCD",
+        ),
     ],
 )
 def test_contradicting_rows_fail_the_cells_row_check(values, fragment):

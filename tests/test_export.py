@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-
 from lithioscreen.models.champion import LOCK_FILENAME, METADATA_FILENAME, MODEL_DIRNAME, models_lock, recover_staging
 
 

@@ -30,7 +30,12 @@ def energies(candidates):
 
 
 def test_feature_names_match_columns(candidates):
-    for featurizer in (InterfacialEnergyFeaturizer(), LiPhaseDiagramFeaturizer(), LayerGeometryFeaturizer(), MagpieFeaturizer()):
+    for featurizer in (
+        InterfacialEnergyFeaturizer(),
+        LiPhaseDiagramFeaturizer(),
+        LayerGeometryFeaturizer(),
+        MagpieFeaturizer(),
+    ):
         out = featurizer.fit(candidates).transform(candidates)
         assert list(out.columns) == list(featurizer.get_feature_names_out())
         assert len(out) == len(candidates)
@@ -76,7 +81,9 @@ def test_untabulated_metals_get_a_surrogate_with_uncertainty(energies):
         assert energies.loc[candidate, "interfacial_energy_std_mev_per_a2"] > 1
     # an alloy interpolates its elements' values (and their σ) on their own sources
     cr, w, alloy = (energies.loc[name] for name in ("Cr", "W", "Cr0.5W0.5"))
-    assert alloy["interfacial_energy_mev_per_a2"] == pytest.approx((cr["interfacial_energy_mev_per_a2"] + w["interfacial_energy_mev_per_a2"]) / 2)
+    assert alloy["interfacial_energy_mev_per_a2"] == pytest.approx(
+        (cr["interfacial_energy_mev_per_a2"] + w["interfacial_energy_mev_per_a2"]) / 2
+    )
     assert alloy["interfacial_energy_source"].startswith("interpolated:")
     # lithiophilic Mg binds Li: its interface should cost less than any lithiophobic metal's
     assert energies.loc["Mg", "interfacial_energy_mev_per_a2"] < energies.loc["Ti", "interfacial_energy_mev_per_a2"]
@@ -87,13 +94,24 @@ def test_phase_diagram_descriptors(candidates):
     assert table.loc["W", "li_x_compound_count"] == 0 and table.loc["W", "li_solubility_in_x_at_pct"] < 1
     assert table.loc["Al", "li_x_forms_compounds"] == 1
     assert table.loc["Mg", "li_solubility_in_x_at_pct"] > 5
-    assert table.loc["W", "li_x_mixing_enthalpy_ev_per_atom"] > 0.3 > table.loc["Mg", "li_x_mixing_enthalpy_ev_per_atom"]
+    assert (
+        table.loc["W", "li_x_mixing_enthalpy_ev_per_atom"] > 0.3 > table.loc["Mg", "li_x_mixing_enthalpy_ev_per_atom"]
+    )
 
 
 def test_unknown_phase_data_stays_nan():
     phase = pd.DataFrame(
-        [{"element": "W", "li_x_compounds_exist": "unknown", "li_x_compound_count": np.nan, "li_x_compounds": "",
-          "max_li_solubility_in_x_at_pct": np.nan, "li_solubility_qualifier": "unknown", "li_x_miscibility": "unknown"}]
+        [
+            {
+                "element": "W",
+                "li_x_compounds_exist": "unknown",
+                "li_x_compound_count": np.nan,
+                "li_x_compounds": "",
+                "max_li_solubility_in_x_at_pct": np.nan,
+                "li_solubility_qualifier": "unknown",
+                "li_x_miscibility": "unknown",
+            }
+        ]
     )
     table = LiPhaseDiagramFeaturizer(phase).fit().transform(make_candidates(["W", "Nb"]))
     assert table[["li_solubility_in_x_at_pct", "li_x_compound_count"]].isna().all().all()
@@ -113,15 +131,27 @@ def test_mlip_error_std_is_each_potentials_rms_against_exact_dft():
     from lithioscreen.features.interfacial_energy import MLIP_ERROR_STD_MEV_PER_A2, mlip_error_std
 
     def row(material, method, value, plane="(100)", kind="exact"):
-        return {"material": material, "material_class": "metal", "method": method, "li_plane": plane,
-                "value_kind": kind, "interfacial_energy_mev_per_a2": value}
+        return {
+            "material": material,
+            "material_class": "metal",
+            "method": method,
+            "li_plane": plane,
+            "value_kind": kind,
+            "interfacial_energy_mev_per_a2": value,
+        }
 
-    table = pd.DataFrame([
-        row("Mo", "dft", 80.0), row("Ti", "dft", 60.0), row("W", "dft", None, kind="lower_bound"),
-        row("Mo", "mlip:a", 70.0), row("Mo", "mlip:a", 65.0), row("Ti", "mlip:a", 60.0),  # highest Mo plane counts
-        row("Mo", "mlip:b", 90.0, plane="(110)"),  # not against Li(100): ignored
-        row("W", "mlip:c", 120.0),  # no exact DFT to compare with
-    ])
+    table = pd.DataFrame(
+        [
+            row("Mo", "dft", 80.0),
+            row("Ti", "dft", 60.0),
+            row("W", "dft", None, kind="lower_bound"),
+            row("Mo", "mlip:a", 70.0),
+            row("Mo", "mlip:a", 65.0),
+            row("Ti", "mlip:a", 60.0),  # highest Mo plane counts
+            row("Mo", "mlip:b", 90.0, plane="(110)"),  # not against Li(100): ignored
+            row("W", "mlip:c", 120.0),  # no exact DFT to compare with
+        ]
+    )
     errors = mlip_error_std(table)
     assert errors["mlip:a"] == pytest.approx(np.sqrt((10.0**2 + 0.0**2) / 2))
     assert errors["mlip:c"] == MLIP_ERROR_STD_MEV_PER_A2

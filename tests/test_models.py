@@ -6,7 +6,14 @@ import pytest
 
 from lithioscreen.censored import interval_log_probability, widen_exact
 from lithioscreen.data import load_ccd_orderings, load_cells, training_cells
-from lithioscreen.models import BayesianCensoredRegressor, above_threshold, cross_validate, fit_threshold, make_models, select_model
+from lithioscreen.models import (
+    BayesianCensoredRegressor,
+    above_threshold,
+    cross_validate,
+    fit_threshold,
+    make_models,
+    select_model,
+)
 from lithioscreen.models.evaluation import SELECTION_MARGIN, ccd_metrics, order_checks
 
 
@@ -99,7 +106,13 @@ def test_cross_validation_is_held_out():
     model = make_models()["physics_monotone"]
     result = cross_validate(model, table, load_ccd_orderings())
     predictions = result.predictions.set_index("candidate")
-    assert set(predictions.index) == {"W", "Cr", "Mo", "Ti", "Zr"}  # feasible bilayers; bare Mg and failed stacks are not regressed
+    assert set(predictions.index) == {
+        "W",
+        "Cr",
+        "Mo",
+        "Ti",
+        "Zr",
+    }  # feasible bilayers; bare Mg and failed stacks are not regressed
     assert {"nlpd", "mae", "rmse", "spearman", "coverage_2sigma", "order_checks_passed"} <= set(result.metrics)
     fitted = make_models()["physics_monotone"].fit(table)
     in_sample = fitted.predict_table(table[table["candidate"] == "Cr"]).iloc[0]

@@ -17,8 +17,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-
 from cells_helpers import new_row, write_cells
+
 from lithioscreen import config
 
 pytestmark = pytest.mark.slow
@@ -36,22 +36,49 @@ def _tree_digest(folder: Path) -> str:
 def installed(tmp_path_factory):
     root = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(root / "dist"), str(config.PROJECT_ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(root / "dist"),
+            str(config.PROJECT_ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    purelib = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True, capture_output=True, text=True).stdout.strip())
+    purelib = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     (purelib / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     wheel = next((root / "dist").glob("lithioscreen-*.whl"))
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, capture_output=True)
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("LITHIOSCREEN_", "MLFLOW_", "PYTHONPATH"))}
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, capture_output=True
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("LITHIOSCREEN_", "MLFLOW_", "PYTHONPATH"))
+    }
     work = root / "empty"
     work.mkdir()
 
     def run(*args, check_code=0):
-        result = subprocess.run([str(venv / "bin" / "lithioscreen"), *args], cwd=work, env=env, capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            [str(venv / "bin" / "lithioscreen"), *args], cwd=work, env=env, capture_output=True, text=True, timeout=900
+        )
         if check_code is not None:
             assert result.returncode == check_code, (args, result.stdout[-2000:], result.stderr[-2000:])
         return result
@@ -61,8 +88,16 @@ def installed(tmp_path_factory):
 
 def test_the_wheel_ranks_from_the_data_and_champion_it_ships(installed):
     located = subprocess.run(
-        [str(installed["python"]), "-c", "import lithioscreen, lithioscreen.config as c; print(lithioscreen.__file__); print(c.data_dir())"],
-        cwd=installed["work"], env=installed["env"], capture_output=True, text=True, check=True,
+        [
+            str(installed["python"]),
+            "-c",
+            "import lithioscreen, lithioscreen.config as c; print(lithioscreen.__file__); print(c.data_dir())",
+        ],
+        cwd=installed["work"],
+        env=installed["env"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     assert str(installed["package"]) in located[0] and "shipped" in located[1]  # not the checkout
     rows = json.loads(installed["run"]("rank", "W", "Ag", "--format", "json").stdout)

@@ -24,7 +24,9 @@ def _row(model, candidate, overlayer_nm=30.0, underlayer="Mg", underlayer_nm=200
 
 
 def test_the_contract_columns_and_infeasible_rows_without_a_ccd(model):
-    candidates = pd.concat([make_candidates(["W", "Ag", "Zn", "Al", "Cr0.5Sr0.5"]), make_candidates(["W"], 200)], ignore_index=True)
+    candidates = pd.concat(
+        [make_candidates(["W", "Ag", "Zn", "Al", "Cr0.5Sr0.5"]), make_candidates(["W"], 200)], ignore_index=True
+    )
     predicted = model.predict_table(candidates)
     assert list(predicted.columns) == PREDICTION_COLUMNS
     infeasible = predicted[predicted["feasible"].map(lambda value: value is False)]
@@ -37,7 +39,11 @@ def test_the_contract_columns_and_infeasible_rows_without_a_ccd(model):
 def test_the_papers_failed_stacks_show_their_outcome(model):
     thick, bare = _row(model, "W", 200), _row(model, "W", 30, "none", 0)
     for row in (thick, bare):
-        assert row["feasible"] is False and np.isnan(row["predicted_ccd_ma_cm2"]) and row["measured_ccd_reported"].startswith("failed")
+        assert (
+            row["feasible"] is False
+            and np.isnan(row["predicted_ccd_ma_cm2"])
+            and row["measured_ccd_reported"].startswith("failed")
+        )
     assert not _row(model, "W", 200)["in_training_domain"]
 
 
@@ -66,7 +72,10 @@ def test_an_alloy_of_two_lithiophobic_metals_lies_between_them(model):
     assert low - alloy["predicted_ccd_std"] <= alloy["predicted_ccd_ma_cm2"] <= high + alloy["predicted_ccd_std"]
     # no jump larger than σ between X and X0.99Y0.01, in the mean, the interfacial energy or the flag
     assert abs(almost_cr["predicted_ccd_ma_cm2"] - cr["predicted_ccd_ma_cm2"]) <= cr["predicted_ccd_std"]
-    assert abs(almost_cr["interfacial_energy_mev_per_a2"] - cr["interfacial_energy_mev_per_a2"]) <= cr["interfacial_energy_std_mev_per_a2"]
+    assert (
+        abs(almost_cr["interfacial_energy_mev_per_a2"] - cr["interfacial_energy_mev_per_a2"])
+        <= cr["interfacial_energy_std_mev_per_a2"]
+    )
     assert almost_cr["above_threshold"] == cr["above_threshold"]
 
 
@@ -78,7 +87,13 @@ def test_no_interfacial_energy_means_no_ccd(model):
 
 @pytest.mark.parametrize(
     "stack",
-    [("Nb", 30.0, "Mg", 200.0), ("Cr", 10.0, "Mg", 200.0), ("Cr", 100.0, "Mg", 200.0), ("Cr", 30.0, "Ag", 200.0), ("Cr", 30.0, "Mg", 50.0)],
+    [
+        ("Nb", 30.0, "Mg", 200.0),
+        ("Cr", 10.0, "Mg", 200.0),
+        ("Cr", 100.0, "Mg", 200.0),
+        ("Cr", 30.0, "Ag", 200.0),
+        ("Cr", 30.0, "Mg", 50.0),
+    ],
 )
 def test_the_training_domain_is_what_the_tested_cells_cover(model, stack):
     """Nb: its interfacial energy comes from another source than the tested metals'; the others:
@@ -99,7 +114,9 @@ def test_a_new_exact_cell_pins_its_stack_without_inflating_every_sigma(table, mo
     nb = table[table["cell_id"] == "oh2024-cr30-mg200"].assign(
         cell_id="synthetic-nb30-mg200", candidate="Nb", ccd_lower_ma_cm2=6.0, ccd_upper_ma_cm2=6.0, ccd_reported="6.0"
     )
-    refitted = make_models(load_phase_data(), load_interfacial_energies())["physics_monotone"].fit(pd.concat([table, nb], ignore_index=True))
+    refitted = make_models(load_phase_data(), load_interfacial_energies())["physics_monotone"].fit(
+        pd.concat([table, nb], ignore_index=True)
+    )
     row = _row(refitted, "Nb")
     assert row["measured_ccd_reported"] == "6.0"
     assert abs(row["predicted_ccd_ma_cm2"] - 6.0) <= 2 * refitted.noise_std

@@ -4,11 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lithioscreen.candidates import validate_candidates
+from lithioscreen.candidates import default_candidates, validate_candidates
 from lithioscreen.data import load_phase_data
-from lithioscreen.candidates import default_candidates
-from lithioscreen.ranking import RANK_COLUMNS, limitations, rank_candidates
 from lithioscreen.models.champion import NoChampionError, load_champion
+from lithioscreen.ranking import RANK_COLUMNS, limitations, rank_candidates
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +53,9 @@ def test_default_candidate_set_is_ranked_completely(champion):
     # feasible stacks first, then unknown, then infeasible (which have no CCD)
     assert np.all(np.diff(feasibility_class(ranked["feasible"])) >= 0)
     infeasible = ranked[ranked["feasible"].map(lambda value: value is False)]
-    assert infeasible["predicted_ccd_ma_cm2"].isna().all() and {"Al", "Ag", "Zn", "Ba", "Ca", "Si"} <= set(infeasible["candidate"])
+    assert infeasible["predicted_ccd_ma_cm2"].isna().all() and {"Al", "Ag", "Zn", "Ba", "Ca", "Si"} <= set(
+        infeasible["candidate"]
+    )
     # inside the training domain, ranks follow the predicted CCD
     inside = ranked[ranked["in_training_domain"]]
     assert inside["predicted_ccd_ma_cm2"].is_monotonic_decreasing

@@ -63,7 +63,9 @@ def test_report_command_writes_the_figures_of_the_shipped_champion(tmp_path):
 
 
 def test_report_without_a_champion_is_a_clean_error(tmp_path):
-    result = CliRunner().invoke(app, ["report", "--out", str(tmp_path / "out"), "--models-dir", str(tmp_path / "empty")])
+    result = CliRunner().invoke(
+        app, ["report", "--out", str(tmp_path / "out"), "--models-dir", str(tmp_path / "empty")]
+    )
     assert result.exit_code == 2
     assert "no trained model" in result.output
     assert not (tmp_path / "out").exists()

@@ -20,7 +20,7 @@ def test_the_row_cap_agrees_with_the_models():
     """One number: the pyfunc's cap (in the model's own code) and the server's."""
     from lithioscreen.tracking import scoring_guard
 
-    source = (scoring_guard.__file__.rsplit("/", 1)[0] + "/pyfunc_model.py")
+    source = scoring_guard.__file__.rsplit("/", 1)[0] + "/pyfunc_model.py"
     text = open(source, encoding="utf-8").read()
     assert f"MAX_ROWS_PER_REQUEST = {scoring_guard.MAX_ROWS_PER_REQUEST:_}" in text
 
@@ -33,12 +33,17 @@ def test_no_content_type_is_415(content_type):
 def test_json_nested_100k_deep_is_400():
     rejected = _reject("[" * 100_000 + "]" * 100_000)
     assert rejected.status == 400 and "nested too deep" in rejected.message
-    assert _reject(json.dumps({"dataframe_records": [{"candidate": [[[[[[]]]]]] * 1}]}).replace("[]", "[" * 40 + "]" * 40)).status == 400
+    assert (
+        _reject(
+            json.dumps({"dataframe_records": [{"candidate": [[[[[[]]]]]] * 1}]}).replace("[]", "[" * 40 + "]" * 40)
+        ).status
+        == 400
+    )
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_nan_and_infinity_are_no_thickness(constant):
-    rejected = _reject('{"dataframe_records": [{"candidate": "W", "overlayer_nm": %s}]}' % constant)
+    rejected = _reject('{"dataframe_records": [{"candidate": "W", "overlayer_nm": ' + constant + "}]}")
     assert rejected.status == 400 and constant.lstrip("-") in rejected.message
 
 
@@ -60,7 +65,10 @@ def test_a_thickness_that_is_not_a_number_is_400_naming_the_row(body):
 def test_too_many_rows_is_413():
     rows = [{"candidate": "W"}] * 11
     assert _reject(json.dumps({"dataframe_records": rows}), max_rows=10).status == 413
-    assert _reject(json.dumps({"dataframe_split": {"columns": ["candidate"], "data": [["W"]] * 11}}), max_rows=10).status == 413
+    assert (
+        _reject(json.dumps({"dataframe_split": {"columns": ["candidate"], "data": [["W"]] * 11}}), max_rows=10).status
+        == 413
+    )
     assert _reject("candidate\n" + "W\n" * 11, "text/csv", max_rows=10).status == 413
     check_request(json.dumps({"dataframe_records": rows[:10]}).encode(), "application/json", max_rows=10)
 
@@ -74,7 +82,10 @@ def test_csv_thickness_must_be_an_ascii_number_or_empty(cell):
 @pytest.mark.parametrize(
     "body, content_type",
     [
-        ('{"dataframe_records": [{"candidate": "W", "overlayer_nm": 30}, {"candidate": "Nb", "overlayer_nm": null}]}', "application/json"),
+        (
+            '{"dataframe_records": [{"candidate": "W", "overlayer_nm": 30}, {"candidate": "Nb", "overlayer_nm": null}]}',
+            "application/json",
+        ),
         ('{"dataframe_records": [{"candidate": "W"}', "application/json"),  # malformed: MLflow's own 400 says where
         ('{"instances_of_nothing": [1]}', "application/json; charset=utf-8"),
         ("candidate,overlayer_nm\nW,30\nNb,\n", "text/csv"),
@@ -103,7 +114,10 @@ class _Recorder:
 
 
 def _call(app, body: bytes, headers, chunk: int = 1 << 16, path="/invocations", method="POST"):
-    messages = [{"type": "http.request", "body": body[i : i + chunk], "more_body": i + chunk < len(body)} for i in range(0, max(len(body), 1), chunk)]
+    messages = [
+        {"type": "http.request", "body": body[i : i + chunk], "more_body": i + chunk < len(body)}
+        for i in range(0, max(len(body), 1), chunk)
+    ]
     sent = []
 
     async def receive():
@@ -132,7 +146,9 @@ def test_asgi_guard_answers_413_above_the_byte_cap_without_reading_on():
     body = b"x" * 5000
     status, answer = _call(GuardedApp(inner, max_bytes=1000), body, [("content-type", "application/json")], chunk=600)
     assert status == 413 and "1,000 bytes" in json.loads(answer)["message"] and inner.bodies == []
-    status, _ = _call(GuardedApp(inner, max_bytes=1000), b"{}", [("content-type", "application/json"), ("content-length", "999999")])
+    status, _ = _call(
+        GuardedApp(inner, max_bytes=1000), b"{}", [("content-type", "application/json"), ("content-length", "999999")]
+    )
     assert status == 413 and inner.bodies == []
 
 
@@ -140,5 +156,9 @@ def test_asgi_guard_answers_json_errors_like_mlflow():
     inner = _Recorder()
     status, answer = _call(GuardedApp(inner), b'{"dataframe_records": []}', [])
     assert status == 415 and set(json.loads(answer)) == {"error_code", "message"}
-    status, answer = _call(GuardedApp(inner), ("[" * (MAX_JSON_DEPTH + 5) + "]" * (MAX_JSON_DEPTH + 5)).encode(), [("content-type", "application/json")])
+    status, answer = _call(
+        GuardedApp(inner),
+        ("[" * (MAX_JSON_DEPTH + 5) + "]" * (MAX_JSON_DEPTH + 5)).encode(),
+        [("content-type", "application/json")],
+    )
     assert status == 400 and "nested too deep" in json.loads(answer)["message"] and inner.bodies == []

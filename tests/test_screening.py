@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from lithioscreen.candidates import CandidateError
+from lithioscreen.candidates import CandidateError, alloy_grid, grid_candidates, grid_fractions
 from lithioscreen.cli import app
-from lithioscreen.candidates import alloy_grid, grid_candidates, grid_fractions
 from lithioscreen.ranking import rank_screen
 
 runner = CliRunner()
@@ -51,8 +50,8 @@ def test_grid_table_is_composition_major():
 
 def test_chunked_screen_equals_one_ranking():
     """Chunks of 7 rows with progress reports give the same ranking as all rows at once."""
-    from lithioscreen.ranking import rank_candidates
     from lithioscreen.models.champion import load_champion
+    from lithioscreen.ranking import rank_candidates
 
     champion = load_champion()
     table = grid_candidates(alloy_grid(["Cr", "W", "Mo", "Al"], "binary", 0.25) + ["W", "Mg"], [20.0, 30.0])
@@ -66,7 +65,21 @@ def test_chunked_screen_equals_one_ranking():
 
 def test_rank_alloys_cli_streams_progress_and_writes_csv():
     result = runner.invoke(
-        app, ["rank", "Cr", "W", "Mo", "--alloys", "binary", "--grid", "0.25", "--overlayer-nm-grid", "10,30", "--format", "csv"]
+        app,
+        [
+            "rank",
+            "Cr",
+            "W",
+            "Mo",
+            "--alloys",
+            "binary",
+            "--grid",
+            "0.25",
+            "--overlayer-nm-grid",
+            "10,30",
+            "--format",
+            "csv",
+        ],
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
@@ -94,7 +107,9 @@ sys.stderr.write(json.dumps(heavy))
 @pytest.mark.parametrize("args", [["--help"], ["rank", "--top", "10"], ["rank", "W", "Nb", "--format", "json"]])
 def test_cli_does_not_import_heavy_modules(args):
     """`lithioscreen --help` and `rank` load neither MLflow nor torch nor matminer's featurizers."""
-    done = subprocess.run([sys.executable, "-c", _PROBE.format(args=repr(args))], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(args=repr(args))], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     imported = json.loads(done.stderr.strip().splitlines()[-1])
     assert imported == [], f"{' '.join(args)} imported {imported}"
@@ -112,7 +127,9 @@ def test_metal_list_is_pymatgens():
 # --------------------------------------------------------------------------- issue 12: resource limits
 
 
-@pytest.mark.parametrize("alloys, step, elements", [("binary", 0.1, 5), ("binary", 0.25, 3), ("ternary", 0.1, 4), ("ternary", 0.05, 5)])
+@pytest.mark.parametrize(
+    "alloys, step, elements", [("binary", 0.1, 5), ("binary", 0.25, 3), ("ternary", 0.1, 4), ("ternary", 0.05, 5)]
+)
 def test_grid_size_is_computed_without_building_the_grid(alloys, step, elements):
     from lithioscreen.candidates import grid_size
 
@@ -123,8 +140,14 @@ def test_grid_size_is_computed_without_building_the_grid(alloys, step, elements)
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["--alloys", "ternary", "--grid", "0.01"], "55,689,480 candidates"),  # 42 metals: built in memory it died at 5.9 GB
-        (["--alloys", "ternary", "--grid", "1e-300"], "below the finest grid, 0.001"),  # looped forever, 12.9 GB after 60 s
+        (
+            ["--alloys", "ternary", "--grid", "0.01"],
+            "55,689,480 candidates",
+        ),  # 42 metals: built in memory it died at 5.9 GB
+        (
+            ["--alloys", "ternary", "--grid", "1e-300"],
+            "below the finest grid, 0.001",
+        ),  # looped forever, 12.9 GB after 60 s
         (["--alloys", "binary", "--grid", "0.0005"], "below the finest grid"),
         (["--alloys", "binary", "--grid", "nan"], "between 0 and 1"),
         (["--alloys", "binary", "--grid", "0.1", "--max-candidates", "100"], "--max-candidates"),
@@ -175,11 +198,13 @@ def test_features_in_chunks_equal_one_table():
 def test_features_cli_streams_a_candidates_file_in_chunks(tmp_path, monkeypatch):
     """`features --candidates` writes csv/json chunk by chunk (bounded memory), byte for byte the whole table."""
     import lithioscreen.features.pipeline as screening
-    from lithioscreen.cli.common import OutputFormat, print_frame
     from lithioscreen.candidates import read_candidates_file
+    from lithioscreen.cli.common import OutputFormat, print_frame
 
     path = tmp_path / "c.csv"
-    path.write_text("candidate,overlayer_nm\n" + "".join(f"{c},{t}\n" for c in ["W", "Cr0.5W0.5", "Nb", "Mo"] for t in (10, 30, 50)))
+    path.write_text(
+        "candidate,overlayer_nm\n" + "".join(f"{c},{t}\n" for c in ["W", "Cr0.5W0.5", "Nb", "Mo"] for t in (10, 30, 50))
+    )
     whole = {}
     for output in ("csv", "json"):
         result = runner.invoke(app, ["features", "--candidates", str(path), "--no-magpie", "--format", output])
@@ -201,8 +226,8 @@ def test_features_cli_streams_a_candidates_file_in_chunks(tmp_path, monkeypatch)
     assert chunk_sizes == [5, 5, 2] * 2
     assert json.loads(whole["json"])[3]["candidate"] == "Cr0.5W0.5" and len(whole["csv"].splitlines()) == 13
     # and the same bytes print_frame writes for the whole table
-    import io
     import contextlib
+    import io
 
     frame = pd.concat(list(real(read_candidates_file(path), include_magpie=False)), ignore_index=True)
     buffer = io.StringIO()

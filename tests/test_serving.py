@@ -10,9 +10,9 @@ import textwrap
 
 import pandas as pd
 import pytest
+from servers import free_port, running_server
 
 from lithioscreen import config
-from servers import free_port, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,14 @@ def test_champion_loads_from_the_registry_alone_in_a_fresh_process(trained, tmp_
         """
     )
     # a working directory without the repository, and only the tracking URI to go by
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=_env(trained["tracking_uri"]), capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=_env(trained["tracking_uri"]),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert OUTPUT_COLUMNS <= set(answer["columns"])
@@ -65,16 +72,24 @@ def test_registered_pyfunc_matches_the_exported_champion(trained, champion):
     """Same pipeline behind the registry and behind `rank`: same numbers."""
     import mlflow
 
-    from lithioscreen.ranking import rank_candidates
     from lithioscreen.candidates import make_candidates
+    from lithioscreen.ranking import rank_candidates
 
     mlflow.set_tracking_uri(trained["tracking_uri"])
     model = mlflow.pyfunc.load_model(CHAMPION_URI)
     candidates = make_candidates(["W", "Ti", "Au", "Nb"])
     served = model.predict(candidates).set_index("candidate")
     ranked = rank_candidates(candidates, champion).set_index("candidate")
-    for column in ["predicted_ccd_ma_cm2", "predicted_ccd_std", "interfacial_energy_mev_per_a2", "feasible", "measured_ccd_reported"]:
-        pd.testing.assert_series_equal(served[column], ranked.loc[served.index, column], check_names=False, check_dtype=False)
+    for column in [
+        "predicted_ccd_ma_cm2",
+        "predicted_ccd_std",
+        "interfacial_energy_mev_per_a2",
+        "feasible",
+        "measured_ccd_reported",
+    ]:
+        pd.testing.assert_series_equal(
+            served[column], ranked.loc[served.index, column], check_names=False, check_dtype=False
+        )
     assert served.loc["Au", "feasible"] is False and served.loc["Au", "predicted_ccd_ma_cm2"] is None  # null in JSON
     assert (served["above_threshold"] == ranked.loc[served.index, "above_threshold"]).all()
 
@@ -106,7 +121,16 @@ def server(trained, tmp_path_factory):
     """`lithioscreen serve` on a free loopback port (MLflow's model server); killed afterwards."""
     port = free_port()
     log = tmp_path_factory.mktemp("serve") / "server.log"
-    command = [sys.executable, "-m", "lithioscreen.cli", "serve", "--port", str(port), "--tracking-uri", trained["tracking_uri"]]
+    command = [
+        sys.executable,
+        "-m",
+        "lithioscreen.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--tracking-uri",
+        trained["tracking_uri"],
+    ]
     with running_server(command, f"http://127.0.0.1:{port}/ping", log, env=_env(trained["tracking_uri"])) as url:
         yield url.removesuffix("/ping")
 
@@ -119,19 +143,27 @@ def _post(base: str, body, content_type: str = "application/json"):
 
 
 def test_server_predicts_valid_candidates(server):
-    split = _post(server, {"dataframe_split": {"columns": ["candidate", "overlayer_nm"], "data": [["W", 30.0], ["Mg", 200.0]]}})
+    split = _post(
+        server, {"dataframe_split": {"columns": ["candidate", "overlayer_nm"], "data": [["W", 30.0], ["Mg", 200.0]]}}
+    )
     assert split.status_code == 200, split.text
     rows = split.json()["predictions"]
     assert [row["candidate"] for row in rows] == ["W", "Mg"]
     assert rows[0]["predicted_ccd_ma_cm2"] > rows[1]["predicted_ccd_ma_cm2"]
     assert OUTPUT_COLUMNS <= set(rows[0])
 
-    records = _post(server, {"dataframe_records": [{"candidate": "Nb"}, {"candidate": "Cr0.5W0.5", "underlayer": "none"}]})
+    records = _post(
+        server, {"dataframe_records": [{"candidate": "Nb"}, {"candidate": "Cr0.5W0.5", "underlayer": "none"}]}
+    )
     assert records.status_code == 200, records.text
     rows = records.json()["predictions"]
     assert rows[0]["underlayer"] == "Mg" and rows[1]["underlayer"] == "none" and rows[1]["underlayer_nm"] == 0.0
     assert rows[0]["feasible"] is True and rows[0]["predicted_ccd_std"] > 0 and rows[0]["measured_ccd_reported"] is None
-    assert rows[1]["feasible"] is False and rows[1]["predicted_ccd_ma_cm2"] is None and "lithiophilic" in rows[1]["infeasible_reason"]
+    assert (
+        rows[1]["feasible"] is False
+        and rows[1]["predicted_ccd_ma_cm2"] is None
+        and "lithiophilic" in rows[1]["infeasible_reason"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -181,21 +213,58 @@ def _post_raw(base: str, data: bytes, headers: dict):
     [
         (b'{"dataframe_records": [{"candidate": "W"}]}', {"Content-Type": ""}, 415, "Content-Type"),  # was 500
         (b"[" * 100_000 + b"]" * 100_000, {"Content-Type": "application/json"}, 400, "nested too deep"),  # was 500
-        (b'{"dataframe_records": [{"candidate": "W", "overlayer_nm": NaN}]}', {"Content-Type": "application/json"}, 400, "NaN"),  # was 30 nm
-        (b'{"dataframe_records": [{"candidate": "W", "overlayer_nm": true}]}', {"Content-Type": "application/json"}, 400, "row 1: overlayer_nm true"),  # was 1 nm
+        (
+            b'{"dataframe_records": [{"candidate": "W", "overlayer_nm": NaN}]}',
+            {"Content-Type": "application/json"},
+            400,
+            "NaN",
+        ),  # was 30 nm
+        (
+            b'{"dataframe_records": [{"candidate": "W", "overlayer_nm": true}]}',
+            {"Content-Type": "application/json"},
+            400,
+            "row 1: overlayer_nm true",
+        ),  # was 1 nm
         (b"candidate,overlayer_nm\nW,nan\n", {"Content-Type": "text/csv"}, 400, "row 1: overlayer_nm 'nan'"),
-        (b'{"dataframe_records": [{"candidate": "W", "overlayer_nm": 1e-300}]}', {"Content-Type": "application/json"}, 400, "below 0.1 nm"),
-        (b'{"dataframe_records": [{"candidate": "W"}], "params": {"threshold_mev_per_a2": -1e9}}', {"Content-Type": "application/json"}, 400, "threshold"),
-        (json.dumps({"dataframe_records": [{"candidate": "W"}] * 10_001}).encode(), {"Content-Type": "application/json"}, 413, "10,001 rows"),
-        (json.dumps({"dataframe_records": [{"candidate": "W"}] * 500_000}).encode(), {"Content-Type": "application/json"}, 413, "request body above"),  # was a 187 MB reply
-        (b'{"dataframe_records": [{"candidate": "W1e308Cr1e308"}]}', {"Content-Type": "application/json"}, 400, "do not normalise"),
+        (
+            b'{"dataframe_records": [{"candidate": "W", "overlayer_nm": 1e-300}]}',
+            {"Content-Type": "application/json"},
+            400,
+            "below 0.1 nm",
+        ),
+        (
+            b'{"dataframe_records": [{"candidate": "W"}], "params": {"threshold_mev_per_a2": -1e9}}',
+            {"Content-Type": "application/json"},
+            400,
+            "threshold",
+        ),
+        (
+            json.dumps({"dataframe_records": [{"candidate": "W"}] * 10_001}).encode(),
+            {"Content-Type": "application/json"},
+            413,
+            "10,001 rows",
+        ),
+        (
+            json.dumps({"dataframe_records": [{"candidate": "W"}] * 500_000}).encode(),
+            {"Content-Type": "application/json"},
+            413,
+            "request body above",
+        ),  # was a 187 MB reply
+        (
+            b'{"dataframe_records": [{"candidate": "W1e308Cr1e308"}]}',
+            {"Content-Type": "application/json"},
+            400,
+            "do not normalise",
+        ),
     ],
 )
 def test_server_answers_hostile_requests_with_4xx_and_keeps_serving(server, data, headers, status, named):
     import requests
 
-    answer = _post_raw(server, data, headers) if headers.get("Content-Type") else requests.post(
-        f"{server}/invocations", data=data, headers={"Content-Type": None}, timeout=60
+    answer = (
+        _post_raw(server, data, headers)
+        if headers.get("Content-Type")
+        else requests.post(f"{server}/invocations", data=data, headers={"Content-Type": None}, timeout=60)
     )
     assert answer.status_code == status, (answer.status_code, answer.text[:500])
     assert named.lower() in answer.json()["message"].lower(), answer.text[:500]
@@ -214,7 +283,11 @@ def test_pyfunc_caps_rows_and_refuses_booleans_and_bad_thresholds(trained):
     python_model = model.unwrap_python_model()  # the schema enforcement of predict() turns True into 1.0 first
     cases = [
         (pd.DataFrame({"candidate": ["W"] * (MAX_ROWS_PER_REQUEST + 1)}), None, f"at most {MAX_ROWS_PER_REQUEST:,}"),
-        (pd.DataFrame({"candidate": ["W", "Nb"], "overlayer_nm": [30.0, True]}, dtype=object), None, "row 2: overlayer_nm True is not a number"),
+        (
+            pd.DataFrame({"candidate": ["W", "Nb"], "overlayer_nm": [30.0, True]}, dtype=object),
+            None,
+            "row 2: overlayer_nm True is not a number",
+        ),
         (pd.DataFrame({"candidate": ["W"]}), {"threshold_mev_per_a2": float("nan")}, "not a finite number"),
     ]
     for frame, params, fragment in cases:
@@ -237,10 +310,24 @@ def test_serve_with_a_missing_model_uri_is_a_one_line_error(trained, tmp_path, m
     for model_uri in (str(tmp_path / "absent"), "models:/no-such-model/1", "runs:/0123456789abcdef/model"):
         result = CliRunner().invoke(app, ["serve", "--model-uri", model_uri, "--tracking-uri", trained["tracking_uri"]])
         assert result.exit_code == 2, (model_uri, result.output)
-        assert result.stderr.startswith(f"error: --model-uri {model_uri}") and len(result.stderr.strip().splitlines()) == 1
+        assert (
+            result.stderr.startswith(f"error: --model-uri {model_uri}") and len(result.stderr.strip().splitlines()) == 1
+        )
 
 
-@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True), ("0.0.0.0", False), ("192.168.1.5", False), ("::", False), ("myhost", False)])
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("192.168.1.5", False),
+        ("::", False),
+        ("myhost", False),
+    ],
+)
 def test_loopback_addresses(host, loopback):
     from lithioscreen.cli.serve import is_loopback
 

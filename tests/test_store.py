@@ -7,9 +7,9 @@ import hashlib
 import math
 
 import pytest
+from cells_helpers import COLUMNS, csv_text, new_row, write_cells
 from typer.testing import CliRunner
 
-from cells_helpers import COLUMNS, csv_text, new_row, write_cells
 from lithioscreen import config
 from lithioscreen.cli import app
 from lithioscreen.data import DataValidationError, load_cells
@@ -34,12 +34,15 @@ def _snapshot(data_dir):
 
 # --------------------------------------------------------------------------- rejections
 
+
 def _drop(column):
     return lambda path: write_cells(path, [new_row()], [c for c in COLUMNS if c != column])
 
 
 def _rename(old, new):
-    return lambda path: write_cells(path, [new_row() | {new: new_row()[old]}], [new if c == old else c for c in COLUMNS])
+    return lambda path: write_cells(
+        path, [new_row() | {new: new_row()[old]}], [new if c == old else c for c in COLUMNS]
+    )
 
 
 def _rows(*rows):
@@ -66,31 +69,64 @@ def _folder():
 
 def _many(count):
     # distinct temperatures: distinct cells, not replicates
-    return lambda path: write_cells(path, [new_row(f"synthetic-{i}", temperature_c=f"{20 + i / 100:g}") for i in range(count)])
+    return lambda path: write_cells(
+        path, [new_row(f"synthetic-{i}", temperature_c=f"{20 + i / 100:g}") for i in range(count)]
+    )
+
 
 REJECTIONS = {
     "unknown element": (_rows(new_row(overlayer="Qq")), 2, "overlayer", "unknown element 'Qq'"),
     "unparsable stack": (_rows(new_row(overlayer="Cr0.5W0.5)")), 2, "overlayer", "cannot parse"),
     "non-metal overlayer": (_rows(new_row(overlayer="O2")), 2, "overlayer", "not a metal"),
     "unknown underlayer": (_rows(new_row(underlayer="Xx")), 2, "underlayer", "'Xx'"),
-    "underlayer none with thickness": (_rows(new_row(underlayer="none", underlayer_nm="200")), 2, "underlayer_nm", "must be 0"),
+    "underlayer none with thickness": (
+        _rows(new_row(underlayer="none", underlayer_nm="200")),
+        2,
+        "underlayer_nm",
+        "must be 0",
+    ),
     "missing required column": (_drop("overlayer"), 1, "overlayer", "missing column"),
     "wrong unit in column name": (_rename("overlayer_nm", "overlayer_um"), 1, "'overlayer_um'", "unknown column"),
     "unit in the value": (_rows(new_row(overlayer_nm="30 nm")), 2, "overlayer_nm", "'30 nm' is not a number"),
     "text for a number": (_rows(new_row(ccd_lower_ma_cm2="high")), 2, "ccd_lower_ma_cm2", "'high' is not a number"),
     "negative thickness": (_rows(new_row(overlayer_nm="-30")), 2, "overlayer_nm", "below the minimum"),
-    "negative ccd": (_rows(new_row(ccd_lower_ma_cm2="-1", ccd_upper_ma_cm2="-1")), 2, "ccd_lower_ma_cm2", "below the minimum"),
-    "ccd above 100": (_rows(new_row(ccd_lower_ma_cm2="150", ccd_upper_ma_cm2="150")), 2, "ccd_upper_ma_cm2", "above the maximum 100"),
+    "negative ccd": (
+        _rows(new_row(ccd_lower_ma_cm2="-1", ccd_upper_ma_cm2="-1")),
+        2,
+        "ccd_lower_ma_cm2",
+        "below the minimum",
+    ),
+    "ccd above 100": (
+        _rows(new_row(ccd_lower_ma_cm2="150", ccd_upper_ma_cm2="150")),
+        2,
+        "ccd_upper_ma_cm2",
+        "above the maximum 100",
+    ),
     "thickness above 100 um": (_rows(new_row(overlayer_nm="200000")), 2, "overlayer_nm", "above the maximum 100000"),
-    "nan": (_rows(new_row(ccd_lower_ma_cm2="nan", ccd_upper_ma_cm2="NaN")), 2, "ccd_lower_ma_cm2", "not a finite number"),
+    "nan": (
+        _rows(new_row(ccd_lower_ma_cm2="nan", ccd_upper_ma_cm2="NaN")),
+        2,
+        "ccd_lower_ma_cm2",
+        "not a finite number",
+    ),
     "infinite": (_rows(new_row(underlayer_nm="inf")), 2, "underlayer_nm", "not a finite number"),
     "empty required value": (_rows(new_row(ccd_censoring="")), 2, "ccd_censoring", "is empty (required)"),
     "unknown censoring": (_rows(new_row(ccd_censoring="approx")), 2, "ccd_censoring", "'approx' is not one of"),
     "exact ccd with two values": (_rows(new_row(ccd_upper_ma_cm2="5.5")), 2, "ccd_upper_ma_cm2", "exact CCD needs"),
     "bad doi": (_rows(new_row(doi="my notebook")), 2, "doi", "not a DOI"),
-    "duplicate within the file": (_rows(new_row("synthetic-a"), new_row("synthetic-a")), 3, "cell_id", "duplicate 'synthetic-a' (first on line 2)"),
+    "duplicate within the file": (
+        _rows(new_row("synthetic-a"), new_row("synthetic-a")),
+        3,
+        "cell_id",
+        "duplicate 'synthetic-a' (first on line 2)",
+    ),
     "duplicate of an existing cell": (_rows(new_row("oh2024-w30-mg200")), 2, "cell_id", "already in"),
-    "ragged row": (_raw((csv_text([new_row()]).rstrip("\n") + ",extra\n").encode()), 2, "", "has 27 fields, the header has 26"),
+    "ragged row": (
+        _raw((csv_text([new_row()]).rstrip("\n") + ",extra\n").encode()),
+        2,
+        "",
+        "has 27 fields, the header has 26",
+    ),
     "wrong encoding": (_raw(LATIN1), 2, "", "not UTF-8"),
     "empty file": (_raw(b""), 1, "", "file is empty"),
     "blank file": (_raw(b"\n  \n"), 1, "", "file is empty"),
@@ -98,30 +134,61 @@ REJECTIONS = {
     "not a csv (NUL bytes)": (_raw(b"cell_id\x00\x00\n"), 1, "", "NUL"),
     # issue 12: rows that contradict themselves, invisible ids, digits float() reads but no file means, resources
     "'> 5.0' stored as exact 6.0": (
-        _rows(new_row(ccd_reported="> 5.0", ccd_censoring="exact", ccd_lower_ma_cm2="6.0", ccd_upper_ma_cm2="6.0")), 2, "ccd_reported", "does not agree",
+        _rows(new_row(ccd_reported="> 5.0", ccd_censoring="exact", ccd_lower_ma_cm2="6.0", ccd_upper_ma_cm2="6.0")),
+        2,
+        "ccd_reported",
+        "does not agree",
     ),
     "reported value is not the bounds": (_rows(new_row(ccd_reported="4.0")), 2, "ccd_reported", "does not agree"),
     "reported interval is not the bounds": (
-        _rows(new_row(ccd_reported="between 3.2 and 4.8", ccd_censoring="interval", ccd_lower_ma_cm2="3.0", ccd_upper_ma_cm2="4.8")),
-        2, "ccd_reported", "does not agree",
+        _rows(
+            new_row(
+                ccd_reported="between 3.2 and 4.8",
+                ccd_censoring="interval",
+                ccd_lower_ma_cm2="3.0",
+                ccd_upper_ma_cm2="4.8",
+            )
+        ),
+        2,
+        "ccd_reported",
+        "does not agree",
     ),
     "a CCD reported for a cell without one": (
-        _rows(new_row(ccd_reported="5.0", ccd_censoring="not_measured", ccd_lower_ma_cm2="", ccd_upper_ma_cm2="")), 2, "ccd_reported", "states a CCD",
+        _rows(new_row(ccd_reported="5.0", ccd_censoring="not_measured", ccd_lower_ma_cm2="", ccd_upper_ma_cm2="")),
+        2,
+        "ccd_reported",
+        "states a CCD",
     ),
-    "free text for a measured CCD": (_rows(new_row(ccd_reported="very good")), 2, "ccd_reported", "no CCD this schema can read"),
+    "free text for a measured CCD": (
+        _rows(new_row(ccd_reported="very good")),
+        2,
+        "ccd_reported",
+        "no CCD this schema can read",
+    ),
     "zero-width character in the id": (_rows(new_row("synthetic\u200b-nb30")), 2, "cell_id", "U+200B"),
     "control character in the id": (_rows(new_row("synthetic\x1b[31m-nb30")), 2, "cell_id", "U+001B"),
     "bidi override in the doi": (_rows(new_row(doi="lab:\u202enotebook")), 2, "doi", "U+202E"),
     "fullwidth digits": (_rows(new_row(overlayer_nm="３０")), 2, "overlayer_nm", "'３０' is not a number"),
     "arabic-indic digits": (_rows(new_row(temperature_c="٢٥")), 2, "temperature_c", "is not a number"),
-    "underscore in a number": (_rows(new_row(ccd_lower_ma_cm2="5_0", ccd_upper_ma_cm2="5_0")), 2, "ccd_lower_ma_cm2", "'5_0' is not a number"),
+    "underscore in a number": (
+        _rows(new_row(ccd_lower_ma_cm2="5_0", ccd_upper_ma_cm2="5_0")),
+        2,
+        "ccd_lower_ma_cm2",
+        "'5_0' is not a number",
+    ),
     "thickness below a monolayer": (_rows(new_row(overlayer_nm="0.01")), 2, "overlayer_nm", "below the minimum 0.1"),
     "underlayer below a monolayer": (_rows(new_row(underlayer_nm="0.01")), 2, "underlayer_nm", "at least 0.1 nm"),
     "the same cell twice in the file": (
-        _rows(new_row("synthetic-a", temperature_c="25"), new_row("synthetic-b", temperature_c="25.0")), 3, "", "same stack, CCD protocol and result as 'synthetic-a'",
+        _rows(new_row("synthetic-a", temperature_c="25"), new_row("synthetic-b", temperature_c="25.0")),
+        3,
+        "",
+        "same stack, CCD protocol and result as 'synthetic-a'",
     ),
     "a shipped cell entered again": (
-        _rows(_shipped_row("oh2024-w30-mg200") | {"cell_id": "synthetic-w30-again", "notes": "re-entered"}), 2, "", "same stack, CCD protocol and result as 'oh2024-w30-mg200'",
+        _rows(_shipped_row("oh2024-w30-mg200") | {"cell_id": "synthetic-w30-again", "notes": "re-entered"}),
+        2,
+        "",
+        "same stack, CCD protocol and result as 'oh2024-w30-mg200'",
     ),
     "more rows than the cap": (_many(1001), 1002, "", "more than 1,000 new cells"),
     "a folder": (_folder(), 0, "", "is a folder"),
@@ -142,7 +209,9 @@ def test_rejection_names_line_and_column_and_writes_nothing(case, data_copy, tmp
     assert _snapshot(data_copy) == before  # byte for byte, and no history or lock file appeared
 
 
-@pytest.mark.parametrize("case", ["unknown element", "nan", "wrong encoding", "empty file", "duplicate of an existing cell"])
+@pytest.mark.parametrize(
+    "case", ["unknown element", "nan", "wrong encoding", "empty file", "duplicate of an existing cell"]
+)
 def test_cli_rejection_exits_2_and_writes_nothing(case, data_copy, tmp_path):
     make, line, column, fragment = REJECTIONS[case]
     new_file = tmp_path / "new_cells.csv"
@@ -185,14 +254,24 @@ def test_the_row_cap_is_raised_by_a_flag_and_replicates_are_accepted_on_request(
     many = _many(1001)
     many(tmp_path / "many.csv")
     assert len(add_cells(tmp_path / "many.csv", data_copy, max_rows=1001).cell_ids) == 1001
-    twice = write_cells(tmp_path / "twice.csv", [new_row("synthetic-r1", temperature_c="25"), new_row("synthetic-r2", temperature_c="25")])
+    twice = write_cells(
+        tmp_path / "twice.csv",
+        [new_row("synthetic-r1", temperature_c="25"), new_row("synthetic-r2", temperature_c="25")],
+    )
     result = runner.invoke(app, ["cells", "add", str(twice), "--no-train", "--data-dir", str(data_copy)])
     assert result.exit_code == 2 and "--allow-replicates" in result.stderr
-    result = runner.invoke(app, ["cells", "add", str(twice), "--no-train", "--allow-replicates", "--data-dir", str(data_copy)])
+    result = runner.invoke(
+        app, ["cells", "add", str(twice), "--no-train", "--allow-replicates", "--data-dir", str(data_copy)]
+    )
     assert result.exit_code == 0, result.output
     again = write_cells(tmp_path / "again.csv", [new_row("synthetic-r3", temperature_c="25")])
-    assert runner.invoke(app, ["cells", "add", str(again), "--no-train", "--data-dir", str(data_copy)]).exit_code == 2  # vs the data now
-    result = runner.invoke(app, ["cells", "add", str(tmp_path / "many.csv"), "--no-train", "--max-rows", "10", "--data-dir", str(data_copy)])
+    assert (
+        runner.invoke(app, ["cells", "add", str(again), "--no-train", "--data-dir", str(data_copy)]).exit_code == 2
+    )  # vs the data now
+    result = runner.invoke(
+        app,
+        ["cells", "add", str(tmp_path / "many.csv"), "--no-train", "--max-rows", "10", "--data-dir", str(data_copy)],
+    )
     assert result.exit_code == 2 and "more than 10 new cells" in result.stderr and "--max-rows" in result.stderr
 
 
@@ -209,13 +288,22 @@ def test_every_bad_row_and_column_is_listed(data_copy, tmp_path):
     with pytest.raises(DataValidationError) as error:
         add_cells(new_file, data_copy)
     found = {(p.line, p.column) for p in error.value.problems}
-    assert {(3, "overlayer"), (3, "ccd_lower_ma_cm2"), (5, "overlayer_nm"), (5, "ccd_upper_ma_cm2"), (6, "cell_id")} <= found
+    assert {
+        (3, "overlayer"),
+        (3, "ccd_lower_ma_cm2"),
+        (5, "overlayer_nm"),
+        (5, "ccd_upper_ma_cm2"),
+        (6, "cell_id"),
+    } <= found
     assert not any(line in {2, 4} for line, _ in found)  # the good rows are not blamed
     assert _snapshot(data_copy) == before
 
 
 def test_line_numbers_count_quoted_newlines(data_copy, tmp_path):
-    rows = [new_row("synthetic-multi", notes="line one\nline two\nline three"), new_row("synthetic-bad", overlayer="Qq")]
+    rows = [
+        new_row("synthetic-multi", notes="line one\nline two\nline three"),
+        new_row("synthetic-bad", overlayer="Qq"),
+    ]
     new_file = write_cells(tmp_path / "new.csv", rows)
     with pytest.raises(DataValidationError) as error:
         validate_new_cells(new_file, load_cells(data_copy / config.CELLS_FILE))
@@ -235,6 +323,7 @@ def test_missing_file_and_broken_existing_data(data_copy, tmp_path):
 
 # --------------------------------------------------------------------------- appending and history
 
+
 def test_template_is_the_schema_and_its_example_validates(data_copy, tmp_path):
     header = cells_template().strip()
     assert header.split(",") == COLUMNS
@@ -247,15 +336,34 @@ def test_template_is_the_schema_and_its_example_validates(data_copy, tmp_path):
 
 def test_add_appends_rows_and_records_versions(data_copy, tmp_path):
     original = (data_copy / config.CELLS_FILE).read_bytes()
-    first = add_cells(write_cells(tmp_path / "a.csv", [new_row("synthetic-a"), new_row("synthetic-b", overlayer="Ta")]), data_copy)
-    second = add_cells(write_cells(tmp_path / "b.csv", [new_row("synthetic-c", overlayer="Cr0.5W0.5", ccd_censoring="lower_bound", ccd_reported="> 5.5", ccd_lower_ma_cm2="5.5", ccd_upper_ma_cm2="")]), data_copy)
+    first = add_cells(
+        write_cells(tmp_path / "a.csv", [new_row("synthetic-a"), new_row("synthetic-b", overlayer="Ta")]), data_copy
+    )
+    second = add_cells(
+        write_cells(
+            tmp_path / "b.csv",
+            [
+                new_row(
+                    "synthetic-c",
+                    overlayer="Cr0.5W0.5",
+                    ccd_censoring="lower_bound",
+                    ccd_reported="> 5.5",
+                    ccd_lower_ma_cm2="5.5",
+                    ccd_upper_ma_cm2="",
+                )
+            ],
+        ),
+        data_copy,
+    )
 
     content = (data_copy / config.CELLS_FILE).read_bytes()
     assert content.startswith(original)  # appended, the old rows untouched
     cells = load_cells(data_copy / config.CELLS_FILE).set_index("cell_id")
     assert len(cells) == 11
     assert cells.loc["synthetic-b", "overlayer"] == "Ta" and cells.loc["synthetic-a", "ccd_lower_ma_cm2"] == 5.0
-    assert cells.loc["synthetic-c", "ccd_censoring"] == "lower_bound" and math.isnan(cells.loc["synthetic-c", "ccd_upper_ma_cm2"])
+    assert cells.loc["synthetic-c", "ccd_censoring"] == "lower_bound" and math.isnan(
+        cells.loc["synthetic-c", "ccd_upper_ma_cm2"]
+    )
 
     history = read_history(data_copy)
     assert [(e.seq, e.kind, e.n_rows) for e in history] == [(1, "snapshot", 8), (2, "append", 10), (3, "append", 11)]
@@ -265,7 +373,11 @@ def test_add_appends_rows_and_records_versions(data_copy, tmp_path):
     # the hash MLflow records (training.data_version) is the history's data version
     from lithioscreen.tracking.training import data_version as training_data_version
 
-    assert history[-1].data_version == data_version(versioned_paths(data_copy)) == training_data_version(versioned_paths(data_copy))
+    assert (
+        history[-1].data_version
+        == data_version(versioned_paths(data_copy))
+        == training_data_version(versioned_paths(data_copy))
+    )
     assert current_version(data_copy)["in_history"] and current_version(data_copy)["history_seq"] == 3
 
 
@@ -311,7 +423,9 @@ def test_crlf_file_and_missing_final_newline_are_kept_consistent(data_copy, tmp_
 
 def test_cli_add_no_train_list_and_history(data_copy, tmp_path):
     new_file = write_cells(tmp_path / "new.csv", [new_row("synthetic-cli")])
-    result = runner.invoke(app, ["cells", "add", str(new_file), "--no-train", "--data-dir", str(data_copy), "--format", "json"])
+    result = runner.invoke(
+        app, ["cells", "add", str(new_file), "--no-train", "--data-dir", str(data_copy), "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     import json
 
@@ -338,7 +452,9 @@ def test_cli_add_says_so_when_retraining_fails_after_the_data_landed(data_copy, 
 
     monkeypatch.setattr(promotion, "retrain_and_promote", broken)
     new_file = write_cells(tmp_path / "new.csv", [new_row("synthetic-landed")])
-    result = runner.invoke(app, ["cells", "add", str(new_file), "--data-dir", str(data_copy), "--models-dir", str(tmp_path / "models")])
+    result = runner.invoke(
+        app, ["cells", "add", str(new_file), "--data-dir", str(data_copy), "--models-dir", str(tmp_path / "models")]
+    )
     assert result.exit_code == 1
     assert "the cells were added (version 2" in result.stderr and "tracking store unreachable" in result.stderr
     assert "synthetic-landed" in set(load_cells(data_copy / config.CELLS_FILE)["cell_id"])

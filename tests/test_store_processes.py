@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from cells_helpers import new_row, write_cells
+
 from lithioscreen import config
 from lithioscreen.data import load_cells
 from lithioscreen.data.intake import add_cells
@@ -85,7 +85,9 @@ def _child(tmp_path: Path, body: str) -> Path:
 def _start(script: Path, new_file: Path, data_dir: Path, flags: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(script), str(new_file), str(data_dir), str(flags)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
     )
 
 
@@ -158,7 +160,12 @@ def test_concurrent_additions_all_land_once(data_copy, tmp_path, n_processes):
     script = _child(tmp_path, SLOW_CRITICAL_SECTION)
     ids = [f"synthetic-concurrent-{index}" for index in range(n_processes)]
     processes = [
-        _start(script, write_cells(tmp_path / f"{cell_id}.csv", [new_row(cell_id), new_row(cell_id + "-b", overlayer="Ta")]), data_copy, flags)
+        _start(
+            script,
+            write_cells(tmp_path / f"{cell_id}.csv", [new_row(cell_id), new_row(cell_id + "-b", overlayer="Ta")]),
+            data_copy,
+            flags,
+        )
         for cell_id in ids
     ]
     try:

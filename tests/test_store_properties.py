@@ -7,10 +7,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from cells_helpers import COLUMNS, csv_text, new_row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cells_helpers import COLUMNS, csv_text, new_row
 from lithioscreen import config
 from lithioscreen.data import DataValidationError, load_cells
 from lithioscreen.data.intake import add_cells, validate_new_cells
@@ -29,19 +29,47 @@ def censoring(draw):
     kind = draw(st.sampled_from(["exact", "lower_bound", "interval", "not_measured"]))
     if kind == "exact":
         value = draw(ccd)
-        return {"ccd_censoring": kind, "ccd_lower_ma_cm2": f"{value:g}", "ccd_upper_ma_cm2": f"{value:g}", "ccd_reported": f"{value:g}"}
+        return {
+            "ccd_censoring": kind,
+            "ccd_lower_ma_cm2": f"{value:g}",
+            "ccd_upper_ma_cm2": f"{value:g}",
+            "ccd_reported": f"{value:g}",
+        }
     if kind == "lower_bound":
         value = draw(ccd)
-        return {"ccd_censoring": kind, "ccd_lower_ma_cm2": f"{value:g}", "ccd_upper_ma_cm2": "", "ccd_reported": f"> {value:g}"}
+        return {
+            "ccd_censoring": kind,
+            "ccd_lower_ma_cm2": f"{value:g}",
+            "ccd_upper_ma_cm2": "",
+            "ccd_reported": f"> {value:g}",
+        }
     if kind == "interval":
         low, high = sorted(draw(st.lists(ccd, min_size=2, max_size=2, unique=True)))
-        return {"ccd_censoring": kind, "ccd_lower_ma_cm2": f"{low:g}", "ccd_upper_ma_cm2": f"{high:g}", "ccd_reported": f"{low:g}-{high:g}"}
-    return {"ccd_censoring": kind, "ccd_lower_ma_cm2": "", "ccd_upper_ma_cm2": "", "ccd_reported": "not reported", "ccd_source_figure": ""}
+        return {
+            "ccd_censoring": kind,
+            "ccd_lower_ma_cm2": f"{low:g}",
+            "ccd_upper_ma_cm2": f"{high:g}",
+            "ccd_reported": f"{low:g}-{high:g}",
+        }
+    return {
+        "ccd_censoring": kind,
+        "ccd_lower_ma_cm2": "",
+        "ccd_upper_ma_cm2": "",
+        "ccd_reported": "not reported",
+        "ccd_source_figure": "",
+    }
 
 
 @st.composite
 def valid_rows(draw, max_rows: int = 4):
-    ids = draw(st.lists(st.text(ID_CHARS, min_size=1, max_size=12).map(lambda s: f"synthetic-{s}"), min_size=1, max_size=max_rows, unique=True))
+    ids = draw(
+        st.lists(
+            st.text(ID_CHARS, min_size=1, max_size=12).map(lambda s: f"synthetic-{s}"),
+            min_size=1,
+            max_size=max_rows,
+            unique=True,
+        )
+    )
     rows = []
     for cell_id in ids:
         no_underlayer = draw(st.booleans())

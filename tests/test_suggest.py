@@ -7,10 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 from lithioscreen.acquisition import expected_improvement, upper_confidence_bound
+from lithioscreen.candidates import alloy_grid, candidate_pool, composition_key
 from lithioscreen.cli import app
 from lithioscreen.data import load_cells
-from lithioscreen.candidates import alloy_grid, composition_key
-from lithioscreen.candidates import candidate_pool
 from lithioscreen.suggest import SUGGEST_COLUMNS, suggest
 
 runner = CliRunner()
@@ -44,7 +43,9 @@ def test_suggestions_are_ordered_by_the_acquisition(champion, strategy):
     pool = candidate_pool(ELEMENTS, cells, thicknesses_nm=(30, 50))
     table = suggest(champion, cells, pool, strategy=strategy, n=None, domain="ignore")
     # Mg is the underlayer, Ba forms Li compounds: never suggested
-    assert list(table.columns) == SUGGEST_COLUMNS and len(table) == len(pool) - 2 and "Ba" not in set(table["candidate"])
+    assert (
+        list(table.columns) == SUGGEST_COLUMNS and len(table) == len(pool) - 2 and "Ba" not in set(table["candidate"])
+    )
     assert table["feasible"].map(lambda value: value is True).all()
     assert np.all(np.diff(table["acquisition"].to_numpy()) <= 1e-12)
     mean, std = table["predicted_ccd_ma_cm2"].to_numpy(), table["predicted_ccd_std"].to_numpy()
@@ -76,11 +77,13 @@ def test_domain_first_and_only(champion):
 @pytest.mark.slow
 def test_reasons_name_the_closest_tested_cell(champion):
     cells = load_cells()
-    table = suggest(champion, cells, candidate_pool(["W", "Nb"], cells, thicknesses_nm=(50,)), n=None).set_index("candidate")
+    table = suggest(champion, cells, candidate_pool(["W", "Nb"], cells, thicknesses_nm=(50,)), n=None).set_index(
+        "candidate"
+    )
     # W 50 nm differs from the tested W 30 nm only in thickness
     assert table.loc["W", "closest_tested_cell"] == "oh2024-w30-mg200"
     assert table.loc["W", "closest_tested_distance"] < table.loc["Nb", "closest_tested_distance"] + 1.0
-    for candidate, row in table.iterrows():
+    for _, row in table.iterrows():
         assert f"predicted {row['predicted_ccd_ma_cm2']:.2f} ± {row['predicted_ccd_std']:.2f}" in row["reason"]
         assert row["closest_tested_candidate"] in row["reason"] and row["interfacial_energy_source"] in row["reason"]
 
@@ -92,25 +95,55 @@ def test_cli_suggest_json_csv_and_table(trained):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert len(rows) == 4 and [row["rank"] for row in rows] == [1, 2, 3, 4]
-    assert {"candidate", "acquisition", "predicted_ccd_ma_cm2", "predicted_ccd_std", "reason", "feasible", "infeasible_reason", "measured_ccd_reported"} <= set(rows[0])
+    assert {
+        "candidate",
+        "acquisition",
+        "predicted_ccd_ma_cm2",
+        "predicted_ccd_std",
+        "reason",
+        "feasible",
+        "infeasible_reason",
+        "measured_ccd_reported",
+    } <= set(rows[0])
     assert all(row["feasible"] is True and row["infeasible_reason"] is None for row in rows)
     assert rows[0]["acquisition"] >= rows[-1]["acquisition"] or not rows[-1]["in_training_domain"]
 
     alloys = runner.invoke(
-        app, ["suggest", "--alloys", "--alloy-element", "W", "--alloy-element", "Cr", "--strategy", "ucb", "--kappa", "1",
-              "--n", "100", "--format", "csv", "--models-dir", models],
+        app,
+        [
+            "suggest",
+            "--alloys",
+            "--alloy-element",
+            "W",
+            "--alloy-element",
+            "Cr",
+            "--strategy",
+            "ucb",
+            "--kappa",
+            "1",
+            "--n",
+            "100",
+            "--format",
+            "csv",
+            "--models-dir",
+            models,
+        ],
     )
     assert alloys.exit_code == 0, alloys.output
     lines = alloys.stdout.strip().splitlines()
     assert lines[0].startswith("rank,candidate") and any(",Cr0.5W0.5," in line for line in lines)
 
     table = runner.invoke(app, ["suggest", "--n", "3", "--strategy", "explore", "--models-dir", models])
-    assert table.exit_code == 0 and "Next cells to build (explore" in table.stdout and "Best measured CCD" in table.stderr
+    assert (
+        table.exit_code == 0 and "Next cells to build (explore" in table.stdout and "Best measured CCD" in table.stderr
+    )
 
 
 @pytest.mark.slow
 def test_suggest_with_alloys_proposes_only_feasible_stacks(trained):
-    result = runner.invoke(app, ["suggest", "--alloys", "--n", "20", "--format", "json", "--models-dir", str(trained["models_dir"])])
+    result = runner.invoke(
+        app, ["suggest", "--alloys", "--n", "20", "--format", "json", "--models-dir", str(trained["models_dir"])]
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert len(rows) == 20 and all(row["feasible"] is True for row in rows)

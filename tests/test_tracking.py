@@ -21,10 +21,17 @@ def test_runs_metrics_and_dataset_are_logged(trained):
     assert {"nested_cv_nlpd", "nested_cv_mae", "champion_cv_nlpd"} <= set(parent.data.metrics)
     assert parent.inputs.dataset_inputs and parent.inputs.dataset_inputs[0].dataset.name == "cells.csv"
     children = client.search_runs([summary.experiment_id], f"tags.mlflow.parentRunId = '{summary.parent_run_id}'")
-    assert {run.info.run_name for run in children} == {"physics_monotone", "censored_linear", "constant_baseline", "bayesian_ridge_imputation"}
+    assert {run.info.run_name for run in children} == {
+        "physics_monotone",
+        "censored_linear",
+        "constant_baseline",
+        "bayesian_ridge_imputation",
+    }
     assert {run.info.run_name: run.data.tags["role"] for run in children}["constant_baseline"] == "baseline"
     for run in children:
-        assert {"cv_nlpd", "cv_mae", "cv_rmse", "cv_spearman", "cv_coverage_2sigma", "cv_order_checks_passed"} <= set(run.data.metrics)
+        assert {"cv_nlpd", "cv_mae", "cv_rmse", "cv_spearman", "cv_coverage_2sigma", "cv_order_checks_passed"} <= set(
+            run.data.metrics
+        )
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)} | {
             a.path for a in client.list_artifacts(run.info.run_id, "plots")
         }
@@ -41,7 +48,14 @@ def test_champion_is_registered_with_alias_and_loads_from_the_registry(trained):
     assert str(version.version) == trained["summary"].registered_version
     mlflow.set_tracking_uri(trained["tracking_uri"])
     model = mlflow.pyfunc.load_model(f"models:/{config.REGISTERED_MODEL_NAME}@{config.CHAMPION_ALIAS}")
-    frame = pd.DataFrame({"candidate": ["W", "Mg", "W"], "overlayer_nm": [30.0, 200.0, 200.0], "underlayer": ["Mg", "none", "Mg"], "underlayer_nm": [200.0, 0.0, 200.0]})
+    frame = pd.DataFrame(
+        {
+            "candidate": ["W", "Mg", "W"],
+            "overlayer_nm": [30.0, 200.0, 200.0],
+            "underlayer": ["Mg", "none", "Mg"],
+            "underlayer_nm": [200.0, 0.0, 200.0],
+        }
+    )
     prediction = model.predict(frame)  # the candidate-table pyfunc (tests/test_serving.py)
     ccd = prediction["predicted_ccd_ma_cm2"].to_numpy()
     assert ccd.shape == (3,) and ccd[0] > ccd[1] and ccd[2] is None  # an infeasible stack has no CCD: null

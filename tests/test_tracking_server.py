@@ -30,8 +30,22 @@ def _free_port() -> int:
 def tracking_server(tmp_path):
     port = _free_port()
     backend = os.environ.get("LITHIOSCREEN_TEST_BACKEND_URI", f"sqlite:///{tmp_path / 'server.db'}")
-    command = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-               "--backend-store-uri", backend, "--artifacts-destination", str(tmp_path / "artifacts"), "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        backend,
+        "--artifacts-destination",
+        str(tmp_path / "artifacts"),
+        "--workers",
+        "1",
+    ]
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -65,4 +79,6 @@ def test_train_against_a_tracking_server(tracking_server, tmp_path, monkeypatch)
     assert str(version.version) == summary.registered_version
     model = mlflow.pyfunc.load_model(f"models:/{config.REGISTERED_MODEL_NAME}@{config.CHAMPION_ALIAS}")
     frame = pd.DataFrame({"candidate": ["W"], "overlayer_nm": [30.0], "underlayer": ["Mg"], "underlayer_nm": [200.0]})
-    assert model.predict(frame)["predicted_ccd_ma_cm2"].iloc[0] > 3  # the candidate-table pyfunc (tests/test_serving.py)
+    assert (
+        model.predict(frame)["predicted_ccd_ma_cm2"].iloc[0] > 3
+    )  # the candidate-table pyfunc (tests/test_serving.py)

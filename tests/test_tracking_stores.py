@@ -32,7 +32,9 @@ def test_a_scheme_mlflow_has_no_store_for_is_refused(uri):
         check_tracking_uri(uri)
 
 
-@pytest.mark.parametrize("uri", ["sqlite:////tmp/x.db", "file:///tmp/mlruns", "mlruns", "postgresql+psycopg://u:p@h/db"])
+@pytest.mark.parametrize(
+    "uri", ["sqlite:////tmp/x.db", "file:///tmp/mlruns", "mlruns", "postgresql+psycopg://u:p@h/db"]
+)
 def test_local_and_database_stores_pass_without_a_connection(uri):
     check_tracking_uri(uri)
 
@@ -78,11 +80,19 @@ with mlflow.start_run(tags=process_tags()) as parent:
 def killed_training_runs(uri: str, cwd: Path, experiment: str = "orphans") -> list[str]:
     """Run ids of a parent and child run whose process was killed with SIGKILL (they stay RUNNING)."""
     env = {**os.environ, "PYTHONPATH": SRC, "MLFLOW_TRACKING_URI": uri}
-    done = subprocess.run([sys.executable, "-c", _KILLED_RUN.format(uri=uri, experiment=experiment)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_RUN.format(uri=uri, experiment=experiment)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
     return done.stdout.split()
 
 
+@pytest.mark.slow
 def test_runs_of_a_killed_training_are_ended_as_failed(tmp_path):
     from mlflow import MlflowClient
 
@@ -96,7 +106,11 @@ def test_runs_of_a_killed_training_are_ended_as_failed(tmp_path):
     elsewhere = client.create_run(experiment, tags={**process_tags(), HOST_TAG: "another-host"}).info.run_id
     untagged = client.create_run(experiment).info.run_id
     # a reused pid: this process's pid, but the recorded start is another process's
-    reused = client.create_run(experiment, tags={**process_tags(), START_TAG: "1"}).info.run_id if process_tags()[START_TAG] else None
+    reused = (
+        client.create_run(experiment, tags={**process_tags(), START_TAG: "1"}).info.run_id
+        if process_tags()[START_TAG]
+        else None
+    )
 
     ended = end_orphaned_runs(client, experiment)
     assert set(ended) == set(orphans) | ({reused} if reused else set())

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from servers import free_port, running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -57,14 +56,24 @@ def browser():
 
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
     if missing:
-        pytest.fail(f"{', '.join(missing)} missing: `make test` installs Debian's chromium and chromium-driver (as root)")
+        pytest.fail(
+            f"{', '.join(missing)} missing: `make test` installs Debian's chromium and chromium-driver (as root)"
+        )
     profile = tempfile.mkdtemp(prefix="lithioscreen-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--window-size=1600,2200", f"--user-data-dir={profile}",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1600,2200",
+        f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -78,7 +87,16 @@ def browser():
 @pytest.fixture
 def ui_server(trained, tmp_path):
     port = free_port()
-    command = [sys.executable, "-m", "lithioscreen.cli", "ui", "--port", str(port), "--tracking-uri", trained["tracking_uri"]]
+    command = [
+        sys.executable,
+        "-m",
+        "lithioscreen.cli",
+        "ui",
+        "--port",
+        str(port),
+        "--tracking-uri",
+        trained["tracking_uri"],
+    ]
     env = {**os.environ, "MLFLOW_TRACKING_URI": trained["tracking_uri"]}
     with running_server(command, f"http://127.0.0.1:{port}/health", tmp_path / "ui.log", env=env) as url:
         yield url.removesuffix("/health")
@@ -106,7 +124,9 @@ def test_ui_compares_the_cv_metrics_of_every_model(trained, ui_server, browser, 
         parent_row.find_element(By.CSS_SELECTOR, "button").click()
         for run_id in models:
             link = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, f'a[href$="/runs/{run_id}"]')))
-            checkbox = link.find_element(By.XPATH, "./ancestor::div[@role='row']").find_element(By.CSS_SELECTOR, "input[type=checkbox]")
+            checkbox = link.find_element(By.XPATH, "./ancestor::div[@role='row']").find_element(
+                By.CSS_SELECTOR, "input[type=checkbox]"
+            )
             checkbox.click()
             assert checkbox.is_selected()
         compare = wait.until(ec.element_to_be_clickable((By.XPATH, "//button[normalize-space()='Compare']")))
@@ -124,7 +144,9 @@ def test_ui_compares_the_cv_metrics_of_every_model(trained, ui_server, browser, 
         for run_id, shown in seen[metric].items():
             stored = models[run_id].data.metrics[metric]
             # the UI rounds to 3 decimals
-            assert abs(float(shown) - stored) <= 0.0006, f"{models[run_id].info.run_name} {metric}: UI {shown}, store {stored}"
+            assert abs(float(shown) - stored) <= 0.0006, (
+                f"{models[run_id].info.run_name} {metric}: UI {shown}, store {stored}"
+            )
 
 
 # The comparison's tables are virtualised (only the rows in view exist): scroll them down a little.
@@ -148,7 +170,9 @@ def _read_metrics(browser, run_ids, timeout_s: float = 60.0) -> dict[str, dict[s
                 run_id = min(heads, key=lambda rid: abs(heads[rid] - left)) if heads else None
                 if run_id is not None and abs(heads[run_id] - left) < 100:
                     seen.setdefault(metric, {})[run_id] = text
-        complete = len(heads) == len(run_ids) and all(len(seen.get(metric, {})) == len(run_ids) for metric in SHOWN_METRICS)
+        complete = len(heads) == len(run_ids) and all(
+            len(seen.get(metric, {})) == len(run_ids) for metric in SHOWN_METRICS
+        )
         if complete or time.monotonic() > deadline:
             return seen
         browser.execute_script(SCROLL_TABLES_JS)

@@ -42,7 +42,15 @@ def test_a_boolean_is_not_a_thickness():
 
 @pytest.mark.parametrize(
     "value, fragment",
-    [(1e-300, "below 0.1 nm"), (0.05, "below 0.1 nm"), (-5, "negative"), (math.nan, "NaN"), (2e5, "100 µm"), (math.inf, "100 µm"), (0.0, "above 0")],
+    [
+        (1e-300, "below 0.1 nm"),
+        (0.05, "below 0.1 nm"),
+        (-5, "negative"),
+        (math.nan, "NaN"),
+        (2e5, "100 µm"),
+        (math.inf, "100 µm"),
+        (0.0, "above 0"),
+    ],
 )
 def test_thickness_outside_the_physical_limits(value, fragment):
     assert fragment in thickness_problem(value)
@@ -69,7 +77,9 @@ def test_ids_with_control_or_zero_width_characters(text):
 
 def test_ordinary_ids_pass():
     assert identifier_problem("lab-2026-w48-nb30-mg200-01") is None
-    assert identifier_problem("Zürich cell [/] 1") is None  # brackets and accents are fine (the CLI prints them literally)
+    assert (
+        identifier_problem("Zürich cell [/] 1") is None
+    )  # brackets and accents are fine (the CLI prints them literally)
 
 
 def test_a_fifo_is_refused_without_opening_it(tmp_path):

@@ -7,8 +7,8 @@ import pytest
 
 from lithioscreen import elements as element_data
 from lithioscreen.compositions import from_formulas, parse_formula
-from lithioscreen.features.phase_diagram import li_miedema_columns
 from lithioscreen.features._vectorized import MIEDEMA_LABELS, magpie_features, magpie_labels, miedema_enthalpies
+from lithioscreen.features.phase_diagram import li_miedema_columns
 
 RTOL = 1e-9
 
@@ -52,7 +52,9 @@ def compositions() -> list[str]:
 
 def _compare(ours: np.ndarray, reference: np.ndarray, labels, formulas) -> None:
     bad = ~np.isclose(ours, reference, rtol=RTOL, atol=0, equal_nan=True)
-    where = [f"{formulas[i]} {labels[j]}: {ours[i, j]!r} vs matminer {reference[i, j]!r}" for i, j in zip(*np.nonzero(bad))]
+    where = [
+        f"{formulas[i]} {labels[j]}: {ours[i, j]!r} vs matminer {reference[i, j]!r}" for i, j in zip(*np.nonzero(bad))
+    ]
     assert not where, f"{len(where)} values differ, e.g. " + "; ".join(where[:5])
 
 
@@ -89,7 +91,9 @@ def test_li_x_mixing_is_the_binary_weighted_rule_on_matminers_binaries(matminer,
     ours = li_miedema_columns(from_formulas(subset))
     binaries = {}
     for formula, ss, inter, amor in zip(
-        subset, ours["li_x_mixing_enthalpy_ev_per_atom"], ours["li_x_miedema_intermetallic_enthalpy_ev_per_atom"],
+        subset,
+        ours["li_x_mixing_enthalpy_ev_per_atom"],
+        ours["li_x_miedema_intermetallic_enthalpy_ev_per_atom"],
         ours["li_x_miedema_amorphous_enthalpy_ev_per_atom"],
     ):
         overlayer = Composition(formula).fractional_composition
@@ -98,13 +102,17 @@ def test_li_x_mixing_is_the_binary_weighted_rule_on_matminers_binaries(matminer,
             if element.symbol not in binaries:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    binaries[element.symbol] = np.asarray(matminer[1].featurize(Composition({"Li": 0.5, element.symbol: 0.5})), float)
+                    binaries[element.symbol] = np.asarray(
+                        matminer[1].featurize(Composition({"Li": 0.5, element.symbol: 0.5})), float
+                    )
             expected = expected + fraction * binaries[element.symbol]
         np.testing.assert_allclose([inter, amor, ss], expected, rtol=1e-9, atol=1e-12, err_msg=formula)
 
 
 def test_an_alloy_of_two_lithiophobic_metals_mixes_between_them():
-    values = li_miedema_columns(from_formulas(["Mo", "W", "Mo0.5W0.5", "Cr0.99W0.01", "Cr"]))["li_x_mixing_enthalpy_ev_per_atom"]
+    values = li_miedema_columns(from_formulas(["Mo", "W", "Mo0.5W0.5", "Cr0.99W0.01", "Cr"]))[
+        "li_x_mixing_enthalpy_ev_per_atom"
+    ]
     mo, w, alloy, almost_cr, cr = values
     assert min(mo, w) <= alloy <= max(mo, w)
     assert abs(alloy - (mo + w) / 2) < 1e-12

@@ -92,7 +92,9 @@ def probability_of_improvement(mean, std, best: float, xi: float = DEFAULT_XI) -
     return result
 
 
-def acquisition(strategy: str, mean, std, best: float | None = None, kappa: float = DEFAULT_KAPPA, xi: float = DEFAULT_XI) -> np.ndarray:
+def acquisition(
+    strategy: str, mean, std, best: float | None = None, kappa: float = DEFAULT_KAPPA, xi: float = DEFAULT_XI
+) -> np.ndarray:
     """The named acquisition function's values (higher = more worth building)."""
     if strategy == "ei":
         if best is None:

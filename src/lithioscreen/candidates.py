@@ -177,7 +177,9 @@ def validate_candidates(frame: pd.DataFrame, source: str = "candidates") -> pd.D
         if underlayer == NO_UNDERLAYER:
             underlayer_nm = 0.0
         elif underlayer_nm == 0:
-            raise CandidateError(f"{where}: underlayer {underlayer} has 0 nm thickness (write 'none' for no underlayer)")
+            raise CandidateError(
+                f"{where}: underlayer {underlayer} has 0 nm thickness (write 'none' for no underlayer)"
+            )
         rows.append(
             {
                 "candidate": str(row.candidate).strip(),
@@ -290,7 +292,13 @@ def grid_size(n_elements: int, alloys: str, step: float) -> int:
     return math.comb(n_elements, order) * math.comb(n - 1, order - 1)
 
 
-def check_grid_size(n_elements: int, alloys: str, step: float, n_thicknesses: int = 1, max_candidates: int | None = DEFAULT_MAX_CANDIDATES) -> int:
+def check_grid_size(
+    n_elements: int,
+    alloys: str,
+    step: float,
+    n_thicknesses: int = 1,
+    max_candidates: int | None = DEFAULT_MAX_CANDIDATES,
+) -> int:
     """The number of candidates of an alloy screen; CandidateError above ``max_candidates`` (None: no cap)."""
     count = grid_size(n_elements, alloys, step) * n_thicknesses
     what = f"{alloys} alloys of {n_elements} elements on a {step:g} grid at {n_thicknesses} thickness(es) make {count:,} candidates"
@@ -340,7 +348,10 @@ def _format_fraction(value: float) -> str:
 
 
 def alloy_grid(
-    elements: Sequence[str], alloys: str = "binary", step: float = 0.1, max_candidates: int | None = DEFAULT_MAX_CANDIDATES
+    elements: Sequence[str],
+    alloys: str = "binary",
+    step: float = 0.1,
+    max_candidates: int | None = DEFAULT_MAX_CANDIDATES,
 ) -> list[str]:
     """Composition strings of every pair (or triple) of ``elements`` on the grid, e.g. ``Cr0.3W0.7``.
 
@@ -407,7 +418,9 @@ def alloy_screen(
     symbols = list(dict.fromkeys(str(element).strip() for element in elements))
     thicknesses = [check_thickness(value, "overlayer_nm") for value in overlayer_nm]
     check_grid_size(len(symbols), alloys, step, max(len(thicknesses), 1), max_candidates)
-    return grid_candidates(alloy_grid(symbols, alloys, step, max_candidates=None), thicknesses, underlayer, underlayer_nm)
+    return grid_candidates(
+        alloy_grid(symbols, alloys, step, max_candidates=None), thicknesses, underlayer, underlayer_nm
+    )
 
 
 def default_candidates(
@@ -449,11 +462,15 @@ def candidate_pool(
             if len(parse_overlayer(element).elements) != 1:
                 raise CandidateError(f"alloy element {element!r} is not a single element")
         if len(set(constituents)) < 2:
-            raise CandidateError(f"alloys need at least two elements besides the underlayer {underlayer}, got {constituents}")
+            raise CandidateError(
+                f"alloys need at least two elements besides the underlayer {underlayer}, got {constituents}"
+            )
         compositions += alloy_grid(sorted(set(constituents)), "binary", alloy_step)
     if not compositions or not thicknesses_nm:
         raise ValueError("no candidates: give at least one element and one thickness")
-    frames = [make_candidates(compositions, float(thickness), underlayer, underlayer_nm) for thickness in thicknesses_nm]
+    frames = [
+        make_candidates(compositions, float(thickness), underlayer, underlayer_nm) for thickness in thicknesses_nm
+    ]
     pool = pd.concat(frames, ignore_index=True)
     tested = {
         stack_key(row.overlayer, row.overlayer_nm, row.underlayer, row.underlayer_nm) for row in cells.itertuples()

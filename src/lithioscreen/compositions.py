@@ -62,8 +62,7 @@ class CompositionMatrix:
         """``values[element]`` per slot, ``fill`` in empty slots."""
         return np.where(self.present, np.asarray(values)[np.maximum(self.elements, 0)], fill)
 
-
-    def mixed_with(self, symbol: str, fraction: float) -> "CompositionMatrix":
+    def mixed_with(self, symbol: str, fraction: float) -> CompositionMatrix:
         """``symbol`` (first) mixed with each composition: ``{symbol: f, X: (1 - f)}``, renormalised.
 
         An element already present is merged into the first slot, as pymatgen's Composition does.
@@ -156,7 +155,11 @@ def _parsed(formula: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
         for symbol, amount in _TOKEN.findall(value):
             number = float(amount) if amount else 1.0
             amounts[symbol] = amounts[symbol] + number if symbol in amounts else number
-        if index.keys() >= amounts.keys() and min(amounts.values()) >= AMOUNT_TOLERANCE and finite_total(amounts.values()) is not None:
+        if (
+            index.keys() >= amounts.keys()
+            and min(amounts.values()) >= AMOUNT_TOLERANCE
+            and finite_total(amounts.values()) is not None
+        ):
             return tuple(index[symbol] for symbol in amounts), tuple(amounts.values())
     pairs = parse_formula(value)
     return tuple(index[symbol] for symbol, _ in pairs), tuple(amount for _, amount in pairs)
@@ -166,6 +169,8 @@ def from_formulas(formulas: Iterable[str]) -> CompositionMatrix:
     """Parse formula strings into a :class:`CompositionMatrix` (parses are cached: featurizers share them)."""
     rows = [_parsed(formula) for formula in formulas]
     width = max((len(elements) for elements, _ in rows), default=1) or 1
-    elements = np.array([row[0] + (-1,) * (width - len(row[0])) for row in rows], dtype=np.int64).reshape(len(rows), width)
+    elements = np.array([row[0] + (-1,) * (width - len(row[0])) for row in rows], dtype=np.int64).reshape(
+        len(rows), width
+    )
     amounts = np.array([row[1] + (0.0,) * (width - len(row[1])) for row in rows], dtype=float).reshape(len(rows), width)
     return _normalised(elements, amounts)

@@ -51,7 +51,11 @@ ORDERINGS_FILE = "ccd_orderings.csv"
 
 def in_checkout() -> bool:
     """True when running from a source checkout (``data/``, ``models/`` and ``pyproject.toml`` beside ``src/``)."""
-    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "data").is_dir() and (PROJECT_ROOT / "src").is_dir()
+    return (
+        (PROJECT_ROOT / "pyproject.toml").is_file()
+        and (PROJECT_ROOT / "data").is_dir()
+        and (PROJECT_ROOT / "src").is_dir()
+    )
 
 
 def shipped_dir(package: str, marker: str) -> Path:

@@ -22,7 +22,7 @@ import csv
 import gzip
 import importlib.util
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +102,7 @@ def molar_volume_cm3() -> np.ndarray:
     return _element_values("Molar volume")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _magpie_column(prop: str) -> np.ndarray:
     path = matminer_data_dir() / "magpie_elementdata" / f"{prop}.table"
     lines = path.read_text().splitlines()

@@ -19,8 +19,8 @@ import pandas as pd
 
 from lithioscreen import config
 from lithioscreen.features.pipeline import DEFAULT_CHUNK_ROWS
-from lithioscreen.models.prediction import PREDICTION_COLUMNS
 from lithioscreen.models.champion import Champion
+from lithioscreen.models.prediction import PREDICTION_COLUMNS
 
 RANK_COLUMNS = ["rank", *PREDICTION_COLUMNS]
 
@@ -97,7 +97,6 @@ def limitations(champion: Champion) -> list[str]:
             f"{threshold['upper_mev_per_a2']:.1f} meV/Å² (paper: ~100)."
         )
     return lines
-
 
 
 def rank_screen(

@@ -15,7 +15,6 @@ space (z-scored by the spread of the tested cells).
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
@@ -29,8 +28,8 @@ from lithioscreen.acquisition import (
     probability_of_improvement,
 )
 from lithioscreen.candidates import CANDIDATE_COLUMNS
-from lithioscreen.ranking import rank_candidates
 from lithioscreen.models.champion import Champion
+from lithioscreen.ranking import rank_candidates
 
 DOMAIN_MODES = ("first", "only", "ignore")
 
@@ -91,7 +90,8 @@ def closest_tested(candidates: pd.DataFrame, tested: pd.DataFrame) -> pd.DataFra
         {
             "closest_tested_cell": tested["cell_id"].to_numpy()[nearest],
             "closest_tested_candidate": [
-                f"{c} {o:g} nm/{u}" for c, o, u in tested[["candidate", "overlayer_nm", "underlayer"]].to_numpy()[nearest]
+                f"{c} {o:g} nm/{u}"
+                for c, o, u in tested[["candidate", "overlayer_nm", "underlayer"]].to_numpy()[nearest]
             ],
             "closest_tested_distance": distance[np.arange(len(a)), nearest],
         }
@@ -111,7 +111,9 @@ def _reason(row, strategy: str, incumbent: Incumbent, kappa: float) -> str:
     )
     feasibility = "feasible" if row.feasible is True else "feasibility unknown"
     if row.feasible is True and row.feasibility_probability < 1:
-        feasibility += f" but untested thickness (P ≈ {row.feasibility_probability:.0%} under a log-uniform critical thickness)"
+        feasibility += (
+            f" but untested thickness (P ≈ {row.feasibility_probability:.0%} under a log-uniform critical thickness)"
+        )
     domain = "" if row.in_training_domain else "; OUTSIDE the tested range (extrapolation)"
     return (
         f"{score}; predicted {row.predicted_ccd_ma_cm2:.2f} ± {row.predicted_ccd_std:.2f} mA/cm², "
@@ -157,9 +159,15 @@ def suggest(
     if domain == "only":
         scored = scored[scored["in_training_domain"]].reset_index(drop=True)
     if scored.empty:
-        raise ValueError("no untested candidate is feasible" + (" and inside the training domain" if domain == "only" else "") + " with a predicted CCD")
+        raise ValueError(
+            "no untested candidate is feasible"
+            + (" and inside the training domain" if domain == "only" else "")
+            + " with a predicted CCD"
+        )
     tested = rank_candidates(measured[CANDIDATE_COLUMNS], champion, threshold_mev_per_a2)
-    tested = tested.merge(measured[[*CANDIDATE_COLUMNS, "cell_id"]].drop_duplicates(CANDIDATE_COLUMNS), on=CANDIDATE_COLUMNS)
+    tested = tested.merge(
+        measured[[*CANDIDATE_COLUMNS, "cell_id"]].drop_duplicates(CANDIDATE_COLUMNS), on=CANDIDATE_COLUMNS
+    )
     mean = scored["predicted_ccd_ma_cm2"].to_numpy(float)
     std = scored["predicted_ccd_std"].to_numpy(float)
     table = scored.drop(columns=["rank"]).assign(

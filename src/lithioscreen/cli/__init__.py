@@ -6,13 +6,16 @@ the library only inside the command, so ``lithioscreen --help`` stays fast.
 
 import gc
 
+# importing a command module registers its commands on ``app``
+from lithioscreen.cli import cells as _cells  # noqa: F401  (cells add/list/history/template)
+from lithioscreen.cli import interface as _interface  # noqa: F401  (interface)
+from lithioscreen.cli import project as _project  # noqa: F401  (init)
+from lithioscreen.cli import rank as _rank  # noqa: F401  (rank, features)
+from lithioscreen.cli import report as _report  # noqa: F401  (report)
+from lithioscreen.cli import serve as _serve  # noqa: F401  (serve, ui)
+from lithioscreen.cli import suggest as _suggest  # noqa: F401  (suggest)
+from lithioscreen.cli import train as _train  # noqa: F401  (train)
 from lithioscreen.cli.common import app
-from lithioscreen.cli import rank as _rank  # noqa: F401  (registers rank, features)
-from lithioscreen.cli import train as _train  # noqa: F401  (registers train)
-from lithioscreen.cli import report as _report, serve as _serve  # noqa: F401  (registers serve, ui, report)
-from lithioscreen.cli import cells as _cells, suggest as _suggest  # noqa: F401  (registers cells add/list/history/template; suggest)
-from lithioscreen.cli import interface as _interface  # noqa: F401  (registers interface)
-from lithioscreen.cli import project as _project  # noqa: F401  (registers init)
 
 __all__ = ["app", "main"]
 

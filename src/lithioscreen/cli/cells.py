@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,12 +18,19 @@ cells_app = typer.Typer(
 )
 app.add_typer(cells_app, name="cells")
 
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Folder with cells.csv (default: LITHIOSCREEN_DATA_DIR or the repository's data/).")]
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Folder with cells.csv (default: LITHIOSCREEN_DATA_DIR or the repository's data/)."
+    ),
+]
 
 
 @cells_app.command()
 def template(
-    example: Annotated[bool, typer.Option("--example", help="Add one filled-in example row (replace every value).")] = False,
+    example: Annotated[
+        bool, typer.Option("--example", help="Add one filled-in example row (replace every value).")
+    ] = False,
 ) -> None:
     """Print the CSV header of cells.csv: fill in one row per tested cell, then `cells add FILE`."""
     from lithioscreen.data.intake import cells_template
@@ -39,17 +46,40 @@ def template(
 
 @cells_app.command()
 def add(
-    file: Annotated[Path, typer.Argument(help="CSV of new cells, same columns as data/cells.csv (see `cells template`).", show_default=False)],
-    train: Annotated[bool, typer.Option("--train/--no-train", help="Retrain every model after adding, and promote the best if it beats the champion.")] = True,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV of new cells, same columns as data/cells.csv (see `cells template`).", show_default=False
+        ),
+    ],
+    train: Annotated[
+        bool,
+        typer.Option(
+            "--train/--no-train",
+            help="Retrain every model after adding, and promote the best if it beats the champion.",
+        ),
+    ] = True,
     data_dir: DataDir = None,
-    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")] = None,
+    tracking_uri: Annotated[
+        str | None, typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")
+    ] = None,
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = config.EXPERIMENT_NAME,
-    models_dir: Annotated[Optional[Path], typer.Option(help="Exported champion (re-exported only when the champion changes).")] = None,
-    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Refuse files with more new cells than this.")] = config.MAX_NEW_CELLS,
+    models_dir: Annotated[
+        Path | None, typer.Option(help="Exported champion (re-exported only when the champion changes).")
+    ] = None,
+    max_rows: Annotated[
+        int, typer.Option("--max-rows", min=1, help="Refuse files with more new cells than this.")
+    ] = config.MAX_NEW_CELLS,
     allow_replicates: Annotated[
-        bool, typer.Option("--allow-replicates", help="Accept a row with the same stack, CCD protocol and result as another cell (a deliberate replicate).")
+        bool,
+        typer.Option(
+            "--allow-replicates",
+            help="Accept a row with the same stack, CCD protocol and result as another cell (a deliberate replicate).",
+        ),
     ] = False,
-    output: Annotated[OutputFormat, typer.Option("--format", help="table or json (json: one object on stdout).")] = OutputFormat.table,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json (json: one object on stdout).")
+    ] = OutputFormat.table,
 ) -> None:
     """Validate FILE, append its cells to cells.csv atomically (with a versioned history), then retrain."""
     import dataclasses
@@ -115,7 +145,10 @@ def add(
         sys.stdout.write(json.dumps(json_ready(report), indent=2) + "\n")
         return
     if not train:
-        say(stdout, f"added {', '.join(result.cell_ids)}; data version {version.data_version[:12]} (not retrained: --no-train)")
+        say(
+            stdout,
+            f"added {', '.join(result.cell_ids)}; data version {version.data_version[:12]} (not retrained: --no-train)",
+        )
         return
     _print_decision(decision)
 
@@ -126,7 +159,20 @@ def _print_decision(decision) -> None:
 
     frame = pd.DataFrame(decision.all_models_metrics).T.reset_index(names="model")
     frame["best in run"] = frame["model"] == decision.new_model
-    columns = [column for column in ("model", "nlpd", "mae", "rmse", "spearman", "coverage_2sigma", "order_checks_passed", "best in run") if column in frame]
+    columns = [
+        column
+        for column in (
+            "model",
+            "nlpd",
+            "mae",
+            "rmse",
+            "spearman",
+            "coverage_2sigma",
+            "order_checks_passed",
+            "best in run",
+        )
+        if column in frame
+    ]
     print_frame(
         frame[columns],
         OutputFormat.table,
@@ -134,9 +180,17 @@ def _print_decision(decision) -> None:
         float_digits=3,
     )
     verdict = ("champion changed", "bold green") if decision.promoted else ("champion kept", "bold yellow")
-    stdout.print(Text.assemble(verdict, f": {config.REGISTERED_MODEL_NAME} v{decision.new_version} ({decision.new_model})"), highlight=False)
+    stdout.print(
+        Text.assemble(verdict, f": {config.REGISTERED_MODEL_NAME} v{decision.new_version} ({decision.new_model})"),
+        highlight=False,
+    )
     say(stdout, decision.reason)
-    say(stdout, f"models/ re-exported to {decision.exported_to}" if decision.promoted else "models/ unchanged (the new version is registered without the alias)")
+    say(
+        stdout,
+        f"models/ re-exported to {decision.exported_to}"
+        if decision.promoted
+        else "models/ unchanged (the new version is registered without the alias)",
+    )
 
 
 @cells_app.command("list")
@@ -179,7 +233,9 @@ def list_cells(
 @cells_app.command()
 def history(
     data_dir: DataDir = None,
-    verify: Annotated[bool, typer.Option("--verify", help="Rebuild every version from the log and check its hash.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Rebuild every version from the log and check its hash.")
+    ] = False,
     output: Format = OutputFormat.table,
 ) -> None:
     """The versions of cells.csv: when, which cells were added, and the data version MLflow records."""
@@ -217,7 +273,17 @@ def history(
             }
             for entry in entries
         ],
-        columns=["version", "created_utc", "kind", "data_version", "cells_sha256", "parent_data_version", "n_rows", "cell_ids_added", "source"]
+        columns=[
+            "version",
+            "created_utc",
+            "kind",
+            "data_version",
+            "cells_sha256",
+            "parent_data_version",
+            "n_rows",
+            "cell_ids_added",
+            "source",
+        ]
         + (["verified"] if verify else []),
     )
     if output is not OutputFormat.table:
@@ -228,10 +294,16 @@ def history(
             created_utc=frame["created_utc"].str[:19],
             parent=frame["parent_data_version"].map(lambda v: v[:12] if isinstance(v, str) else ""),
         )
-        columns = ["version", "created_utc", "kind", "data_version", "parent", "n_rows", "cell_ids_added", "source"] + (["verified"] if verify else [])
+        columns = ["version", "created_utc", "kind", "data_version", "parent", "n_rows", "cell_ids_added", "source"] + (
+            ["verified"] if verify else []
+        )
         print_frame(shown, output, title=f"Versions of {data_dir / config.CELLS_FILE}", columns=columns)
     if not entries:
-        say(stderr, f"no versions recorded yet: the first `cells add` records the current file ({now['data_version'][:12]}) as version 1.", "dim")
+        say(
+            stderr,
+            f"no versions recorded yet: the first `cells add` records the current file ({now['data_version'][:12]}) as version 1.",
+            "dim",
+        )
     elif not now["in_history"]:
         say(
             stderr,
@@ -240,7 +312,11 @@ def history(
             "yellow",
         )
     else:
-        say(stderr, f"current: version {now['history_seq']}, data {now['data_version'][:12]}{' (verified)' if verify else ''}", "dim")
+        say(
+            stderr,
+            f"current: version {now['history_seq']}, data {now['data_version'][:12]}{' (verified)' if verify else ''}",
+            "dim",
+        )
         if now["data_version"] != entries[-1].data_version:
             say(
                 stderr,

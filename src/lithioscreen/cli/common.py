@@ -21,13 +21,12 @@ import math
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-
 
 app = typer.Typer(
     help="Screen protective overlayer metals for anode-less all-solid-state Li batteries.",
@@ -46,8 +45,15 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
-CandidatesArg = Annotated[Optional[list[str]], typer.Argument(help="Overlayer compositions, e.g. W Nb Cr0.5W0.5.", show_default=False)]
-CandidatesFile = Annotated[Optional[Path], typer.Option("--candidates", help="CSV with a 'candidate' column (optional: overlayer_nm, underlayer, underlayer_nm).")]
+CandidatesArg = Annotated[
+    list[str] | None, typer.Argument(help="Overlayer compositions, e.g. W Nb Cr0.5W0.5.", show_default=False)
+]
+CandidatesFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--candidates", help="CSV with a 'candidate' column (optional: overlayer_nm, underlayer, underlayer_nm)."
+    ),
+]
 OverlayerNm = Annotated[float, typer.Option(help="Overlayer thickness, nm.")]
 Underlayer = Annotated[str, typer.Option(help="Element beneath the overlayer, or 'none'.")]
 UnderlayerNm = Annotated[float, typer.Option(help="Underlayer thickness, nm.")]
@@ -57,7 +63,8 @@ Format = Annotated[OutputFormat, typer.Option("--format", help="table, json or c
 MaxCandidates = Annotated[
     int,
     typer.Option(
-        "--max-candidates", min=1,
+        "--max-candidates",
+        min=1,
         help="Refuse screens (grids, candidate files) above this many candidates; each ranked row costs about 1.5 KB of memory.",
     ),
 ]
@@ -93,8 +100,8 @@ def candidate_table(candidates, candidates_file, overlayer_nm, underlayer, under
             return read_candidates_file(candidates_file, max_rows=max_candidates or DEFAULT_MAX_CANDIDATES)
         if candidates:
             return make_candidates(candidates, overlayer_nm, underlayer, underlayer_nm)
-        from lithioscreen.data import load_phase_data
         from lithioscreen.candidates import default_candidates
+        from lithioscreen.data import load_phase_data
 
         return default_candidates(load_phase_data(), overlayer_nm, underlayer, underlayer_nm)
     except (CandidateError, DataValidationError) as error:
@@ -143,7 +150,9 @@ def _json_records(frame) -> list[dict]:
     return [{key: json_ready(value) for key, value in row.items()} for row in frame.to_dict("records")]
 
 
-def print_frame(frame, output: OutputFormat, title: str, float_digits: int = 2, columns: list[str] | None = None) -> None:
+def print_frame(
+    frame, output: OutputFormat, title: str, float_digits: int = 2, columns: list[str] | None = None
+) -> None:
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(_json_records(frame), indent=2) + "\n")
     elif output is OutputFormat.csv:

@@ -7,26 +7,34 @@ with ``--batch`` (the default on ``--device cuda``), batched forward passes in o
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from lithioscreen.cli.common import Format, OutputFormat, app, fail, print_frame, say, stderr  # fail, say: shown literally ('[mlip]' is no markup)
+from lithioscreen.cli.common import (  # fail, say: shown literally ('[mlip]' is no markup)
+    Format,
+    OutputFormat,
+    app,
+    fail,
+    print_frame,
+    say,
+    stderr,
+)
 
 MLIP_EXTRA_HINT = "install the extra: pip install -e '.[mlip]'"
 
 
 @app.command()
 def interface(
-    elements: Annotated[Optional[list[str]], typer.Argument(help="Metals, e.g. W Mo Nb.", show_default=False)] = None,
+    elements: Annotated[list[str] | None, typer.Argument(help="Metals, e.g. W Mo Nb.", show_default=False)] = None,
     all_metals: Annotated[bool, typer.Option("--all", help="Every default candidate metal with a bcc, fcc or hcp structure.")] = False,
-    plane: Annotated[Optional[str], typer.Option(help="X plane: 110/100/111 (bcc), 111/100 (fcc), 0001 (hcp), or 'all'. Default: the close-packed plane.")] = None,
+    plane: Annotated[str | None, typer.Option(help="X plane: 110/100/111 (bcc), 111/100 (fcc), 0001 (hcp), or 'all'. Default: the close-packed plane.")] = None,
     calculator: Annotated[str, typer.Option(help="Potential: chgnet or sevennet.")] = "chgnet",
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     n_jobs: Annotated[int, typer.Option(help="Local joblib workers (processes).")] = 1,
-    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address, tcp://HOST:PORT.")] = None,
-    dask_local: Annotated[Optional[int], typer.Option(help="Start a local Dask cluster with N workers.")] = None,
-    batch: Annotated[Optional[bool], typer.Option("--batch/--no-batch", help="Batched forward passes over all structures (default: on for cuda).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, tcp://HOST:PORT.")] = None,
+    dask_local: Annotated[int | None, typer.Option(help="Start a local Dask cluster with N workers.")] = None,
+    batch: Annotated[bool | None, typer.Option("--batch/--no-batch", help="Batched forward passes over all structures (default: on for cuda).")] = None,
     batch_size: Annotated[int, typer.Option(help="Structures per forward pass with --batch.")] = 32,
     li_layers: Annotated[str, typer.Option(help="Li slab thicknesses, Li(100) cells (2 atomic layers each), comma-separated.")] = "2,3,4",
     x_thickness: Annotated[float, typer.Option(help="Minimum X slab thickness, Å.")] = 6.0,

@@ -11,7 +11,11 @@ from lithioscreen.cli.common import app, fail, say, stderr, stdout
 
 
 @app.command()
-def init(folder: Annotated[Path, typer.Argument(help="The new project folder (gets data/ and models/).", show_default=False)]) -> None:
+def init(
+    folder: Annotated[
+        Path, typer.Argument(help="The new project folder (gets data/ and models/).", show_default=False)
+    ],
+) -> None:
     """Create a project folder from the shipped data tables and champion: your cells go there, not into the package."""
     from lithioscreen.data.project import ProjectExistsError, init_project
 

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from lithioscreen import config
 from lithioscreen.cli.common import (
-    CandidatesArg, CandidatesFile, Format, FrameWriter, MaxCandidates, OutputFormat, OverlayerNm, Underlayer, UnderlayerNm,
-    app, candidate_table, checked_threshold, fail, plus_minus, print_frame, say, stderr,
+    CandidatesArg,
+    CandidatesFile,
+    Format,
+    FrameWriter,
+    MaxCandidates,
+    OutputFormat,
+    OverlayerNm,
+    Underlayer,
+    UnderlayerNm,
+    app,
+    candidate_table,
+    checked_threshold,
+    fail,
+    plus_minus,
+    print_frame,
+    say,
+    stderr,
 )
 
 
@@ -36,10 +51,13 @@ def _rank_display(ranked):
             "candidate": ranked["candidate"],
             "stack": [stack(row) for row in ranked.itertuples()],
             "feasible": [_feasible_text(v, r) for v, r in zip(ranked["feasible"], ranked["infeasible_reason"])],
-            "CCD mA/cm²": [plus_minus(m, s, 2) for m, s in zip(ranked["predicted_ccd_ma_cm2"], ranked["predicted_ccd_std"])],
+            "CCD mA/cm²": [
+                plus_minus(m, s, 2) for m, s in zip(ranked["predicted_ccd_ma_cm2"], ranked["predicted_ccd_std"])
+            ],
             "measured": ranked["measured_ccd_reported"].map(lambda value: "-" if value is None else value),
             "γ(Li/X) meV/Å²": [
-                plus_minus(m, s, 1) for m, s in zip(ranked["interfacial_energy_mev_per_a2"], ranked["interfacial_energy_std_mev_per_a2"])
+                plus_minus(m, s, 1)
+                for m, s in zip(ranked["interfacial_energy_mev_per_a2"], ranked["interfacial_energy_std_mev_per_a2"])
             ],
             "γ source": ranked["interfacial_energy_source"],
             "≥ threshold": ranked["above_threshold"].map({True: "yes", False: "no"}),
@@ -51,16 +69,29 @@ def _rank_display(ranked):
 ALLOY_TABLE_ROWS = 50
 
 
-def _alloy_table(candidates, candidates_file, alloys, grid, overlayer_nm, overlayer_nm_grid, underlayer, underlayer_nm, max_candidates):
+def _alloy_table(
+    candidates,
+    candidates_file,
+    alloys,
+    grid,
+    overlayer_nm,
+    overlayer_nm_grid,
+    underlayer,
+    underlayer_nm,
+    max_candidates,
+):
     """The candidate table of an alloy screen (exit 2 on bad input, or above the cap)."""
-    from lithioscreen.candidates import CandidateError
+    from lithioscreen.candidates import CandidateError, alloy_screen
     from lithioscreen.data import DataValidationError, load_phase_data
-    from lithioscreen.candidates import alloy_screen
 
     if candidates_file is not None:
         fail("--alloys builds its own candidates from elements; it does not take --candidates")
     # the library checks every thickness (ASCII numbers within the physical limits)
-    thicknesses = [value.strip() for value in overlayer_nm_grid.split(",") if value.strip()] if overlayer_nm_grid else [overlayer_nm]
+    thicknesses = (
+        [value.strip() for value in overlayer_nm_grid.split(",") if value.strip()]
+        if overlayer_nm_grid
+        else [overlayer_nm]
+    )
     try:
         elements = candidates or load_phase_data()["element"].tolist()
         return alloy_screen(elements, alloys, grid, thicknesses, underlayer, underlayer_nm, max_candidates)
@@ -77,7 +108,9 @@ def _rank_with_progress(table, champion, threshold):
         TextColumn("ranking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr, transient=False
     ) as progress:
         task = progress.add_task("rank", total=len(table))
-        ranked = rank_screen(table, champion, threshold, progress=lambda done, total: progress.update(task, completed=done))
+        ranked = rank_screen(
+            table, champion, threshold, progress=lambda done, total: progress.update(task, completed=done)
+        )
     return ranked
 
 
@@ -88,30 +121,47 @@ def rank(
     overlayer_nm: OverlayerNm = config.DEFAULT_OVERLAYER_NM,
     underlayer: Underlayer = config.DEFAULT_UNDERLAYER,
     underlayer_nm: UnderlayerNm = config.DEFAULT_UNDERLAYER_NM,
-    top: Annotated[Optional[int], typer.Option(help="Show only the best N.", min=1)] = None,
-    threshold: Annotated[float, typer.Option(help="Interfacial-energy threshold for the flag, meV/Å².")] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
-    models_dir: Annotated[Optional[Path], typer.Option(help="Folder with the exported champion.")] = None,
+    top: Annotated[int | None, typer.Option(help="Show only the best N.", min=1)] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Interfacial-energy threshold for the flag, meV/Å².")
+    ] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    models_dir: Annotated[Path | None, typer.Option(help="Folder with the exported champion.")] = None,
     alloys: Annotated[
-        Optional[str],
-        typer.Option(help="Screen alloys instead: 'binary' (every pair) or 'ternary' (every triple) of the candidates given, default every metal in the phase data."),
+        str | None,
+        typer.Option(
+            help="Screen alloys instead: 'binary' (every pair) or 'ternary' (every triple) of the candidates given, default every metal in the phase data."
+        ),
     ] = None,
     grid: Annotated[float, typer.Option(help="Composition grid step for --alloys (atomic fraction).")] = 0.1,
     overlayer_nm_grid: Annotated[
-        Optional[str], typer.Option(help="With --alloys: comma-separated overlayer thicknesses, nm (e.g. 10,30,100); default --overlayer-nm.")
+        str | None,
+        typer.Option(
+            help="With --alloys: comma-separated overlayer thicknesses, nm (e.g. 10,30,100); default --overlayer-nm."
+        ),
     ] = None,
     max_candidates: MaxCandidates = config.DEFAULT_MAX_CANDIDATES,
     output: Format = OutputFormat.table,
 ) -> None:
     """Rank candidate overlayers by predicted CCD (default: every metal in the phase data, 30 nm on 200 nm Mg)."""
     from lithioscreen.data import DataValidationError
-    from lithioscreen.ranking import limitations, rank_candidates
     from lithioscreen.models.champion import NoChampionError, load_champion
+    from lithioscreen.ranking import limitations, rank_candidates
 
     threshold = checked_threshold(threshold)
     if alloys is None:
         table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm, max_candidates)
     else:
-        table = _alloy_table(candidates, candidates_file, alloys, grid, overlayer_nm, overlayer_nm_grid, underlayer, underlayer_nm, max_candidates)
+        table = _alloy_table(
+            candidates,
+            candidates_file,
+            alloys,
+            grid,
+            overlayer_nm,
+            overlayer_nm_grid,
+            underlayer,
+            underlayer_nm,
+            max_candidates,
+        )
     try:
         champion = load_champion(models_dir)
     except NoChampionError as error:
@@ -126,10 +176,18 @@ def rank(
     if top is not None:
         ranked = ranked.head(top)
     elif alloys is not None and output is OutputFormat.table and len(ranked) > ALLOY_TABLE_ROWS:
-        say(stderr, f"showing the best {ALLOY_TABLE_ROWS} of {len(ranked)}; use --top N, or --format csv/json for all.", "dim")
+        say(
+            stderr,
+            f"showing the best {ALLOY_TABLE_ROWS} of {len(ranked)}; use --top N, or --format csv/json for all.",
+            "dim",
+        )
         ranked = ranked.head(ALLOY_TABLE_ROWS)
     if output is OutputFormat.table:
-        print_frame(_rank_display(ranked), output, title=f"Overlayers ranked by predicted CCD (flag: interfacial energy ≥ {threshold:g} meV/Å²)")
+        print_frame(
+            _rank_display(ranked),
+            output,
+            title=f"Overlayers ranked by predicted CCD (flag: interfacial energy ≥ {threshold:g} meV/Å²)",
+        )
     else:
         print_frame(ranked, output, title="")
     for line in limitations(champion):
@@ -157,7 +215,11 @@ def features(
 
     table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm, max_candidates)
     if output is OutputFormat.table and len(table) > FEATURES_TABLE_CANDIDATES:
-        say(stderr, f"showing the first {FEATURES_TABLE_CANDIDATES} of {len(table)} candidates; use --format csv or json for all.", "dim")
+        say(
+            stderr,
+            f"showing the first {FEATURES_TABLE_CANDIDATES} of {len(table)} candidates; use --format csv or json for all.",
+            "dim",
+        )
         table = table.head(FEATURES_TABLE_CANDIDATES)
     try:
         chunks = featurize_in_chunks(table, include_magpie=magpie)  # the data files are loaded before the first chunk

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,17 +14,18 @@ from lithioscreen.cli.common import app, fail, say, stdout
 @app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", help="Folder for the PNG figures.")] = Path("reports/figures"),
-    models_dir: Annotated[Optional[Path], typer.Option(help="Folder with the exported champion.")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Folder with cells.csv and the other data files.")] = None,
-    threshold: Annotated[float, typer.Option(help="Interfacial-energy threshold, meV/Å².")] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    models_dir: Annotated[Path | None, typer.Option(help="Folder with the exported champion.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Folder with cells.csv and the other data files.")] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Interfacial-energy threshold, meV/Å².")
+    ] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
 ) -> None:
     """Write the figures: CCD vs interfacial energy (Fig. 7e), held-out predicted vs measured CCD,
     the candidate ranking with uncertainty, every candidate's interfacial energy by source."""
-    from lithioscreen.data import DataValidationError
-    from lithioscreen.reporting import write_report
-    from lithioscreen.models.champion import NoChampionError
-
     from lithioscreen.cli.common import checked_threshold
+    from lithioscreen.data import DataValidationError
+    from lithioscreen.models.champion import NoChampionError
+    from lithioscreen.reporting import write_report
     from lithioscreen.reporting.figures import ReportOutputError
 
     threshold = checked_threshold(threshold)

@@ -18,14 +18,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from lithioscreen import config
 from lithioscreen.cli.common import app, fail, say, stderr
 
-TrackingUri = Annotated[Optional[str], typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")]
+TrackingUri = Annotated[
+    str | None, typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")
+]
 Host = Annotated[str, typer.Option(help="Interface to listen on (127.0.0.1: this machine only).")]
 
 
@@ -76,12 +78,20 @@ def _warn_if_exposed(host: str, port: int, what: str) -> None:
         )
 
 
-def _exec(command: list[str], tracking_uri: str, defaults: dict[str, str] | None = None, extra_env: dict[str, str] | None = None) -> None:
+def _exec(
+    command: list[str],
+    tracking_uri: str,
+    defaults: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> None:
     # MLflow starts uvicorn/gunicorn by name: find this environment's scripts even when it is not activated
     scripts = str(Path(sys.executable).parent)
     env = {
-        **(defaults or {}), **os.environ, **(extra_env or {}),
-        "MLFLOW_TRACKING_URI": tracking_uri, "PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")]),
+        **(defaults or {}),
+        **os.environ,
+        **(extra_env or {}),
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        "PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")]),
     }
     say(stderr, f"{' '.join(command[1:])}  (MLFLOW_TRACKING_URI={tracking_uri})", "dim")
     sys.stdout.flush()
@@ -97,7 +107,7 @@ def _exec_mlflow(arguments: list[str], tracking_uri: str, defaults: dict[str, st
 def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 5001,
     host: Host = "127.0.0.1",
-    model_uri: Annotated[Optional[str], typer.Option(help="Model to serve (default: the registered champion).")] = None,
+    model_uri: Annotated[str | None, typer.Option(help="Model to serve (default: the registered champion).")] = None,
     tracking_uri: TrackingUri = None,
     workers: Annotated[int, typer.Option(help="Server worker processes.", min=1)] = 1,
 ) -> None:

@@ -5,23 +5,38 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from lithioscreen import config
 from lithioscreen.cli.common import (
-    Format, OutputFormat, app, checked_threshold, fail, json_ready, print_frame, say, stderr,
+    Format,
+    OutputFormat,
+    app,
+    checked_threshold,
+    fail,
+    json_ready,
+    print_frame,
+    say,
+    stderr,
 )
+
 
 @app.command()
 def train(
-    data_dir: Annotated[Optional[Path], typer.Option(help="Folder with cells.csv and the other data files.")] = None,
-    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Folder with cells.csv and the other data files.")] = None,
+    tracking_uri: Annotated[
+        str | None, typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")
+    ] = None,
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = config.EXPERIMENT_NAME,
-    models_dir: Annotated[Optional[Path], typer.Option(help="Where to export the champion.")] = None,
-    threshold: Annotated[float, typer.Option(help="Interfacial-energy threshold, meV/Å².")] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
-    ccd_target: Annotated[float, typer.Option(help="CCD target for threshold accuracy, mA/cm².")] = config.DEFAULT_CCD_TARGET_MA_CM2,
+    models_dir: Annotated[Path | None, typer.Option(help="Where to export the champion.")] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Interfacial-energy threshold, meV/Å².")
+    ] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    ccd_target: Annotated[
+        float, typer.Option(help="CCD target for threshold accuracy, mA/cm².")
+    ] = config.DEFAULT_CCD_TARGET_MA_CM2,
     output: Format = OutputFormat.table,
 ) -> None:
     """Cross-validate every model, log them to MLflow, register and export the champion."""
@@ -44,7 +59,12 @@ def train(
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(json_ready(summary.as_record()), indent=2) + "\n")
         return
-    print_frame(frame, output, title=f"Leave-one-overlayer-out CV on {summary.n_cells} cells (data {summary.data_version[:12]})", float_digits=3)
+    print_frame(
+        frame,
+        output,
+        title=f"Leave-one-overlayer-out CV on {summary.n_cells} cells (data {summary.data_version[:12]})",
+        float_digits=3,
+    )
     threshold_fit = summary.threshold
     say(
         stderr,

@@ -57,9 +57,22 @@ MAX_NEW_CELLS = config.MAX_NEW_CELLS  # rows per file; ``cells add --max-rows N`
 #: (stack, CCD protocol, result); ids, sources and notes may differ. ``--allow-replicates``
 #: accepts a deliberate replicate cell that gave the very same result.
 REPLICATE_KEY = (
-    "overlayer", "overlayer_nm", "underlayer", "underlayer_nm", "current_collector", "solid_electrolyte", "counter_electrode",
-    "temperature_c", "stack_pressure_mpa", "ccd_start_ma_cm2", "ccd_step_ma_cm2", "ccd_stripping_ma_cm2", "ccd_capacity_mah_cm2",
-    "ccd_censoring", "ccd_lower_ma_cm2", "ccd_upper_ma_cm2",
+    "overlayer",
+    "overlayer_nm",
+    "underlayer",
+    "underlayer_nm",
+    "current_collector",
+    "solid_electrolyte",
+    "counter_electrode",
+    "temperature_c",
+    "stack_pressure_mpa",
+    "ccd_start_ma_cm2",
+    "ccd_step_ma_cm2",
+    "ccd_stripping_ma_cm2",
+    "ccd_capacity_mah_cm2",
+    "ccd_censoring",
+    "ccd_lower_ma_cm2",
+    "ccd_upper_ma_cm2",
 )
 
 
@@ -131,13 +144,22 @@ def _read_csv_text(path: Path, max_rows: int | None = MAX_NEW_CELLS) -> tuple[li
     except OSError as error:
         raise DataValidationError([Problem(source, 0, "", f"cannot read: {error.strerror or error}")]) from None
     if not raw.strip():
-        raise DataValidationError([Problem(source, 1, "", "file is empty (print the header with `lithioscreen cells template`)")])
+        raise DataValidationError(
+            [Problem(source, 1, "", "file is empty (print the header with `lithioscreen cells template`)")]
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise DataValidationError(
-            [Problem(source, line, "", f"not UTF-8 text (byte {raw[error.start]:#04x} at offset {error.start}: {error.reason}); save the file as UTF-8 CSV")]
+            [
+                Problem(
+                    source,
+                    line,
+                    "",
+                    f"not UTF-8 text (byte {raw[error.start]:#04x} at offset {error.start}: {error.reason}); save the file as UTF-8 CSV",
+                )
+            ]
         ) from None
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
@@ -155,7 +177,14 @@ def _read_csv_text(path: Path, max_rows: int | None = MAX_NEW_CELLS) -> tuple[li
             elif any(value.strip() for value in record):  # blank lines are skipped, as pandas does
                 if max_rows is not None and len(rows) >= max_rows:
                     raise DataValidationError(
-                        [Problem(source, start, "", f"more than {max_rows:,} new cells in one file; split it, or raise the cap with --max-rows")]
+                        [
+                            Problem(
+                                source,
+                                start,
+                                "",
+                                f"more than {max_rows:,} new cells in one file; split it, or raise the cap with --max-rows",
+                            )
+                        ]
                     )
                 rows.append(record)
                 lines.append(start)
@@ -170,7 +199,10 @@ def _read_csv_text(path: Path, max_rows: int | None = MAX_NEW_CELLS) -> tuple[li
 
 
 def validate_new_cells(
-    path: Path | str, existing: pd.DataFrame | None = None, max_rows: int | None = MAX_NEW_CELLS, allow_replicates: bool = False
+    path: Path | str,
+    existing: pd.DataFrame | None = None,
+    max_rows: int | None = MAX_NEW_CELLS,
+    allow_replicates: bool = False,
 ) -> NewCells:
     """Check a CSV of new cells against the ``cells.csv`` schema, the existing cell ids and (unless
     ``allow_replicates``) rows that repeat another cell's stack, protocol and result.
@@ -192,7 +224,12 @@ def validate_new_cells(
     missing = [name for name in expected if name not in seen and name not in OPTIONAL_INTAKE_COLUMNS]
     if unknown:
         problems.append(
-            Problem(source, 1, ", ".join(repr(name) for name in unknown), "unknown column(s): cells.csv has no such column (wrong name or unit?); see `lithioscreen cells template`")
+            Problem(
+                source,
+                1,
+                ", ".join(repr(name) for name in unknown),
+                "unknown column(s): cells.csv has no such column (wrong name or unit?); see `lithioscreen cells template`",
+            )
         )
     if missing:
         problems.append(Problem(source, 1, ", ".join(missing), "missing column(s)"))
@@ -205,8 +242,14 @@ def validate_new_cells(
     text_rows: list[list[str]] = []
     for record, line in zip(rows, lines):
         if len(record) != width:
-            problems.append(Problem(source, line, "", f"has {len(record)} fields, the header has {width} (a stray or missing comma?)"))
-        text_rows.append([record[index[name]].strip() if name in index and index[name] < len(record) else "" for name in expected])
+            problems.append(
+                Problem(
+                    source, line, "", f"has {len(record)} fields, the header has {width} (a stray or missing comma?)"
+                )
+            )
+        text_rows.append(
+            [record[index[name]].strip() if name in index and index[name] < len(record) else "" for name in expected]
+        )
 
     raw = pd.DataFrame(text_rows, columns=expected, dtype=str)
     try:
@@ -266,8 +309,12 @@ def _replicates(frame: pd.DataFrame, lines: list[int], source: str, existing: pd
         if key in seen:
             problems.append(
                 Problem(
-                    source, line, "", f"same stack, CCD protocol and result as {seen[key]}: the same cell entered twice? "
-                    "(a deliberate replicate with the very same result: --allow-replicates)", f"cell_id={cell_id}",
+                    source,
+                    line,
+                    "",
+                    f"same stack, CCD protocol and result as {seen[key]}: the same cell entered twice? "
+                    "(a deliberate replicate with the very same result: --allow-replicates)",
+                    f"cell_id={cell_id}",
                 )
             )
         else:
@@ -279,7 +326,13 @@ def _duplicates_against(existing: pd.DataFrame, cell_ids: list[str], lines: list
     where = existing.attrs.get("source_path", config.CELLS_FILE)
     known = {str(cell_id): position + 2 for position, cell_id in enumerate(existing["cell_id"])}
     return [
-        Problem(source, line, "cell_id", f"duplicate {cell_id!r}: already in {where} (line {known[cell_id]})", f"cell_id={cell_id}")
+        Problem(
+            source,
+            line,
+            "cell_id",
+            f"duplicate {cell_id!r}: already in {where} (line {known[cell_id]})",
+            f"cell_id={cell_id}",
+        )
         for cell_id, line in zip(cell_ids, lines)
         if cell_id in known
     ]
@@ -317,11 +370,13 @@ def _csv_text(rows: list[list[str]], newline: str) -> str:
     return buffer.getvalue()
 
 
-def _in_file_order(new: "NewCells", header: list[str], target: str) -> list[list[str]]:
+def _in_file_order(new: NewCells, header: list[str], target: str) -> list[list[str]]:
     """The new rows in the column order of the existing ``cells.csv`` (an older file may lack an optional column)."""
     names = CELLS_SCHEMA.column_names
     problems = [
-        Problem(new.source, line, name, f"{target} has no {name!r} column (an older format): add the column to it first")
+        Problem(
+            new.source, line, name, f"{target} has no {name!r} column (an older format): add the column to it first"
+        )
         for row, line in zip(new.rows, new.lines)
         for name, value in zip(names, row)
         if value and name not in header
@@ -370,7 +425,9 @@ def add_cells(
                 if last is None
                 else "cells.csv changed outside `cells add` (edited by hand, or an addition was interrupted before its history entry)"
             )
-            last = _entry(len(history) + 1, "snapshot", old_content, old_content.decode("utf-8"), data_dir, last, source=reason)
+            last = _entry(
+                len(history) + 1, "snapshot", old_content, old_content.decode("utf-8"), data_dir, last, source=reason
+            )
             recorded.append(last)
 
         newline = "\r\n" if b"\r\n" in old_content else "\n"
@@ -380,8 +437,14 @@ def add_cells(
         atomic_write(cells_path, new_content, check=load_cells)
 
         version = _entry(
-            last.seq + 1, "append", new_content, appended, data_dir, last,
-            cell_ids_added=new.cell_ids, source=Path(path).name,
+            last.seq + 1,
+            "append",
+            new_content,
+            appended,
+            data_dir,
+            last,
+            cell_ids_added=new.cell_ids,
+            source=Path(path).name,
         )
         old_log = history_path.read_bytes() if history_path.exists() else b""
         if old_log and not old_log.endswith(b"\n"):

@@ -1,8 +1,8 @@
 """Loaders for the three data files; each validates its file against a schema before use.
 
-    cells.csv                    measured cells (one row per cell, CCD possibly censored)
-    interfacial_energies.csv     Li/X interfacial energies (DFT from the literature; bounds allowed)
-    li_binary_phase_data.csv     Li-X binary phase-diagram facts per element
+cells.csv                    measured cells (one row per cell, CCD possibly censored)
+interfacial_energies.csv     Li/X interfacial energies (DFT from the literature; bounds allowed)
+li_binary_phase_data.csv     Li-X binary phase-diagram facts per element
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ import pandas as pd
 
 from lithioscreen import config
 from lithioscreen.candidates import NO_UNDERLAYER, CandidateError, parse_overlayer, parse_underlayer
-from lithioscreen.validation import MAX_THICKNESS_NM
 from lithioscreen.data.schema import Column, DataValidationError, Problem, Schema, read_raw, validate
-from lithioscreen.validation import MIN_THICKNESS_NM, identifier_problem
+from lithioscreen.validation import MAX_THICKNESS_NM, MIN_THICKNESS_NM, identifier_problem
 
 __all__ = [
     "CELLS_SCHEMA",
@@ -97,7 +96,9 @@ def _material_check(text: str) -> str | None:
         composition = Composition(text)
     except Exception:
         return f"{text!r} is not a chemical formula"
-    unknown = [getattr(element, "symbol", str(element)) for element in composition.elements if not isinstance(element, Element)]
+    unknown = [
+        getattr(element, "symbol", str(element)) for element in composition.elements if not isinstance(element, Element)
+    ]
     if unknown:  # pymatgen reads unknown symbols as dummy species
         return f"{text!r}: unknown element(s) {', '.join(unknown)}"
     return None
@@ -136,7 +137,10 @@ _NUMBER = r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)"  # ASCII digits only, as in every nu
 _UNIT = r"(?:\s*mA\s*(?:/\s*cm(?:2|²)|[·\s]\s*cm(?:-2|⁻²)))?"
 _REPORTED_FORMS = [
     ("exact", re.compile(rf"(?:~|≈|approx\.?|about)?\s*{_NUMBER}{_UNIT}", re.IGNORECASE)),
-    ("lower_bound", re.compile(rf"(?:>=?|≥|above|over|more than|greater than|exceeds?|exceeded)\s*{_NUMBER}{_UNIT}", re.IGNORECASE)),
+    (
+        "lower_bound",
+        re.compile(rf"(?:>=?|≥|above|over|more than|greater than|exceeds?|exceeded)\s*{_NUMBER}{_UNIT}", re.IGNORECASE),
+    ),
     ("upper_bound", re.compile(rf"(?:<=?|≤|below|under|less than)\s*{_NUMBER}{_UNIT}", re.IGNORECASE)),
     ("interval", re.compile(rf"{_NUMBER}{_UNIT}\s*(?:-|–|—|to)\s*{_NUMBER}{_UNIT}", re.IGNORECASE)),
     ("interval", re.compile(rf"between\s+{_NUMBER}{_UNIT}\s+and\s+{_NUMBER}{_UNIT}", re.IGNORECASE)),
@@ -181,7 +185,12 @@ def _reported_agrees(row: pd.Series) -> list[tuple[str, str]]:
             return [("ccd_reported", f"{text!r} states a CCD, but ccd_censoring is {kind!r} (no CCD value)")]
         return []
     if reported.kind == "none":
-        return [("ccd_reported", f"{text!r} is no CCD this schema can read: write e.g. '1.3', '> 5.0', '3.2-4.8' or 'between 3.2 and 4.8' (mA/cm²)")]
+        return [
+            (
+                "ccd_reported",
+                f"{text!r} is no CCD this schema can read: write e.g. '1.3', '> 5.0', '3.2-4.8' or 'between 3.2 and 4.8' (mA/cm²)",
+            )
+        ]
     agrees = {
         "exact": kind == "exact" and _same(reported.lower, lower),
         # a '> x' may come with an upper bound from other evidence (the paper's Mo, Ti, Zr: '> 3.2', below Cr's 4.8)
@@ -218,7 +227,9 @@ def _cell_censoring(row: pd.Series) -> list[tuple[str, str]]:
     if row["underlayer"] == NO_UNDERLAYER and row["underlayer_nm"] != 0:
         problems.append(("underlayer_nm", "must be 0 when underlayer is 'none'"))
     if row["underlayer"] != NO_UNDERLAYER and not row["underlayer_nm"] >= MIN_THICKNESS_NM:
-        problems.append(("underlayer_nm", f"underlayer {row['underlayer']} needs a thickness of at least {MIN_THICKNESS_NM:g} nm"))
+        problems.append(
+            ("underlayer_nm", f"underlayer {row['underlayer']} needs a thickness of at least {MIN_THICKNESS_NM:g} nm")
+        )
     if not np.isnan(row["first_cycle_ce_pct"]) and not row["ce_source_figure"]:
         problems.append(("ce_source_figure", "a CE value needs its source figure or table"))
     return problems
@@ -318,7 +329,15 @@ INTERFACIAL_SCHEMA = Schema(
     columns=[
         Column("material", required=True, check=_material_check),
         Column("material_class", required=True, allowed=frozenset({"metal", "solid_electrolyte", "sei_component"})),
-        Column("method", required=True, check=lambda text: None if text == "dft" or text.startswith("mlip:") else f"{text!r}: method must be 'dft' or 'mlip:<model>'"),
+        Column(
+            "method",
+            required=True,
+            check=lambda text: (
+                None
+                if text == "dft" or text.startswith("mlip:")
+                else f"{text!r}: method must be 'dft' or 'mlip:<model>'"
+            ),
+        ),
         Column("li_plane", required=True),
         Column("x_plane", required=True),
         Column("value_kind", required=True, allowed=frozenset({"exact", "lower_bound", "upper_bound"})),
@@ -349,7 +368,11 @@ PHASE_SCHEMA = Schema(
         Column("max_li_solubility_in_x_at_pct", "float", minimum=0, maximum=100, unit="at.%"),
         Column("li_solubility_qualifier", required=True, allowed=frozenset({"=", "~", "<", "unknown"})),
         Column("li_solubility_temperature_c", "float", minimum=-273, maximum=4000, unit="°C"),
-        Column("li_x_miscibility", required=True, allowed=frozenset({"immiscible", "solid_solution", "compound_forming", "unknown"})),
+        Column(
+            "li_x_miscibility",
+            required=True,
+            allowed=frozenset({"immiscible", "solid_solution", "compound_forming", "unknown"}),
+        ),
         Column("reference", required=True),
         Column("reference_doi"),
         Column("value_origin", required=True, allowed=frozenset({"assessed_diagram", "unknown"})),

@@ -19,7 +19,9 @@ class ProjectExistsError(FileExistsError):
     """The project folder already holds data or models (nothing is overwritten)."""
 
 
-def init_project(folder: Path | str, data_source: Path | None = None, models_source: Path | None = None) -> tuple[Path, Path]:
+def init_project(
+    folder: Path | str, data_source: Path | None = None, models_source: Path | None = None
+) -> tuple[Path, Path]:
     """Create ``folder/data`` and ``folder/models`` from the shipped (or the given) copies.
 
     Parameters
@@ -38,7 +40,9 @@ def init_project(folder: Path | str, data_source: Path | None = None, models_sou
     data_dir, models_dir = folder / "data", folder / "models"
     existing = [str(path) for path in (data_dir, models_dir) if path.exists()]
     if existing:
-        raise ProjectExistsError(f"{', '.join(existing)} already exist(s): a project folder is created once (nothing was changed)")
+        raise ProjectExistsError(
+            f"{', '.join(existing)} already exist(s): a project folder is created once (nothing was changed)"
+        )
     data_source = Path(data_source or config.data_dir())
     models_source = Path(models_source or config.models_dir())
     folder.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -121,21 +121,27 @@ def reconstruct_versions(data_dir: Path | str | None = None) -> Iterator[Reconst
         else:
             raise HistoryError(f"version {entry.seq}: unknown kind {entry.kind!r}")
         if previous is not None and entry.parent_cells_sha256 != previous.cells_sha256:
-            raise HistoryError(f"version {entry.seq}: parent {entry.parent_cells_sha256} is not version {previous.seq} ({previous.cells_sha256})")
+            raise HistoryError(
+                f"version {entry.seq}: parent {entry.parent_cells_sha256} is not version {previous.seq} ({previous.cells_sha256})"
+            )
         version = ReconstructedVersion(entry, content)
         if version.sha256 != entry.cells_sha256:
-            raise HistoryError(f"version {entry.seq}: reconstructed cells.csv hashes to {version.sha256}, the log says {entry.cells_sha256}")
+            raise HistoryError(
+                f"version {entry.seq}: reconstructed cells.csv hashes to {version.sha256}, the log says {entry.cells_sha256}"
+            )
         if entry.file_hashes.get(config.CELLS_FILE) != entry.cells_sha256:
             raise HistoryError(f"version {entry.seq}: file_hashes disagree with cells_sha256")
         expected = data_version_from_hashes((name, entry.file_hashes[name]) for name in VERSIONED_FILES)
         if expected != entry.data_version:
-            raise HistoryError(f"version {entry.seq}: data version {entry.data_version} does not follow from its file hashes ({expected})")
+            raise HistoryError(
+                f"version {entry.seq}: data version {entry.data_version} does not follow from its file hashes ({expected})"
+            )
         yield version
         previous = entry
 
 
 def _now_utc() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _file_hashes(data_dir: Path, cells_content: bytes) -> dict[str, str]:
@@ -145,7 +151,9 @@ def _file_hashes(data_dir: Path, cells_content: bytes) -> dict[str, str]:
     return hashes
 
 
-def _entry(seq: int, kind: str, content: bytes, text: str, data_dir: Path, parent: HistoryEntry | None, **extra) -> HistoryEntry:
+def _entry(
+    seq: int, kind: str, content: bytes, text: str, data_dir: Path, parent: HistoryEntry | None, **extra
+) -> HistoryEntry:
     hashes = _file_hashes(data_dir, content)
     return HistoryEntry(
         seq=seq,

@@ -105,11 +105,15 @@ def magpie_features(matrix: CompositionMatrix) -> np.ndarray:
 
 # --- Miedema -----------------------------------------------------------------------------------
 
-_LATTICE_KEYS = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 5.5, 6.0, 7.0, 8.0, 8.5, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0])
+_LATTICE_KEYS = np.array(
+    [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 5.5, 6.0, 7.0, 8.0, 8.5, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0]
+)
 _LATTICE_STABILITY = {  # kJ/mol, matminer's Miedema.deltaH_struct tables at the keys above
     "fcc": np.array([0.0, 0, 0, -2, -1.5, 9.0, 14.0, 11.0, -3.0, -9.5, -11.0, -9.0, -2.0, 1.5, 0.0, 0.0, 0.0, 0.0]),
     "bcc": np.array([0.0, 0.0, 0.0, 2.2, 2.0, -9.5, -14.5, -12.0, 4.0, 10.0, 11.0, 8.5, 1.5, 1.5, 0.0, 0.0, 0.0, 0.0]),
-    "hcp": np.array([0.0, 0.0, 0.0, -2.5, -2.5, 10.0, 15.0, 13.0, -5.0, -10.5, -11.0, -8.0, -1.0, 2.5, 0.0, 0.0, 0.0, 0.0]),
+    "hcp": np.array(
+        [0.0, 0.0, 0.0, -2.5, -2.5, 10.0, 15.0, 13.0, -5.0, -10.5, -11.0, -8.0, -1.0, 2.5, 0.0, 0.0, 0.0, 0.0]
+    ),
 }
 _GAMMA = {"inter": 8.0, "amor": 5.0, "ss": 0.0}
 
@@ -189,9 +193,9 @@ def _structural(valence_mean: np.ndarray, stability_mean: np.ndarray, lattice: s
     lower = np.where(lower_index >= 0, _LATTICE_KEYS[np.maximum(lower_index, 0)], 0.0)
     lower_value = np.where(lower_index >= 0, stability[np.maximum(lower_index, 0)], stability[0])
     with np.errstate(invalid="ignore", divide="ignore"):
-        lattice_stability = (valence_mean - lower) * upper_value / (upper - lower) + (upper - valence_mean) * lower_value / (
-            upper - lower
-        )
+        lattice_stability = (valence_mean - lower) * upper_value / (upper - lower) + (
+            upper - valence_mean
+        ) * lower_value / (upper - lower)
     return lattice_stability - stability_mean
 
 

@@ -69,5 +69,3 @@ def distinct_compositions(frame: pd.DataFrame):
 def broadcast(columns: dict, codes: np.ndarray) -> pd.DataFrame:
     """Per-composition columns (arrays aligned with the distinct compositions) expanded to the rows."""
     return pd.DataFrame({name: np.asarray(values)[codes] for name, values in columns.items()})
-
-

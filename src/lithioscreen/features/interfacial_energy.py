@@ -76,7 +76,9 @@ def surrogate_descriptor_columns(matrix) -> dict[str, np.ndarray]:
 
 
 def _mlip_rows(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["method"].str.startswith("mlip:") & (table["li_plane"] == "(100)") & (table["value_kind"] == "exact")]
+    return table[
+        table["method"].str.startswith("mlip:") & (table["li_plane"] == "(100)") & (table["value_kind"] == "exact")
+    ]
 
 
 def mlip_error_std(table: pd.DataFrame) -> dict[str, float]:
@@ -85,12 +87,18 @@ def mlip_error_std(table: pd.DataFrame) -> dict[str, float]:
 
     With the shipped data that is two metals (Mo, Ti): a crude estimate, but the data's own.
     """
-    dft = table[(table["method"] == "dft") & (table["value_kind"] == "exact")].groupby("material")["interfacial_energy_mev_per_a2"].first()
+    dft = (
+        table[(table["method"] == "dft") & (table["value_kind"] == "exact")]
+        .groupby("material")["interfacial_energy_mev_per_a2"]
+        .first()
+    )
     errors = {}
     for method, rows in _mlip_rows(table).groupby("method"):
         highest = rows.groupby("material")["interfacial_energy_mev_per_a2"].max()
         shared = highest.index.intersection(dft.index)
-        errors[method] = float(np.sqrt(np.mean((highest[shared] - dft[shared]) ** 2))) if len(shared) else MLIP_ERROR_STD_MEV_PER_A2
+        errors[method] = (
+            float(np.sqrt(np.mean((highest[shared] - dft[shared]) ** 2))) if len(shared) else MLIP_ERROR_STD_MEV_PER_A2
+        )
     return errors
 
 
@@ -99,7 +107,10 @@ def _mlip_choice(group: pd.DataFrame, error_std: dict[str, float]) -> dict[str, 
     computed = _mlip_rows(group)
     if computed.empty:
         return {"mlip_mev_per_a2": np.nan, "mlip_method": "", "mlip_std_mev_per_a2": np.nan}
-    methods = sorted(set(computed["method"]), key=lambda m: (MLIP_PREFERENCE.index(m) if m in MLIP_PREFERENCE else len(MLIP_PREFERENCE), m))
+    methods = sorted(
+        set(computed["method"]),
+        key=lambda m: (MLIP_PREFERENCE.index(m) if m in MLIP_PREFERENCE else len(MLIP_PREFERENCE), m),
+    )
     rows = computed[computed["method"] == methods[0]]
     best = rows.loc[rows["interfacial_energy_mev_per_a2"].idxmax()]
     stderr = best.get("intercept_stderr_mev_per_a2", np.nan)
@@ -129,8 +140,12 @@ def dft_constraints(table: pd.DataFrame) -> pd.DataFrame:
         rows[material] = {
             "exact_mev_per_a2": float(exact["interfacial_energy_mev_per_a2"].iloc[0]) if not exact.empty else np.nan,
             "exact_method": "dft" if not exact.empty else "",
-            "lower_mev_per_a2": float(dft["lower_mev_per_a2"].max()) if dft["lower_mev_per_a2"].notna().any() else -np.inf,
-            "upper_mev_per_a2": float(dft["upper_mev_per_a2"].min()) if dft["upper_mev_per_a2"].notna().any() else np.inf,
+            "lower_mev_per_a2": float(dft["lower_mev_per_a2"].max())
+            if dft["lower_mev_per_a2"].notna().any()
+            else -np.inf,
+            "upper_mev_per_a2": float(dft["upper_mev_per_a2"].min())
+            if dft["upper_mev_per_a2"].notna().any()
+            else np.inf,
             **_mlip_choice(group, error_std),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -172,12 +187,13 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
 
         descriptors = pd.DataFrame(surrogate_descriptor_columns(from_formulas(known.index)), index=known.index)
         usable = descriptors.notna().all(axis=1).to_numpy()
-        self.surrogate_training_ = descriptors[usable].assign(lower_mev_per_a2=lower[usable], upper_mev_per_a2=upper[usable])
+        self.surrogate_training_ = descriptors[usable].assign(
+            lower_mev_per_a2=lower[usable], upper_mev_per_a2=upper[usable]
+        )
         self.surrogate_ = IntervalCensoredRegressor(make_pipeline(StandardScaler(), BayesianRidge())).fit(
             descriptors[usable].to_numpy(), np.column_stack([lower[usable], upper[usable]])
         )
         return super().fit(X, y)
-
 
     def estimates(self, candidates, matrix=None) -> dict[str, np.ndarray]:
         """Interfacial energy, its std, its source and the size mismatch of each (distinct) candidate.

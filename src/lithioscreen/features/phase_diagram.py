@@ -118,15 +118,24 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
                 continue
             z = index[symbol]
             known[z] = True
-            solubility[z] = np.nan if pd.isna(row["max_li_solubility_in_x_at_pct"]) else float(row["max_li_solubility_in_x_at_pct"])
+            solubility[z] = (
+                np.nan if pd.isna(row["max_li_solubility_in_x_at_pct"]) else float(row["max_li_solubility_in_x_at_pct"])
+            )
             count[z] = np.nan if pd.isna(row["li_x_compound_count"]) else float(row["li_x_compound_count"])
             forms[z] = exists.get(row["li_x_compounds_exist"], np.nan)
             upper_bound[z] = row["li_solubility_qualifier"] == "<"
             kind = row["li_x_miscibility"]
-            miscibility[z] = MISCIBILITY_ORDER.index(kind) if kind in MISCIBILITY_ORDER else MISCIBILITY_ORDER.index("immiscible")
-        return {"known": known, "solubility": solubility, "count": count, "forms": forms,
-                "upper_bound": upper_bound, "miscibility": miscibility}
-
+            miscibility[z] = (
+                MISCIBILITY_ORDER.index(kind) if kind in MISCIBILITY_ORDER else MISCIBILITY_ORDER.index("immiscible")
+            )
+        return {
+            "known": known,
+            "solubility": solubility,
+            "count": count,
+            "forms": forms,
+            "upper_bound": upper_bound,
+            "miscibility": miscibility,
+        }
 
     def compounds_of(self, candidates) -> list[list[str] | None]:
         """The Li-X compounds of every element of each candidate (None when any element's are unknown);
@@ -162,7 +171,6 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
             found_unique.append(per_set[row])
         return [None if found_unique[code] is None else list(found_unique[code]) for code in codes]
 
-
     def miscibilities(self, frame: pd.DataFrame) -> np.ndarray:
         """Per row of a candidate table: immiscible / solid_solution / compound_forming / unknown; an
         alloy takes its worst element (in the order of :data:`MISCIBILITY_ORDER`)."""
@@ -190,7 +198,11 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
         forms_nan = np.isnan(np.where(present & known, forms, 0.0)).any(axis=1)
         columns = {
             "li_solubility_in_x_at_pct": weighted("solubility"),
-            "li_solubility_is_upper_bound": (present & matrix.element_column(arrays["upper_bound"], fill=False).astype(bool)).any(axis=1).astype(float),
+            "li_solubility_is_upper_bound": (
+                present & matrix.element_column(arrays["upper_bound"], fill=False).astype(bool)
+            )
+            .any(axis=1)
+            .astype(float),
             "li_x_compound_count": weighted("count"),
             "li_x_forms_compounds": np.where(available & ~forms_nan, forms_max, np.nan),
             "li_phase_data_available": available.astype(float),

@@ -79,9 +79,9 @@ def result_row(result, software_versions: str) -> dict[str, str]:
 
 def write_results(results: Sequence, software_versions: str, path: Path | str | None = None, lock_timeout_s: float = 60.0) -> Path:
     """Add (or replace) one row per successful result; failed results are skipped. Atomic, under a lock."""
+    from lithioscreen.data._files import atomic_write, exclusive_lock
     from lithioscreen.data.loaders import INTERFACIAL_SCHEMA, read_interfacial_raw
     from lithioscreen.data.schema import validate
-    from lithioscreen.data._files import atomic_write, exclusive_lock
 
     target = _path(path)
     rows = [result_row(result, software_versions) for result in results if result.ok]

@@ -21,7 +21,7 @@ import contextlib
 import importlib.metadata
 import sys
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -78,7 +78,7 @@ def _quiet_stdout():
         yield
 
 
-@lru_cache(maxsize=None)
+@cache
 def _chgnet_model(device: str):
     from chgnet.model import CHGNet
 
@@ -86,7 +86,7 @@ def _chgnet_model(device: str):
         return CHGNet.load(model_name="0.3.0", use_device=device, verbose=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sevennet_checkpoint():
     import sevenn.util
 
@@ -99,7 +99,7 @@ def make_calculator(name: str = "chgnet", device: str = "cpu"):
     return _make_calculator(name, device)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _make_calculator(name: str, device: str):
     import warnings
 
@@ -226,6 +226,6 @@ def make_batched_potential(name: str = "chgnet", device: str = "cpu", batch_size
     return _make_batched(name, device, batch_size)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _make_batched(name: str, device: str, batch_size: int) -> BatchedPotential:
     return (BatchedCHGNet if name == "chgnet" else BatchedSevenNet)(device=device, batch_size=batch_size)

@@ -68,7 +68,9 @@ def recover_staging(models_dir: Path) -> list[str]:
     models_dir = Path(models_dir)
     target = models_dir / MODEL_DIRNAME
     handled = []
-    for folder in sorted(path for path in models_dir.iterdir() if path.is_dir() and path.name.startswith(STAGING_PREFIXES)):
+    for folder in sorted(
+        path for path in models_dir.iterdir() if path.is_dir() and path.name.startswith(STAGING_PREFIXES)
+    ):
         if folder.name.startswith(".retired-"):
             if not target.exists() and (folder / MODEL_DIRNAME).is_dir():
                 os.replace(folder / MODEL_DIRNAME, target)

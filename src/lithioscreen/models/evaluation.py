@@ -79,7 +79,10 @@ def order_checks(predicted: pd.DataFrame, orderings: pd.DataFrame | None) -> lis
         if row.relation == "greater":
             holds, statement = difference > 0, f"{row.higher} > {row.lower}"
         else:
-            holds, statement = abs(difference) <= row.tolerance_ma_cm2, f"{row.higher} ≈ {row.lower} (±{row.tolerance_ma_cm2:g})"
+            holds, statement = (
+                abs(difference) <= row.tolerance_ma_cm2,
+                f"{row.higher} ≈ {row.lower} (±{row.tolerance_ma_cm2:g})",
+            )
         checks.append({"statement": statement, "difference_ma_cm2": difference, "holds": bool(holds)})
     return checks
 
@@ -91,7 +94,9 @@ def ccd_metrics(mean, std, lower, upper, widened_lower, widened_upper) -> dict[s
     measured = representative_value(lower, upper)
     from scipy.stats import spearmanr  # scipy.stats takes ~0.5 s to import; only CV needs it
 
-    spearman = spearmanr(mean, measured).statistic if len(mean) > 2 and np.ptp(mean) > 0 and np.ptp(measured) > 0 else np.nan
+    spearman = (
+        spearmanr(mean, measured).statistic if len(mean) > 2 and np.ptp(mean) > 0 and np.ptp(measured) > 0 else np.nan
+    )
     return {
         "nlpd": float(-np.mean(interval_log_probability(mean, std, widened_lower, widened_upper))),
         "mae": float(np.mean(errors)),
@@ -172,7 +177,9 @@ class NestedResult:
     chosen: dict[str, str]  # held-out overlayer -> model chosen on the other cells
 
 
-def nested_cross_validate(models: dict, table: pd.DataFrame, default: str, orderings: pd.DataFrame | None = None) -> NestedResult:
+def nested_cross_validate(
+    models: dict, table: pd.DataFrame, default: str, orderings: pd.DataFrame | None = None
+) -> NestedResult:
     """Nested leave-one-overlayer-out of the selection procedure (:func:`select_model`)."""
     table = table.reset_index(drop=True)
     any_model = next(iter(models.values()))
@@ -190,7 +197,9 @@ def nested_cross_validate(models: dict, table: pd.DataFrame, default: str, order
         from lithioscreen.models.regressors import SELECTABLE_MODELS
 
         inner = {
-            name: cross_validate(model, inner_table, None, inner_features, [position[row] for row in inner_rows]).metrics
+            name: cross_validate(
+                model, inner_table, None, inner_features, [position[row] for row in inner_rows]
+            ).metrics
             for name, model in models.items()
             if name in SELECTABLE_MODELS or not set(SELECTABLE_MODELS) & set(models)
         }

@@ -66,14 +66,23 @@ def li_affinity(phase_data: pd.DataFrame, dissolves_li_at_pct: float = DISSOLVES
         known_solubility = row["li_solubility_qualifier"] in {"=", "~"} and not pd.isna(solubility)
         if row["li_x_compounds_exist"] == "yes":
             listed = str(row["li_x_compounds"]).replace(";", ", ")
-            table[element] = LiAffinity(LITHIOPHILIC, f"Li-{element} forms compounds ({listed + '; ' if listed else ''}assessed diagram)")
+            table[element] = LiAffinity(
+                LITHIOPHILIC, f"Li-{element} forms compounds ({listed + '; ' if listed else ''}assessed diagram)"
+            )
         elif row["li_x_miscibility"] == "solid_solution":
             amount = f"up to ~{solubility:g} at.% Li" if known_solubility else "Li"
-            table[element] = LiAffinity(LITHIOPHILIC, f"{element} dissolves {amount} (solid solution; assessed diagram)")
+            table[element] = LiAffinity(
+                LITHIOPHILIC, f"{element} dissolves {amount} (solid solution; assessed diagram)"
+            )
         elif known_solubility and float(solubility) >= dissolves_li_at_pct:
-            table[element] = LiAffinity(LITHIOPHILIC, f"{element} dissolves {solubility:g} at.% Li (assessed diagram; >= {dissolves_li_at_pct:g} at.%)")
+            table[element] = LiAffinity(
+                LITHIOPHILIC,
+                f"{element} dissolves {solubility:g} at.% Li (assessed diagram; >= {dissolves_li_at_pct:g} at.%)",
+            )
         elif row["li_x_compounds_exist"] == "unknown" or row["li_x_miscibility"] == "unknown":
-            table[element] = LiAffinity(UNKNOWN, f"no assessed Li-{element} diagram says whether {element} alloys with Li")
+            table[element] = LiAffinity(
+                UNKNOWN, f"no assessed Li-{element} diagram says whether {element} alloys with Li"
+            )
         else:
             table[element] = LiAffinity(LITHIOPHOBIC, f"Li-{element} immiscible, no compounds (assessed diagram)")
     return table
@@ -81,7 +90,10 @@ def li_affinity(phase_data: pd.DataFrame, dissolves_li_at_pct: float = DISSOLVES
 
 def _composition_affinity(candidate: str, affinity: dict[str, LiAffinity]) -> LiAffinity:
     """An alloy alloys with Li if any constituent does; it is unknown if any constituent is."""
-    parts = [affinity.get(element, LiAffinity(UNKNOWN, f"no Li-{element} phase data")) for element in element_fractions(candidate)]
+    parts = [
+        affinity.get(element, LiAffinity(UNKNOWN, f"no Li-{element} phase data"))
+        for element in element_fractions(candidate)
+    ]
     for kind in (LITHIOPHILIC, UNKNOWN):
         found = [part.evidence for part in parts if part.kind == kind]
         if found:
@@ -150,7 +162,9 @@ class BilayerFeasibility(BaseEstimator):
             over = _composition_affinity(row.candidate, self.affinity_).kind
             if row.architecture == SINGLE_LAYER:
                 if outcome[i] == "failed" and over == LITHIOPHOBIC:
-                    nucleation_failures.append(f"{cell} ({row.candidate} {row.overlayer_nm:g} nm without a lithiophilic layer)")
+                    nucleation_failures.append(
+                        f"{cell} ({row.candidate} {row.overlayer_nm:g} nm without a lithiophilic layer)"
+                    )
                 continue
             under = self.affinity_.get(row.underlayer, LiAffinity(UNKNOWN, "")).kind
             if over != LITHIOPHOBIC or under != LITHIOPHILIC:
@@ -209,7 +223,9 @@ class BilayerFeasibility(BaseEstimator):
         under = self.affinity_.get(row.underlayer, LiAffinity(UNKNOWN, f"no Li-{row.underlayer} phase data"))
         if under.kind == LITHIOPHOBIC:
             evidence = f"; cf. {self.underlayer_evidence_}" if self.underlayer_evidence_ else ""
-            reasons.append(f"no lithiophilic underlayer: {row.underlayer} does not alloy with Li ({under.evidence}{evidence})")
+            reasons.append(
+                f"no lithiophilic underlayer: {row.underlayer} does not alloy with Li ({under.evidence}{evidence})"
+            )
         elif under.kind == UNKNOWN:
             unknown.append(f"underlayer: {under.evidence}")
         probability, thickness_reason = self._thickness(row.candidate, float(row.overlayer_nm))
@@ -218,7 +234,12 @@ class BilayerFeasibility(BaseEstimator):
         if reasons:
             return False, "; ".join(reasons), 0.0, None
         if unknown or math.isnan(probability):
-            return None, None, math.nan, "; ".join(unknown) or "the thickness evidence contradicts itself at this thickness"
+            return (
+                None,
+                None,
+                math.nan,
+                "; ".join(unknown) or "the thickness evidence contradicts itself at this thickness",
+            )
         return True, None, probability, None
 
     def _thickness(self, candidate: str, thickness_nm: float) -> tuple[float, str | None]:
@@ -231,13 +252,19 @@ class BilayerFeasibility(BaseEstimator):
             if thickness_nm <= own_worked:
                 return 1.0, None
             if thickness_nm >= own_failed:
-                return 0.0, f"overlayer {thickness_nm:g} nm >= {own_failed:g} nm of {candidate} that failed (Li plated on top; {', '.join(cells)})"
+                return (
+                    0.0,
+                    f"overlayer {thickness_nm:g} nm >= {own_failed:g} nm of {candidate} that failed (Li plated on top; {', '.join(cells)})",
+                )
         if not math.isnan(worked) and thickness_nm <= worked and not thickness_nm >= failed:
             return 1.0, None
         if thickness_nm >= failed:
             if not math.isnan(worked) and thickness_nm <= worked:
                 return math.nan, None  # worked and failed at this thickness for different overlayers
-            return 0.0, f"overlayer {thickness_nm:g} nm >= {failed:g} nm that failed (Li plated on top; {', '.join(failed_cells)})"
+            return (
+                0.0,
+                f"overlayer {thickness_nm:g} nm >= {failed:g} nm that failed (Li plated on top; {', '.join(failed_cells)})",
+            )
         if math.isnan(worked) or not math.isfinite(failed):
             return math.nan, None  # no bracket: nothing is known about this thickness
         # inside the window (worked, failed): log-uniform critical thickness between the two

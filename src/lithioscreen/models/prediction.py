@@ -142,7 +142,9 @@ class CCDScreeningModel(BaseEstimator):
         from lithioscreen.features import make_featurizer
 
         table = X.reset_index(drop=True)
-        self.featurizer_ = make_featurizer(self.phase_data, self.interfacial_data, include_magpie=False).fit(table[CANDIDATE_COLUMNS])
+        self.featurizer_ = make_featurizer(self.phase_data, self.interfacial_data, include_magpie=False).fit(
+            table[CANDIDATE_COLUMNS]
+        )
         self.feasibility_ = BilayerFeasibility(self.phase_data).fit(table)
         assessed = self.feasibility_.assess(table)
         if features is None:
@@ -150,10 +152,14 @@ class CCDScreeningModel(BaseEstimator):
         features = features.reset_index(drop=True)
         is_ccd = (table["outcome"] == "ccd").to_numpy()
         bilayer = is_ccd & (assessed["architecture"] == BILAYER).to_numpy() & (assessed["feasible"] == True).to_numpy()  # noqa: E712
-        single = is_ccd & (assessed["architecture"] == SINGLE_LAYER).to_numpy() & (assessed["feasible"] == True).to_numpy()  # noqa: E712
+        single = (
+            is_ccd & (assessed["architecture"] == SINGLE_LAYER).to_numpy() & (assessed["feasible"] == True).to_numpy()
+        )  # noqa: E712
         lower, upper = widen_exact(table["ccd_lower_ma_cm2"], table["ccd_upper_ma_cm2"], table["ccd_step_ma_cm2"] / 2)
         if bilayer.sum() < 2:
-            raise ValueError(f"the CCD model needs at least two feasible bilayer cells with a CCD; the data have {int(bilayer.sum())}")
+            raise ValueError(
+                f"the CCD model needs at least two feasible bilayer cells with a CCD; the data have {int(bilayer.sum())}"
+            )
         self.columns_ = list(self.columns or [ENERGY])
         design = features.loc[bilayer, self.columns_].to_numpy(dtype=float)
         self.regressor_ = clone(self.regressor).fit(design, np.column_stack([lower[bilayer], upper[bilayer]]))
@@ -190,7 +196,9 @@ class CCDScreeningModel(BaseEstimator):
         self.single_layer_ccd_ = {}
         for key in sorted(set(keys[single])):
             rows_of = single & (keys == key)
-            self.single_layer_ccd_[key] = _grid_posterior(*SINGLE_LAYER_PRIOR, lower[rows_of], upper[rows_of], self.noise_std)
+            self.single_layer_ccd_[key] = _grid_posterior(
+                *SINGLE_LAYER_PRIOR, lower[rows_of], upper[rows_of], self.noise_std
+            )
 
         # what was measured, stack by stack, as reported
         self.measured_ = {}
@@ -262,7 +270,9 @@ class CCDScreeningModel(BaseEstimator):
                 mean[i], std[i] = level, math.hypot(spread, self.noise_std)
             else:
                 measured = ", ".join(self.single_layer_ccd_) or "none"
-                notes[i].append(f"no CCD model for single layers: only measured ones are predicted (measured: {measured})")
+                notes[i].append(
+                    f"no CCD model for single layers: only measured ones are predicted (measured: {measured})"
+                )
         for i in np.flatnonzero((architecture == BILAYER) & (feasible != False) & np.isnan(energy)):  # noqa: E712
             notes[i].append(f"no Li/X interfacial energy for {assessed['candidate'][i]}: no CCD predicted")
         for i in np.flatnonzero(feasible == None):  # noqa: E711
@@ -327,7 +337,9 @@ class CCDScreeningModel(BaseEstimator):
         single = np.array(
             [
                 composition_key(c) in domain["single_layers"]
-                and domain["single_layers"][composition_key(c)][0] <= t <= domain["single_layers"][composition_key(c)][1]
+                and domain["single_layers"][composition_key(c)][0]
+                <= t
+                <= domain["single_layers"][composition_key(c)][1]
                 for c, t in zip(assessed["candidate"], thickness)
             ],
             dtype=bool,
@@ -339,7 +351,9 @@ class CCDScreeningModel(BaseEstimator):
         domain = self.domain_
         low, high = domain[ENERGY]
         thickness = domain["overlayer_nm"]
-        thickness_text = f"{thickness[0]:g} nm" if thickness[0] == thickness[1] else f"{thickness[0]:g}-{thickness[1]:g} nm"
+        thickness_text = (
+            f"{thickness[0]:g} nm" if thickness[0] == thickness[1] else f"{thickness[0]:g}-{thickness[1]:g} nm"
+        )
         return (
             f"Training domain: overlayers {thickness_text} on {', '.join(domain['underlayers'])} "
             f"({domain['underlayer_nm'][0]:g}-{domain['underlayer_nm'][1]:g} nm), Li/X interfacial energy {low:.1f}-{high:.1f} meV/Å² "
@@ -347,13 +361,20 @@ class CCDScreeningModel(BaseEstimator):
         )
 
 
-def make_model(regressor, columns: list[str] | None = None, phase_data=None, interfacial_data=None) -> CCDScreeningModel:
+def make_model(
+    regressor, columns: list[str] | None = None, phase_data=None, interfacial_data=None
+) -> CCDScreeningModel:
     """A screening model around ``regressor`` (unfitted)."""
     return CCDScreeningModel(regressor, columns, phase_data, interfacial_data)
 
 
-def make_models(phase_data: pd.DataFrame | None = None, interfacial_data: pd.DataFrame | None = None) -> dict[str, CCDScreeningModel]:
+def make_models(
+    phase_data: pd.DataFrame | None = None, interfacial_data: pd.DataFrame | None = None
+) -> dict[str, CCDScreeningModel]:
     """Every model ``lithioscreen train`` compares, by name (see :data:`lithioscreen.models.regressors.MODEL_SPECS`)."""
     from lithioscreen.models.regressors import MODEL_SPECS
 
-    return {name: make_model(factory(), columns, phase_data, interfacial_data) for name, (factory, columns) in MODEL_SPECS.items()}
+    return {
+        name: make_model(factory(), columns, phase_data, interfacial_data)
+        for name, (factory, columns) in MODEL_SPECS.items()
+    }

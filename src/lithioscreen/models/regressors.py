@@ -111,7 +111,11 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
-        names = {"constant": ("level",), "linear": ("intercept", "slope"), "smooth_step": ("level_below", "step_height", "threshold")}
+        names = {
+            "constant": ("level",),
+            "linear": ("intercept", "slope"),
+            "smooth_step": ("level_below", "step_height", "threshold"),
+        }
         if self.mean_function not in names:
             raise ValueError(f"mean_function must be one of {MEAN_FUNCTIONS}, not {self.mean_function!r}")
         return (*names[self.mean_function], "log_discrepancy")
@@ -144,7 +148,13 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
 
         trend = self._trend(theta, gamma)[0]
         tau = float(np.exp(theta[-1]))
-        reach = np.max(np.abs(np.concatenate([np.where(np.isfinite(lower), lower - trend, 0), np.where(np.isfinite(upper), upper - trend, 0)])))
+        reach = np.max(
+            np.abs(
+                np.concatenate(
+                    [np.where(np.isfinite(lower), lower - trend, 0), np.where(np.isfinite(upper), upper - trend, 0)]
+                )
+            )
+        )
         half = max(12 * tau, reach + 8 * self.noise_std)
         delta = np.linspace(-half, half, 241)
         nu = self.discrepancy_df
@@ -164,7 +174,9 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
             return np.array([level, log_tau])
         if self.mean_function == "linear":
             return np.array([level, 0.0, log_tau])
-        return np.array([float(np.min(finite)), max(float(np.ptp(finite)), 0.1), float(np.clip(np.median(gamma), 1, 199)), log_tau])
+        return np.array(
+            [float(np.min(finite)), max(float(np.ptp(finite)), 0.1), float(np.clip(np.median(gamma), 1, 199)), log_tau]
+        )
 
     # ------------------------------------------------------------------ fitting
 

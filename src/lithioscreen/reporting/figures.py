@@ -51,7 +51,12 @@ class ReportInputs:
     ccd_target_ma_cm2: float = config.DEFAULT_CCD_TARGET_MA_CM2
 
 
-def ranking_plot(ranking: pd.DataFrame, threshold_mev_per_a2: float, ccd_target_ma_cm2: float = config.DEFAULT_CCD_TARGET_MA_CM2, title: str = "") -> plt.Figure:
+def ranking_plot(
+    ranking: pd.DataFrame,
+    threshold_mev_per_a2: float,
+    ccd_target_ma_cm2: float = config.DEFAULT_CCD_TARGET_MA_CM2,
+    title: str = "",
+) -> plt.Figure:
     """Predicted CCD ± 1σ of every candidate with a prediction, best first; extrapolations in grey.
 
     Infeasible stacks and stacks without a prediction have no CCD and are left out (the title counts them).
@@ -69,9 +74,13 @@ def ranking_plot(ranking: pd.DataFrame, threshold_mev_per_a2: float, ccd_target_
     for mask, color in ((inside, "tab:blue"), (~inside, "tab:grey")):
         ax.errorbar(mean[mask], y[mask], xerr=std[mask], fmt="none", ecolor=color, capsize=2, lw=1)
         ax.scatter(mean[mask & flagged], y[mask & flagged], marker="D", color=color, s=22, zorder=3)
-        ax.scatter(mean[mask & ~flagged], y[mask & ~flagged], marker="o", facecolor="white", edgecolor=color, s=22, zorder=3)
+        ax.scatter(
+            mean[mask & ~flagged], y[mask & ~flagged], marker="o", facecolor="white", edgecolor=color, s=22, zorder=3
+        )
     labels = [
-        f"{row.candidate} ({row.overlayer_nm:g} nm on {row.underlayer if row.underlayer != 'none' else 'nothing'})" if n <= 12 else str(row.candidate)
+        f"{row.candidate} ({row.overlayer_nm:g} nm on {row.underlayer if row.underlayer != 'none' else 'nothing'})"
+        if n <= 12
+        else str(row.candidate)
         for row in table.itertuples()
     ]
     ax.set_yticks(y, labels, fontsize=7 if n > 20 else 8)
@@ -81,12 +90,22 @@ def ranking_plot(ranking: pd.DataFrame, threshold_mev_per_a2: float, ccd_target_
     stack = ""
     if table["overlayer_nm"].nunique() == 1 and table["underlayer"].nunique() == 1:
         first = table.iloc[0]
-        stack = f": {first.overlayer_nm:g} nm overlayer on " + ("no underlayer" if first.underlayer == "none" else f"{first.underlayer_nm:g} nm {first.underlayer}")
+        stack = f": {first.overlayer_nm:g} nm overlayer on " + (
+            "no underlayer" if first.underlayer == "none" else f"{first.underlayer_nm:g} nm {first.underlayer}"
+        )
     note = f" ({left_out} infeasible or without a prediction not shown)" if left_out else ""
     ax.set_title(title or f"Candidate ranking{stack}{note}", fontsize=10)
     handles = [
         Line2D([], [], marker="D", color="tab:blue", ls="none", label=f"γ ≥ {threshold_mev_per_a2:g} meV Å$^{{-2}}$"),
-        Line2D([], [], marker="o", mfc="white", color="tab:blue", ls="none", label=f"γ < {threshold_mev_per_a2:g} meV Å$^{{-2}}$"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            mfc="white",
+            color="tab:blue",
+            ls="none",
+            label=f"γ < {threshold_mev_per_a2:g} meV Å$^{{-2}}$",
+        ),
         Line2D([], [], color="tab:grey", marker="o", ls="-", label="outside training domain (extrapolated)"),
         Line2D([], [], color="black", ls=":", label=f"CCD target {ccd_target_ma_cm2:g} mA cm$^{{-2}}$"),
     ]
@@ -98,7 +117,9 @@ def ranking_plot(ranking: pd.DataFrame, threshold_mev_per_a2: float, ccd_target_
 
 def interfacial_energy_sources_plot(ranking: pd.DataFrame, threshold_mev_per_a2: float) -> plt.Figure:
     """Interfacial energy ± 1σ of every candidate, highest first, coloured by its source."""
-    table = ranking.drop_duplicates("candidate").sort_values("interfacial_energy_mev_per_a2", ascending=False, na_position="last")
+    table = ranking.drop_duplicates("candidate").sort_values(
+        "interfacial_energy_mev_per_a2", ascending=False, na_position="last"
+    )
     n = len(table)
     y = np.arange(n)[::-1]
     fig, ax = plt.subplots(figsize=(6.4, 1.2 + 0.2 * n), dpi=130)
@@ -109,8 +130,24 @@ def interfacial_energy_sources_plot(ranking: pd.DataFrame, threshold_mev_per_a2:
     markers = source_markers(sorted(set(sources)))
     for source in markers:
         mask = sources == source
-        ax.errorbar(energy[mask], y[mask], xerr=std[mask], fmt=markers[source], ms=4, color=source_color(source), capsize=2, lw=1, label=f"{source} ({mask.sum()})")
-    ax.axvline(threshold_mev_per_a2, color="crimson", ls="--", lw=1.2, label=f"threshold {threshold_mev_per_a2:g} meV Å$^{{-2}}$")
+        ax.errorbar(
+            energy[mask],
+            y[mask],
+            xerr=std[mask],
+            fmt=markers[source],
+            ms=4,
+            color=source_color(source),
+            capsize=2,
+            lw=1,
+            label=f"{source} ({mask.sum()})",
+        )
+    ax.axvline(
+        threshold_mev_per_a2,
+        color="crimson",
+        ls="--",
+        lw=1.2,
+        label=f"threshold {threshold_mev_per_a2:g} meV Å$^{{-2}}$",
+    )
     ax.set_yticks(y, table["candidate"].astype(str), fontsize=7 if n > 20 else 8)
     ax.set_ylim(-0.8, n - 0.2)
     ax.set_xlabel("Li/X interfacial energy γ (meV Å$^{-2}$, ±1σ)")
@@ -124,8 +161,12 @@ def interfacial_energy_sources_plot(ranking: pd.DataFrame, threshold_mev_per_a2:
 def report_figures(inputs: ReportInputs) -> dict[str, plt.Figure]:
     """The four figures, by file stem (close them with ``plt.close``)."""
     return {
-        "interfacial_energy_vs_ccd": interfacial_energy_plot(inputs.cell_features, inputs.threshold_mev_per_a2, inputs.threshold_estimate),
-        "predicted_vs_measured_ccd": parity_plot(inputs.cv_predictions, f"{inputs.model_name} (champion)\nheld-out predictions, leave-one-overlayer-out CV"),
+        "interfacial_energy_vs_ccd": interfacial_energy_plot(
+            inputs.cell_features, inputs.threshold_mev_per_a2, inputs.threshold_estimate
+        ),
+        "predicted_vs_measured_ccd": parity_plot(
+            inputs.cv_predictions, f"{inputs.model_name} (champion)\nheld-out predictions, leave-one-overlayer-out CV"
+        ),
         "candidate_ranking": ranking_plot(inputs.ranking, inputs.threshold_mev_per_a2, inputs.ccd_target_ma_cm2),
         "interfacial_energy_by_source": interfacial_energy_sources_plot(inputs.ranking, inputs.threshold_mev_per_a2),
     }
@@ -143,15 +184,20 @@ def report_inputs(
 
     ``cells``: the training table (:func:`lithioscreen.data.training_cells`).
     """
-    from lithioscreen.candidates import CANDIDATE_COLUMNS
+    from lithioscreen.candidates import CANDIDATE_COLUMNS, default_candidates
     from lithioscreen.data import ccd_cells
-    from lithioscreen.candidates import default_candidates
-    from lithioscreen.ranking import rank_candidates
     from lithioscreen.models.threshold import threshold_from_cells
+    from lithioscreen.ranking import rank_candidates
 
     measured = ccd_cells(cells)
     features = champion.model.featurizer_.transform(measured[CANDIDATE_COLUMNS])
-    cell_features = pd.concat([measured.reset_index(drop=True), features.drop(columns=[c for c in features if c in measured]).reset_index(drop=True)], axis=1)
+    cell_features = pd.concat(
+        [
+            measured.reset_index(drop=True),
+            features.drop(columns=[c for c in features if c in measured]).reset_index(drop=True),
+        ],
+        axis=1,
+    )
     return ReportInputs(
         model_name=str(champion.metadata.get("model", "champion")),
         cell_features=cell_features,

@@ -35,7 +35,9 @@ def parity_plot(predictions: pd.DataFrame, title: str) -> plt.Figure:
         capsize=3,
         color="tab:blue",
     )
-    for x, y, name, is_open in zip(measured, predictions["predicted_ccd_ma_cm2"], predictions["candidate"], ~np.isfinite(upper)):
+    for x, y, name, is_open in zip(
+        measured, predictions["predicted_ccd_ma_cm2"], predictions["candidate"], ~np.isfinite(upper)
+    ):
         ax.annotate(name + (" (>)" if is_open else ""), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
     limits = [0, max(7.0, float(np.nanmax(predictions["predicted_ccd_ma_cm2"]) + 1))]
     ax.plot(limits, limits, "--", color="grey", lw=1)
@@ -48,7 +50,9 @@ def parity_plot(predictions: pd.DataFrame, title: str) -> plt.Figure:
     return fig
 
 
-def interfacial_energy_plot(cells: pd.DataFrame, threshold_mev_per_a2: float, estimate: dict | None = None) -> plt.Figure:
+def interfacial_energy_plot(
+    cells: pd.DataFrame, threshold_mev_per_a2: float, estimate: dict | None = None
+) -> plt.Figure:
     """CCD vs Li/X interfacial energy with the threshold line (the paper's Fig. 7e, our values).
 
     ``cells`` needs candidate, interfacial_energy_mev_per_a2, interfacial_energy_std_mev_per_a2,
@@ -61,13 +65,27 @@ def interfacial_energy_plot(cells: pd.DataFrame, threshold_mev_per_a2: float, es
     energy = cells["interfacial_energy_mev_per_a2"].to_numpy(float)
     energy_std = np.nan_to_num(cells["interfacial_energy_std_mev_per_a2"].to_numpy(float))
     sources = cells["interfacial_energy_source"].astype(str).to_numpy()
-    bare = (cells["underlayer"].astype(str) == "none").to_numpy() if "underlayer" in cells else np.zeros(len(cells), bool)
+    bare = (
+        (cells["underlayer"].astype(str) == "none").to_numpy() if "underlayer" in cells else np.zeros(len(cells), bool)
+    )
     open_above = ~np.isfinite(upper)
     position = np.where(open_above, lower, (lower + np.where(open_above, lower, upper)) / 2)
     fig, ax = plt.subplots(figsize=(6.0, 4.6), dpi=130)
     if estimate is not None and np.isfinite(estimate.get("lower_mev_per_a2", np.nan)):
-        ax.axvspan(estimate["lower_mev_per_a2"], estimate["upper_mev_per_a2"], color="crimson", alpha=0.10, label="threshold range supported by the X/Mg cells")
-    ax.axvline(threshold_mev_per_a2, color="crimson", ls="--", lw=1.2, label=f"threshold {threshold_mev_per_a2:g} meV Å$^{{-2}}$ (paper)")
+        ax.axvspan(
+            estimate["lower_mev_per_a2"],
+            estimate["upper_mev_per_a2"],
+            color="crimson",
+            alpha=0.10,
+            label="threshold range supported by the X/Mg cells",
+        )
+    ax.axvline(
+        threshold_mev_per_a2,
+        color="crimson",
+        ls="--",
+        lw=1.2,
+        label=f"threshold {threshold_mev_per_a2:g} meV Å$^{{-2}}$ (paper)",
+    )
     seen = set()
     for i in range(len(cells)):
         color = source_color(sources[i])
@@ -76,12 +94,27 @@ def interfacial_energy_plot(cells: pd.DataFrame, threshold_mev_per_a2: float, es
         face = "white" if bare[i] else color
         ax.errorbar(energy[i], position[i], xerr=energy_std[i], fmt="none", ecolor=color, capsize=3, lw=1.2)
         if open_above[i]:
-            ax.annotate("", xy=(energy[i], lower[i] + 0.8), xytext=(energy[i], lower[i]), arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.6})
+            ax.annotate(
+                "",
+                xy=(energy[i], lower[i] + 0.8),
+                xytext=(energy[i], lower[i]),
+                arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.6},
+            )
         elif upper[i] > lower[i]:
             ax.plot([energy[i], energy[i]], [lower[i], upper[i]], color=color, lw=4, alpha=0.45, solid_capstyle="butt")
         ax.plot(energy[i], position[i], "o", color=color, mfc=face, ms=7, label=label)
-        name = str(cells["candidate"].iloc[i]) + (" (no underlayer)" if bare[i] else "/Mg") + (f" > {lower[i]:g}" if open_above[i] else "")
-        ax.annotate(name, (energy[i], position[i]), textcoords="offset points", xytext=(6, 6) if open_above[i] else (6, -10), fontsize=8)
+        name = (
+            str(cells["candidate"].iloc[i])
+            + (" (no underlayer)" if bare[i] else "/Mg")
+            + (f" > {lower[i]:g}" if open_above[i] else "")
+        )
+        ax.annotate(
+            name,
+            (energy[i], position[i]),
+            textcoords="offset points",
+            xytext=(6, 6) if open_above[i] else (6, -10),
+            fontsize=8,
+        )
     ax.plot([], [], color="grey", lw=4, alpha=0.45, label="CCD known only as an interval")
     ax.plot([], [], marker=r"$\uparrow$", color="grey", ls="none", ms=10, label="CCD lower bound (no short)")
     ax.set_xlabel("Li/X interfacial energy γ (meV Å$^{-2}$, ±1σ)")

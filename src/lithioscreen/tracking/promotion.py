@@ -109,8 +109,11 @@ def current_champion(tracking_uri: str, models_dir: Path) -> CurrentChampion | N
         return None
     meta = exported.metadata
     return CurrentChampion(
-        exported.model, meta.get("model", "unknown"), "models_dir",
-        str(version.version) if version is not None else meta.get("registered_version"), meta.get("data_version"),
+        exported.model,
+        meta.get("model", "unknown"),
+        "models_dir",
+        str(version.version) if version is not None else meta.get("registered_version"),
+        meta.get("data_version"),
     )
 
 
@@ -143,14 +146,17 @@ def retrain_and_promote(
     tracking_uri = resolve_tracking_uri(tracking_uri)
     check_tracking_uri(tracking_uri)
     with models_lock(models_dir, PROMOTION_LOCK_TIMEOUT_S):
-        return _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2)
+        return _retrain_and_promote(
+            data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2
+        )
 
 
-def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2) -> PromotionDecision:
-    from sklearn.base import clone
-
+def _retrain_and_promote(
+    data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2
+) -> PromotionDecision:
     import mlflow
     from mlflow import MlflowClient
+    from sklearn.base import clone
 
     from lithioscreen.models import CCDScreeningModel, cross_validate
     from lithioscreen.tracking.training import train
@@ -159,8 +165,14 @@ def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, th
     staging = Path(tempfile.mkdtemp(prefix=".candidate-", dir=models_dir))
     try:
         summary = train(
-            data_dir, tracking_uri, experiment_name, staging, threshold_mev_per_a2, ccd_target_ma_cm2,
-            register=False, export=True,
+            data_dir,
+            tracking_uri,
+            experiment_name,
+            staging,
+            threshold_mev_per_a2,
+            ccd_target_ma_cm2,
+            register=False,
+            export=True,
         )
         new_metrics = summary.metrics[summary.champion]
         before_metrics = None
@@ -189,12 +201,20 @@ def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, th
                 f"current champion {label} re-evaluated with the same leave-one-overlayer-out CV on the same "
                 f"{summary.n_cells} cells (data {summary.data_version[:12]}): NLPD {before_metrics['nlpd']:.3f}, MAE {before_metrics['mae']:.3f}"
             )
-            reason = ("promoted: at least as good as the current champion. " if promoted else "not promoted: worse than the current champion. ") + comparison
+            reason = (
+                "promoted: at least as good as the current champion. "
+                if promoted
+                else "not promoted: worse than the current champion. "
+            ) + comparison
 
         mlflow.set_tracking_uri(tracking_uri)
         client = MlflowClient(tracking_uri)
         version = register_serving_model(
-            summary.serving_model_uri, summary.model_uris[summary.champion], summary.champion, summary.data_version, summary.n_cells
+            summary.serving_model_uri,
+            summary.model_uris[summary.champion],
+            summary.champion,
+            summary.data_version,
+            summary.n_cells,
         )
         tags = {
             "cv_mae": f"{new_metrics['mae']:.6g}",
@@ -216,8 +236,13 @@ def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, th
             client.set_registered_model_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS, version)
             exported = str(
                 _install_export(
-                    staging, models_dir,
-                    {"registered_model": config.REGISTERED_MODEL_NAME, "registered_version": version, "promotion_reason": reason},
+                    staging,
+                    models_dir,
+                    {
+                        "registered_model": config.REGISTERED_MODEL_NAME,
+                        "registered_version": version,
+                        "promotion_reason": reason,
+                    },
                 )
             )
     finally:
@@ -232,7 +257,14 @@ def _retrain_and_promote(data_dir, tracking_uri, experiment_name, models_dir, th
         data_version=summary.data_version,
         n_cells=summary.n_cells,
         parent_run_id=summary.parent_run_id,
-        champion_before=None if before is None else {"model": before.name, "source": before.source, "version": before.version, "data_version": before.data_version},
+        champion_before=None
+        if before is None
+        else {
+            "model": before.name,
+            "source": before.source,
+            "version": before.version,
+            "data_version": before.data_version,
+        },
         champion_before_metrics=before_metrics,
         exported_to=exported,
         all_models_metrics=summary.metrics,

@@ -70,7 +70,9 @@ def _bad_input(message: str) -> MlflowException:
 
 def _check_size(model_input: pd.DataFrame) -> None:
     if len(model_input) > MAX_ROWS_PER_REQUEST:
-        raise _bad_input(f"input: {len(model_input):,} rows; at most {MAX_ROWS_PER_REQUEST:,} per request (split the request)")
+        raise _bad_input(
+            f"input: {len(model_input):,} rows; at most {MAX_ROWS_PER_REQUEST:,} per request (split the request)"
+        )
 
 
 def _threshold(params, default: float) -> float:
@@ -118,7 +120,9 @@ class CCDCandidateModel(mlflow.pyfunc.PythonModel):
         _check_size(model_input)
         threshold = _threshold(params, self.metadata["threshold_mev_per_a2"])
         if "candidate" in model_input.columns:
-            model_input = model_input.assign(candidate=model_input["candidate"].astype(object).where(model_input["candidate"].notna(), ""))
+            model_input = model_input.assign(
+                candidate=model_input["candidate"].astype(object).where(model_input["candidate"].notna(), "")
+            )
         try:
             candidates = validate_candidates(_fill_defaults(model_input), source="input")
         except CandidateError as error:
@@ -129,5 +133,6 @@ class CCDCandidateModel(mlflow.pyfunc.PythonModel):
             if table[column].dtype.kind == "f" and table[column].isna().any():
                 table[column] = table[column].astype(object).where(table[column].notna(), None)
         return table
+
 
 mlflow.models.set_model(CCDCandidateModel())

@@ -96,7 +96,10 @@ def _check_rows(rows: list[dict], max_rows: int) -> None:
             if value is None:
                 continue  # missing: the paper's stack (30 nm on 200 nm Mg)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise Rejected(400, f"input: row {position}: {column} {json.dumps(value)} is not a number (nm), or null for the default")
+                raise Rejected(
+                    400,
+                    f"input: row {position}: {column} {json.dumps(value)} is not a number (nm), or null for the default",
+                )
 
 
 def check_request(body: bytes, content_type: str | None, max_rows: int = MAX_ROWS_PER_REQUEST) -> None:
@@ -129,7 +132,10 @@ def check_request(body: bytes, content_type: str | None, max_rows: int = MAX_ROW
             for column in THICKNESS_COLUMNS:
                 text = (record.get(column) or "").strip()
                 if text and not _ASCII_NUMBER.fullmatch(text):
-                    raise Rejected(400, f"input: row {position}: {column} {text!r} is not a number (nm); leave it empty for the default")
+                    raise Rejected(
+                        400,
+                        f"input: row {position}: {column} {text!r} is not a number (nm); leave it empty for the default",
+                    )
 
 
 class GuardedApp:
@@ -142,7 +148,9 @@ class GuardedApp:
         if scope.get("type") != "http" or scope.get("method") != "POST" or scope.get("path") != "/invocations":
             return await self.app(scope, receive, send)
         headers = {key.lower(): value for key, value in scope.get("headers", [])}
-        too_big = Rejected(413, f"input: request body above {self.max_bytes:,} bytes (at most {self.max_rows:,} rows per request)")
+        too_big = Rejected(
+            413, f"input: request body above {self.max_bytes:,} bytes (at most {self.max_rows:,} rows per request)"
+        )
         try:
             declared = int(headers.get(b"content-length", b"0") or 0)
         except ValueError:

@@ -86,7 +86,9 @@ def log_serving_model(
             pickle.dump(fitted_pipeline, handle)
         (tmp / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         package = tmp / "code" / "lithioscreen"
-        shutil.copytree(Path(lithioscreen.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(
+            Path(lithioscreen.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
         output_example = _predict_in_process(tmp, metadata, input_example)
         with mlflow.start_run(run_id=run_id) if run_id else _no_run():
             info = mlflow.pyfunc.log_model(
@@ -108,7 +110,9 @@ def _predict_in_process(folder: Path, metadata: dict, input_example: pd.DataFram
     from lithioscreen.tracking.pyfunc_model import CCDCandidateModel
 
     model = CCDCandidateModel()
-    model.load_context(SimpleNamespace(artifacts={"pipeline": str(folder / "pipeline.pkl"), "metadata": str(folder / "metadata.json")}))
+    model.load_context(
+        SimpleNamespace(artifacts={"pipeline": str(folder / "pipeline.pkl"), "metadata": str(folder / "metadata.json")})
+    )
     return model.predict(None, input_example)
 
 
@@ -124,13 +128,20 @@ class _no_run:
 SKLEARN_MODEL_URI_TAG = "sklearn_model_uri"
 
 
-def register_serving_model(serving_uri: str, sklearn_model_uri: str, model_name: str, data_version: str, n_cells: int) -> str:
+def register_serving_model(
+    serving_uri: str, sklearn_model_uri: str, model_name: str, data_version: str, n_cells: int
+) -> str:
     """Register the pyfunc as a new version of ``lithioscreen-ccd``, tagged with what it wraps; returns the version."""
     import mlflow
 
     registered = mlflow.register_model(serving_uri, config.REGISTERED_MODEL_NAME)
     client = mlflow.MlflowClient()
-    tags = {SKLEARN_MODEL_URI_TAG: sklearn_model_uri, "model": model_name, "data_version": data_version, "n_cells": str(n_cells)}
+    tags = {
+        SKLEARN_MODEL_URI_TAG: sklearn_model_uri,
+        "model": model_name,
+        "data_version": data_version,
+        "n_cells": str(n_cells),
+    }
     for key, value in tags.items():
         client.set_model_version_tag(config.REGISTERED_MODEL_NAME, str(registered.version), key, value)
     return str(registered.version)
@@ -159,7 +170,9 @@ def download_model(model_uri: str, tracking_uri: str) -> str:
         local = mlflow.artifacts.download_artifacts(artifact_uri=model_uri)
     except (MlflowException, OSError, ValueError) as error:
         reason = str(getattr(error, "message", None) or error).strip().splitlines()
-        raise ModelUnavailableError(f"--model-uri {model_uri}: cannot load it ({reason[0][:300] if reason else type(error).__name__})") from None
+        raise ModelUnavailableError(
+            f"--model-uri {model_uri}: cannot load it ({reason[0][:300] if reason else type(error).__name__})"
+        ) from None
     if not (Path(local) / "MLmodel").is_file():
         raise ModelUnavailableError(f"--model-uri {model_uri}: not an MLflow model (no MLmodel file in {local})")
     return local
@@ -169,7 +182,9 @@ def download_model(model_uri: str, tracking_uri: str) -> str:
 SERVING_APP_DIR = Path(__file__).parent
 
 
-def scoring_server_command(local_model_path: str, host: str, port: int, workers: int) -> tuple[list[str], dict[str, str]]:
+def scoring_server_command(
+    local_model_path: str, host: str, port: int, workers: int
+) -> tuple[list[str], dict[str, str]]:
     """uvicorn on MLflow's scoring app behind the guard, with the environment MLflow's own ``get_cmd`` prepares."""
     import sys
 
@@ -178,9 +193,17 @@ def scoring_server_command(local_model_path: str, host: str, port: int, workers:
     _, env = scoring_server.get_cmd(local_model_path, port, host, None, workers)
     mlflow_env = {key: value for key, value in env.items() if key not in os.environ or os.environ[key] != value}
     command = [
-        sys.executable, "-m", "uvicorn", "--host", host, "--port", str(port), "--workers", str(workers),
-        "--app-dir", str(SERVING_APP_DIR), "serving_app:app",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--app-dir",
+        str(SERVING_APP_DIR),
+        "serving_app:app",
     ]
     return command, mlflow_env
-
-

@@ -11,4 +11,6 @@ import os
 from mlflow.pyfunc import scoring_server
 from scoring_guard import GuardedApp  # the sibling file, as a top-level module
 
-app = GuardedApp(scoring_server.init(scoring_server.load_model_with_mlflow_config(os.environ[scoring_server._SERVER_MODEL_PATH])))
+app = GuardedApp(
+    scoring_server.init(scoring_server.load_model_with_mlflow_config(os.environ[scoring_server._SERVER_MODEL_PATH]))
+)

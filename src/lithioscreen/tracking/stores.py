@@ -24,7 +24,9 @@ PROBE_TIMEOUT_S = 10.0
 #: 30 s per request, instead of 7 retries and 120 s.
 HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
 #: URI schemes MLflow 3 has a tracking store for (SQLAlchemy's ``dialect+driver`` counts by dialect).
-TRACKING_SCHEMES = frozenset({"", "file", "sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks", "databricks-uc", "uc"})
+TRACKING_SCHEMES = frozenset(
+    {"", "file", "sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks", "databricks-uc", "uc"}
+)
 
 PID_TAG = "lithioscreen.pid"
 HOST_TAG = "lithioscreen.host"
@@ -55,7 +57,11 @@ def check_tracking_uri(uri: str, timeout_s: float = PROBE_TIMEOUT_S) -> None:
         except requests.Timeout:
             reason = "no answer"
         except requests.ConnectionError as error:
-            reason = "connection refused" if "refused" in str(error).lower() else "cannot connect (host unreachable or unknown?)"
+            reason = (
+                "connection refused"
+                if "refused" in str(error).lower()
+                else "cannot connect (host unreachable or unknown?)"
+            )
         except requests.RequestException as error:
             reason = type(error).__name__
         else:
@@ -100,7 +106,9 @@ def end_orphaned_runs(client, experiment_id: str) -> list[str]:
             continue
         if _alive(int(tags[PID_TAG]), tags.get(START_TAG, "")):
             continue
-        client.set_tag(run.info.run_id, "lithioscreen.ended_by", f"end_orphaned_runs: process {tags[PID_TAG]} on {host} is gone")
+        client.set_tag(
+            run.info.run_id, "lithioscreen.ended_by", f"end_orphaned_runs: process {tags[PID_TAG]} on {host} is gone"
+        )
         client.set_terminated(run.info.run_id, status="FAILED")
         ended.append(run.info.run_id)
     return ended

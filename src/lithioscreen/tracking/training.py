@@ -20,7 +20,7 @@ import os
 import platform
 import warnings
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +29,26 @@ from sklearn.exceptions import ConvergenceWarning
 
 from lithioscreen import __version__, config
 from lithioscreen.candidates import CANDIDATE_COLUMNS
-from lithioscreen.data import file_sha256, load_ccd_orderings, load_cells, load_interfacial_energies, load_phase_data, training_cells
+from lithioscreen.data import (
+    file_sha256,
+    load_ccd_orderings,
+    load_cells,
+    load_interfacial_energies,
+    load_phase_data,
+    training_cells,
+)
 from lithioscreen.data.versions import data_version  # the same hash as data/cells_history.jsonl records
-from lithioscreen.models import BASELINE_MODEL, DEFAULT_MODEL, cross_validate, make_models, nested_cross_validate, select_model
-from lithioscreen.models.threshold import threshold_from_cells
+from lithioscreen.models import (
+    BASELINE_MODEL,
+    DEFAULT_MODEL,
+    cross_validate,
+    make_models,
+    nested_cross_validate,
+    select_model,
+)
 from lithioscreen.models.evaluation import SELECTION_MARGIN, CrossValidationResult, descriptor_table, regression_rows
 from lithioscreen.models.regressors import DEFAULT_NOISE_STD_MA_CM2
+from lithioscreen.models.threshold import threshold_from_cells
 from lithioscreen.reporting import plots
 from lithioscreen.tracking.export import export_champion
 from lithioscreen.tracking.stores import check_tracking_uri, end_orphaned_runs, process_tags
@@ -55,7 +69,9 @@ class TrainingSummary:
     exported_to: str | None = None
     nested_metrics: dict[str, float] = field(default_factory=dict)  # the selection procedure, nested leave-one-out
     nested_choices: dict[str, str] = field(default_factory=dict)  # held-out overlayer -> model the inner CV chose
-    order_checks: dict[str, list] = field(default_factory=dict)  # model -> the paper's CCD-order statements on its held-out predictions
+    order_checks: dict[str, list] = field(
+        default_factory=dict
+    )  # model -> the paper's CCD-order statements on its held-out predictions
     # the cells exactly as trained on (the bytes behind data_version), for re-evaluations
     training_cells: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -97,7 +113,7 @@ def artifact_location(tracking_uri: str) -> str | None:
     prefix = "sqlite:///"
     if not tracking_uri.startswith(prefix):
         return None
-    database = Path(tracking_uri[len(prefix):])
+    database = Path(tracking_uri[len(prefix) :])
     return (database.parent / "mlruns").resolve().as_uri()
 
 
@@ -118,12 +134,16 @@ def _log_model_run(mlflow, name: str, fitted, result: CrossValidationResult, sig
             "regressor": type(regressor).__name__,
             "features": ",".join(fitted.columns_),
             "cv": "leave-one-overlayer-out over feasible bilayer cells with a CCD",
-            "censoring": "interval likelihood (Bayesian, MCMC)" if hasattr(regressor, "draws_") else "interval targets, self-consistent imputation",
+            "censoring": "interval likelihood (Bayesian, MCMC)"
+            if hasattr(regressor, "draws_")
+            else "interval targets, self-consistent imputation",
             "measurement_noise_std_ma_cm2": fitted.noise_std,
             **{f"regressor__{key}": str(value)[:250] for key, value in regressor.get_params(deep=False).items()},
         }
     )
-    mlflow.set_tag("role", "baseline" if name == BASELINE_MODEL else ("default" if name == DEFAULT_MODEL else "compared"))
+    mlflow.set_tag(
+        "role", "baseline" if name == BASELINE_MODEL else ("default" if name == DEFAULT_MODEL else "compared")
+    )
     mlflow.log_metrics({f"cv_{key}": value for key, value in result.metrics.items() if np.isfinite(value)})
     if hasattr(regressor, "posterior_summary"):
         mlflow.log_metrics({f"posterior_{key}": value for key, value in regressor.posterior_summary().items()})
@@ -157,10 +177,21 @@ def train(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=ConvergenceWarning)  # deliberate GP noise floor
         warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted in multiple ways")
-        return _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2, register, export)
+        return _train(
+            data_dir,
+            tracking_uri,
+            experiment_name,
+            models_dir,
+            threshold_mev_per_a2,
+            ccd_target_ma_cm2,
+            register,
+            export,
+        )
 
 
-def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2, register, export) -> TrainingSummary:
+def _train(
+    data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2, register, export
+) -> TrainingSummary:
     import logging
 
     import matplotlib.pyplot as plt
@@ -172,7 +203,11 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
     logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
 
     data_dir = Path(data_dir or config.data_dir())
-    paths = [data_dir / config.CELLS_FILE, data_dir / config.PHASE_DATA_FILE, data_dir / config.INTERFACIAL_ENERGIES_FILE]
+    paths = [
+        data_dir / config.CELLS_FILE,
+        data_dir / config.PHASE_DATA_FILE,
+        data_dir / config.INTERFACIAL_ENERGIES_FILE,
+    ]
     all_cells, phase_data, interfacial_data, version = _load_consistent(paths)
     orderings_path = data_dir / config.ORDERINGS_FILE
     orderings = load_ccd_orderings(orderings_path) if orderings_path.exists() else None
@@ -219,7 +254,9 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
         dataset = mlflow.data.from_pandas(all_cells, source=str(paths[0]), name=config.CELLS_FILE, digest=version[:16])
         mlflow.log_input(dataset, context="training")
         mlflow.log_metrics({f"data_threshold_{key}": value for key, value in threshold.items() if np.isfinite(value)})
-        figure = plots.interfacial_energy_plot(cell_features[cell_features["outcome"] == "ccd"], threshold_mev_per_a2, threshold)
+        figure = plots.interfacial_energy_plot(
+            cell_features[cell_features["outcome"] == "ccd"], threshold_mev_per_a2, threshold
+        )
         mlflow.log_figure(figure, "plots/interfacial_energy_vs_ccd.png")
         plt.close(figure)
         mlflow.log_text(cell_features.to_csv(index=False), "training_cells.csv")
@@ -237,7 +274,9 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
         champion = select_model(metrics, DEFAULT_MODEL)
         nested = nested_cross_validate(models, table, DEFAULT_MODEL, orderings)
         mlflow.set_tag("champion", champion)
-        mlflow.log_metrics({f"champion_cv_{key}": value for key, value in metrics[champion].items() if np.isfinite(value)})
+        mlflow.log_metrics(
+            {f"champion_cv_{key}": value for key, value in metrics[champion].items() if np.isfinite(value)}
+        )
         mlflow.log_metrics({f"nested_cv_{key}": value for key, value in nested.metrics.items() if np.isfinite(value)})
         mlflow.log_text(nested.predictions.to_csv(index=False), "nested_cv_predictions.csv")
         comparison = pd.DataFrame(metrics).T.reset_index(names="model")
@@ -248,15 +287,30 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
     # it is logged even when this call does not register it, so that a promotion can register it later
     from lithioscreen.tracking.serving import log_serving_model, register_serving_model, source_run_id
 
-    serving_uri = log_serving_model(models[champion], champion, source_run_id(model_uris[champion]), threshold_mev_per_a2, version, input_example)
+    serving_uri = log_serving_model(
+        models[champion], champion, source_run_id(model_uris[champion]), threshold_mev_per_a2, version, input_example
+    )
     registered_version = None
     if register:
-        registered_version = register_serving_model(serving_uri, model_uris[champion], champion, version, len(regression))
-        mlflow.MlflowClient().set_registered_model_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS, registered_version)
+        registered_version = register_serving_model(
+            serving_uri, model_uris[champion], champion, version, len(regression)
+        )
+        mlflow.MlflowClient().set_registered_model_alias(
+            config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS, registered_version
+        )
 
     from lithioscreen.reporting import log_training_figures
 
-    log_training_figures(parent.info.run_id, models[champion], champion, table, phase_data, results[champion].predictions, threshold_mev_per_a2, ccd_target_ma_cm2)
+    log_training_figures(
+        parent.info.run_id,
+        models[champion],
+        champion,
+        table,
+        phase_data,
+        results[champion].predictions,
+        threshold_mev_per_a2,
+        ccd_target_ma_cm2,
+    )
 
     exported = None
     if export:
@@ -273,14 +327,16 @@ def _train(data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_pe
             "n_failed_stacks": int((table["outcome"] == "failed").sum()),
             "training_candidates": sorted(table.iloc[regression]["candidate"].unique().tolist()),
             "cv_metrics": metrics[champion],
-            "all_models_cv": {name: {key: metrics[name][key] for key in ("nlpd", "mae", "rmse", "spearman")} for name in metrics},
+            "all_models_cv": {
+                name: {key: metrics[name][key] for key in ("nlpd", "mae", "rmse", "spearman")} for name in metrics
+            },
             "nested_cv_metrics": nested.metrics,
             "nested_cv_choices": nested.chosen,
             "order_checks": results[champion].order_checks,
             "threshold_mev_per_a2": threshold_mev_per_a2,
             "data_threshold": threshold,
             "ccd_target_ma_cm2": ccd_target_ma_cm2,
-            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "lithioscreen_version": __version__,
         }
         exported = str(export_champion(models[champion], metadata, models_dir, signatures[champion], input_example))
