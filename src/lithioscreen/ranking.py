@@ -48,8 +48,10 @@ def describe_candidates(
 
 def feasibility_class(feasible) -> np.ndarray:
     """0 for feasible, 1 for unknown (None), 2 for infeasible."""
-    values = np.asarray(feasible, dtype=object)
-    return np.where(values == True, 0, np.where(values == False, 2, 1))  # noqa: E712
+    from lithioscreen.models.feasibility import feasibility_masks
+
+    feasible_, infeasible, _ = feasibility_masks(feasible)
+    return np.where(feasible_, 0, np.where(infeasible, 2, 1))
 
 
 def order_ranking(table: pd.DataFrame) -> pd.DataFrame:

@@ -36,7 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from lithioscreen.candidates import CANDIDATE_COLUMNS, composition_key
 from lithioscreen.censored import interval_error, interval_log_probability, representative_value, widen_exact
-from lithioscreen.models.feasibility import BILAYER
+from lithioscreen.models.feasibility import BILAYER, feasibility_masks
 
 #: A model beats the default only with a mean NLPD lower by more than this (nats per cell): the
 #: Monte-Carlo noise of the Bayesian fits alone moves a model's NLPD by about ±0.03 between seeds
@@ -58,7 +58,7 @@ def regression_rows(model, table: pd.DataFrame) -> np.ndarray:
     feasibility = BilayerFeasibility(model.phase_data).fit(table)
     assessed = feasibility.assess(table)
     mask = (table["outcome"].to_numpy() == "ccd") & (assessed["architecture"] == BILAYER).to_numpy()
-    mask &= (assessed["feasible"] == True).to_numpy()  # noqa: E712
+    mask &= feasibility_masks(assessed["feasible"])[0]
     return np.flatnonzero(mask)
 
 

@@ -101,6 +101,14 @@ def _composition_affinity(candidate: str, affinity: dict[str, LiAffinity]) -> Li
     return LiAffinity(LITHIOPHOBIC, "; ".join(part.evidence for part in parts))
 
 
+def feasibility_masks(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(feasible, infeasible, unknown)`` boolean arrays of a column of True / False / None."""
+    values = list(values)
+    feasible = np.array([value is True for value in values], dtype=bool)
+    infeasible = np.array([value is False for value in values], dtype=bool)
+    return feasible, infeasible, ~(feasible | infeasible)
+
+
 def effective_stacks(candidates: pd.DataFrame) -> pd.DataFrame:
     """The stack as the cell sees it: an overlayer of the underlayer's element merges into one layer.
 

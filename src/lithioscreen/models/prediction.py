@@ -45,7 +45,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from lithioscreen.candidates import CANDIDATE_COLUMNS, composition_key, element_fractions, stack_key
 from lithioscreen.censored import widen_exact
-from lithioscreen.models.feasibility import BILAYER, SINGLE_LAYER, BilayerFeasibility
+from lithioscreen.models.feasibility import BILAYER, SINGLE_LAYER, BilayerFeasibility, feasibility_masks
 from lithioscreen.models.regressors import DEFAULT_NOISE_STD_MA_CM2, ENERGY
 
 ENERGY_STD = "interfacial_energy_std_mev_per_a2"
@@ -151,10 +151,9 @@ class CCDScreeningModel(BaseEstimator):
             features = self.featurizer_.transform(assessed[CANDIDATE_COLUMNS])
         features = features.reset_index(drop=True)
         is_ccd = (table["outcome"] == "ccd").to_numpy()
-        bilayer = is_ccd & (assessed["architecture"] == BILAYER).to_numpy() & (assessed["feasible"] == True).to_numpy()  # noqa: E712
-        single = (
-            is_ccd & (assessed["architecture"] == SINGLE_LAYER).to_numpy() & (assessed["feasible"] == True).to_numpy()
-        )  # noqa: E712
+        feasible = feasibility_masks(assessed["feasible"])[0]
+        bilayer = is_ccd & (assessed["architecture"] == BILAYER).to_numpy() & feasible
+        single = is_ccd & (assessed["architecture"] == SINGLE_LAYER).to_numpy() & feasible
         lower, upper = widen_exact(table["ccd_lower_ma_cm2"], table["ccd_upper_ma_cm2"], table["ccd_step_ma_cm2"] / 2)
         if bilayer.sum() < 2:
             raise ValueError(
@@ -252,7 +251,8 @@ class CCDScreeningModel(BaseEstimator):
         notes = [[note] if note else [] for note in assessed["stack_note"]]
 
         # bilayers that may work, with a descriptor: the regressor, updated by measured overlayers
-        regress = (architecture == BILAYER) & (feasible != False) & ~np.isnan(energy)  # noqa: E712
+        _, infeasible, unknown = feasibility_masks(feasible)
+        regress = (architecture == BILAYER) & ~infeasible & ~np.isnan(energy)
         regress &= ~np.isnan(features[self.columns_].to_numpy(dtype=float)).any(axis=1)
         if regress.any():
             prior_mean, prior_std = self._regress(features.loc[regress])
@@ -273,9 +273,9 @@ class CCDScreeningModel(BaseEstimator):
                 notes[i].append(
                     f"no CCD model for single layers: only measured ones are predicted (measured: {measured})"
                 )
-        for i in np.flatnonzero((architecture == BILAYER) & (feasible != False) & np.isnan(energy)):  # noqa: E712
+        for i in np.flatnonzero((architecture == BILAYER) & ~infeasible & np.isnan(energy)):
             notes[i].append(f"no Li/X interfacial energy for {assessed['candidate'][i]}: no CCD predicted")
-        for i in np.flatnonzero(feasible == None):  # noqa: E711
+        for i in np.flatnonzero(unknown):
             notes[i].append(f"feasibility unknown: {assessed['unknown_reason'][i]}")
 
         measured = [
@@ -323,7 +323,7 @@ class CCDScreeningModel(BaseEstimator):
     def in_training_domain(self, assessed: pd.DataFrame, features: pd.DataFrame) -> np.ndarray:
         """True where a feasible stack lies inside what the tested cells cover (see the module docstring)."""
         domain = self.domain_
-        feasible = (assessed["feasible"] == True).to_numpy()  # noqa: E712
+        feasible = feasibility_masks(assessed["feasible"])[0]
         bilayer = (assessed["architecture"] == BILAYER).to_numpy()
         thickness = assessed["overlayer_nm"].to_numpy(float)
         below_nm = assessed["underlayer_nm"].to_numpy(float)
