@@ -29,9 +29,34 @@ from sklearn.utils.validation import check_is_fitted
 
 
 def as_interval_targets(y) -> tuple[np.ndarray, np.ndarray]:
-    """Split ``y`` into (lower, upper) arrays; a 1-D ``y`` is all exact values."""
+    """Split ``y`` into (lower, upper) arrays; a 1-D ``y`` (or one column) is all exact values.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,), (n, 1) or (n, 2)
+        Exact targets, or ``[lower, upper]`` intervals (NaN or ±inf for an open side).
+
+    Returns
+    -------
+    lower, upper : ndarray of shape (n,)
+    """
+    if y is None:
+        raise ValueError("requires y to be passed, but the target y is None")
     y = np.asarray(y, dtype=float)
+    if y.ndim == 2 and y.shape[1] == 1:
+        import warnings
+
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected (read as exact targets; intervals have two columns)",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        y = y[:, 0]
     if y.ndim == 1:
+        if not np.isfinite(y).all():
+            raise ValueError("exact targets must be finite (write an open bound as an interval [lower, inf])")
         return y.copy(), y.copy()
     if y.ndim != 2 or y.shape[1] != 2:
         raise ValueError(f"interval targets must have shape (n, 2), got {y.shape}")
@@ -104,10 +129,13 @@ class IntervalCensoredRegressor(RegressorMixin, BaseEstimator):
         self.tol = tol
 
     def fit(self, X, y):
+        from sklearn.utils.validation import validate_data
+
+        X = validate_data(self, X, reset=True, ensure_all_finite="allow-nan")
         lower, upper = as_interval_targets(y)
         censored = lower != upper
         imputed = initial_imputation(lower, upper)
-        self.n_iter_ = 0
+        self.n_iter_ = 1  # fits made: the first one, then one per imputation update
         model = clone(self.estimator).fit(X, imputed)
         for iteration in range(1, self.max_iter + 1) if censored.any() else ():
             update = imputed.copy()
@@ -115,7 +143,7 @@ class IntervalCensoredRegressor(RegressorMixin, BaseEstimator):
             change = np.max(np.abs(update - imputed))
             imputed = update
             model = clone(self.estimator).fit(X, imputed)
-            self.n_iter_ = iteration
+            self.n_iter_ = iteration + 1
             if change < self.tol:
                 break
         self.estimator_ = model
@@ -124,7 +152,10 @@ class IntervalCensoredRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X, return_std: bool = False):
+        from sklearn.utils.validation import validate_data
+
         check_is_fitted(self, "estimator_")
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
         if return_std:
             return self.estimator_.predict(X, return_std=True)
         return self.estimator_.predict(X)

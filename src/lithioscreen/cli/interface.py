@@ -27,23 +27,37 @@ MLIP_EXTRA_HINT = "install the extra: pip install -e '.[mlip]'"
 @app.command()
 def interface(
     elements: Annotated[list[str] | None, typer.Argument(help="Metals, e.g. W Mo Nb.", show_default=False)] = None,
-    all_metals: Annotated[bool, typer.Option("--all", help="Every default candidate metal with a bcc, fcc or hcp structure.")] = False,
-    plane: Annotated[str | None, typer.Option(help="X plane: 110/100/111 (bcc), 111/100 (fcc), 0001 (hcp), or 'all'. Default: the close-packed plane.")] = None,
+    all_metals: Annotated[
+        bool, typer.Option("--all", help="Every default candidate metal with a bcc, fcc or hcp structure.")
+    ] = False,
+    plane: Annotated[
+        str | None,
+        typer.Option(
+            help="X plane: 110/100/111 (bcc), 111/100 (fcc), 0001 (hcp), or 'all'. Default: the close-packed plane."
+        ),
+    ] = None,
     calculator: Annotated[str, typer.Option(help="Potential: chgnet or sevennet.")] = "chgnet",
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     n_jobs: Annotated[int, typer.Option(help="Local joblib workers (processes).")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, tcp://HOST:PORT.")] = None,
     dask_local: Annotated[int | None, typer.Option(help="Start a local Dask cluster with N workers.")] = None,
-    batch: Annotated[bool | None, typer.Option("--batch/--no-batch", help="Batched forward passes over all structures (default: on for cuda).")] = None,
+    batch: Annotated[
+        bool | None,
+        typer.Option("--batch/--no-batch", help="Batched forward passes over all structures (default: on for cuda)."),
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Structures per forward pass with --batch.")] = 32,
-    li_layers: Annotated[str, typer.Option(help="Li slab thicknesses, Li(100) cells (2 atomic layers each), comma-separated.")] = "2,3,4",
+    li_layers: Annotated[
+        str, typer.Option(help="Li slab thicknesses, Li(100) cells (2 atomic layers each), comma-separated.")
+    ] = "2,3,4",
     x_thickness: Annotated[float, typer.Option(help="Minimum X slab thickness, Å.")] = 6.0,
     max_strain: Annotated[float, typer.Option(help="Largest in-plane Li strain accepted (fraction).")] = 0.08,
     max_area: Annotated[float, typer.Option(help="Largest interface area searched, Å².")] = 100.0,
     fmax: Annotated[float, typer.Option(help="Force convergence, eV/Å.")] = 0.05,
     steps: Annotated[int, typer.Option(help="Maximum optimizer steps per relaxation.")] = 300,
     force: Annotated[bool, typer.Option("--force", help="Recompute even when a cached value exists.")] = False,
-    write: Annotated[bool, typer.Option("--write/--no-write", help="Store new values in data/interfacial_energies.csv.")] = True,
+    write: Annotated[
+        bool, typer.Option("--write/--no-write", help="Store new values in data/interfacial_energies.csv.")
+    ] = True,
     output: Format = OutputFormat.table,
 ) -> None:
     """Li(100)/X interfacial energies (meV/Å²) from CHGNet or SevenNet, the paper's intercept protocol."""
@@ -68,11 +82,15 @@ def interface(
         layers = tuple(int(text) for text in li_layers.split(","))
     except ValueError:
         fail(f"--li-layers {li_layers!r}: give whole numbers separated by commas, e.g. 2,3,4")
-    settings = InterfaceSettings(li_layers=layers, x_thickness_a=x_thickness, max_strain=max_strain, max_area_a2=max_area, fmax=fmax, steps=steps)
+    settings = InterfaceSettings(
+        li_layers=layers, x_thickness_a=x_thickness, max_strain=max_strain, max_area_a2=max_area, fmax=fmax, steps=steps
+    )
 
     try:
         if len(layers) < 2 or min(layers) < 1:
-            raise build.InterfaceInputError(f"--li-layers {li_layers!r}: need at least two (three for an error bar) positive thicknesses")
+            raise build.InterfaceInputError(
+                f"--li-layers {li_layers!r}: need at least two (three for an error bar) positive thicknesses"
+            )
         table = load_interfacial_energies()
         try:
             if all_metals:
@@ -85,9 +103,13 @@ def interface(
             for element in metals:
                 planes = build.planes_for(element) if plane == "all" else (build.normalize_plane(element, plane),)
                 targets += [(element, p) for p in planes]
-        except ImportError as error:  # no ASE (the mlip extra): crystal planes cannot be resolved; cached values still print
+        except (
+            ImportError
+        ) as error:  # no ASE (the mlip extra): crystal planes cannot be resolved; cached values still print
             if all_metals or force:
-                fail(f"interface {'--all' if all_metals else '--force'} needs the 'mlip' extra ({error}); {MLIP_EXTRA_HINT}")
+                fail(
+                    f"interface {'--all' if all_metals else '--force'} needs the 'mlip' extra ({error}); {MLIP_EXTRA_HINT}"
+                )
             targets = _cached_targets(list(dict.fromkeys(elements)), plane, calculator, table, cache)
     except (build.InterfaceInputError, DataValidationError) as error:
         fail(str(error))
@@ -104,7 +126,9 @@ def interface(
         # each value is stored the moment it is fitted: an interrupted --all run keeps what it finished
         versions = software_versions(calculator)
         store = (lambda result: cache.write_results([result], versions)) if write else None
-        results = _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, batched, batch_size, store)
+        results = _compute(
+            todo, calculator, device, settings, n_jobs, scheduler, dask_local, batched, batch_size, store
+        )
         if write:
             stored = sum(result.ok for result in results)
             say(stderr, f"stored {stored} value(s) in {cache.interfacial_energies_path()}")
@@ -152,7 +176,9 @@ def _cached_targets(elements, plane, calculator, table, cache) -> list[tuple[str
         planes = [label.strip("()") for label in dict.fromkeys(rows["x_plane"])]
         planes = [p for p in planes if wanted is None or p == wanted]
         if not planes:
-            fail(f"{element}: no cached {calculator} value; computing one needs the 'mlip' extra (ASE, torch, {calculator}): {MLIP_EXTRA_HINT}")
+            fail(
+                f"{element}: no cached {calculator} value; computing one needs the 'mlip' extra (ASE, torch, {calculator}): {MLIP_EXTRA_HINT}"
+            )
         targets += [(element, p) for p in planes]
     return targets
 
@@ -221,8 +247,14 @@ def _compute(todo, calculator, device, settings, n_jobs, scheduler, dask_local, 
             if client is not None:
                 say(stderr, f"Dask: {client.dashboard_link or client.scheduler.address}")
             return workflow.compute_interfacial_energies(
-                todo, calculator, device, settings, n_jobs=-1 if client is not None else n_jobs,
-                batch=batch, batch_size=batch_size, progress=Bar(progress),
+                todo,
+                calculator,
+                device,
+                settings,
+                n_jobs=-1 if client is not None else n_jobs,
+                batch=batch,
+                batch_size=batch_size,
+                progress=Bar(progress),
             )
     except OSError as error:  # an unreachable scheduler
         fail(f"Dask scheduler {scheduler}: {error}")

@@ -13,23 +13,57 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from lithioscreen.candidates import CANDIDATE_COLUMNS
 
 
 class CandidateFeaturizer(TransformerMixin, BaseEstimator):
-    """Base class: subclasses set ``feature_names`` and implement ``_features``."""
+    """Base class: subclasses set ``feature_names`` and implement ``_features``.
+
+    The input of ``fit`` and ``transform`` is a candidate table (a DataFrame with the columns of
+    :data:`lithioscreen.candidates.CANDIDATE_COLUMNS`: compositions as text and thicknesses), not a
+    numeric matrix; ``transform`` returns a DataFrame with the columns ``get_feature_names_out()``.
+    """
 
     feature_names: tuple[str, ...] = ()
 
     def fit(self, X=None, y=None):
+        """Learn what the descriptors need (the data tables, for some); ``X`` is not used beyond its columns.
+
+        Parameters
+        ----------
+        X : DataFrame, optional
+            A candidate table.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self.feature_names_in_ = np.asarray(CANDIDATE_COLUMNS, dtype=object)
+        self.n_features_in_ = len(CANDIDATE_COLUMNS)
         self.n_features_out_ = len(self.feature_names)
         return self
 
     def get_feature_names_out(self, input_features=None):
+        """The descriptor names, in column order."""
         return np.asarray(self.feature_names, dtype=object)
 
     def transform(self, X):
+        """The descriptors of every candidate.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A candidate table.
+
+        Returns
+        -------
+        DataFrame
+            One row per candidate (same index), the columns of :meth:`get_feature_names_out`.
+        """
+        check_is_fitted(self, "n_features_out_")
         frame = check_candidate_frame(X)
         return self._features(frame).reindex(columns=list(self.feature_names)).set_axis(frame.index)
 

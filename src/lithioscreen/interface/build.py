@@ -162,11 +162,21 @@ def build_series(
     li = SpacegroupAnalyzer(AseAtomsAdaptor.get_structure(li_bulk)).get_conventional_standard_structure()
     x = SpacegroupAnalyzer(AseAtomsAdaptor.get_structure(x_bulk)).get_conventional_standard_structure()
     # ZSL's length tolerance bounds the strain of each supercell vector; the area ratio, its product
-    zsl = ZSLGenerator(max_area_ratio_tol=2.2 * max_strain, max_area=max_area_a2, max_length_tol=max_strain, max_angle_tol=0.01)
+    zsl = ZSLGenerator(
+        max_area_ratio_tol=2.2 * max_strain, max_area=max_area_a2, max_length_tol=max_strain, max_angle_tol=0.01
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        builder = CoherentInterfaceBuilder(substrate_structure=x, film_structure=li, film_miller=miller(LI_PLANE), substrate_miller=miller(plane), zslgen=zsl)
-    candidates = [(match.match_area, abs(_in_plane_strain(match)), index) for index, match in enumerate(builder.zsl_matches)]
+        builder = CoherentInterfaceBuilder(
+            substrate_structure=x,
+            film_structure=li,
+            film_miller=miller(LI_PLANE),
+            substrate_miller=miller(plane),
+            zslgen=zsl,
+        )
+    candidates = [
+        (match.match_area, abs(_in_plane_strain(match)), index) for index, match in enumerate(builder.zsl_matches)
+    ]
     candidates = [c for c in candidates if c[1] <= max_strain + 1e-9]
     if not candidates:
         raise InterfaceInputError(
@@ -185,7 +195,12 @@ def build_series(
             warnings.simplefilter("ignore")
             interface = next(
                 builder.get_interfaces(
-                    termination, gap=gap_a, vacuum_over_film=gap_a, film_thickness=layers, substrate_thickness=x_layers, in_layers=True
+                    termination,
+                    gap=gap_a,
+                    vacuum_over_film=gap_a,
+                    film_thickness=layers,
+                    substrate_thickness=x_layers,
+                    in_layers=True,
                 )
             )
         counts = interface.composition.as_dict()
@@ -199,9 +214,13 @@ def build_series(
         n_x.add(int(round(counts.get(element, 0))))
         areas.add(round(float(np.linalg.norm(np.cross(atoms.cell[0], atoms.cell[1]))), 6))
     if len(n_x) != 1 or len(areas) != 1:
-        raise RuntimeError(f"Li/{element}({plane}): the X slab or the cell changed across the Li series ({n_x}, {areas})")
+        raise RuntimeError(
+            f"Li/{element}({plane}): the X slab or the cell changed across the Li series ({n_x}, {areas})"
+        )
     if len(set(n_li)) < 2:
-        raise InterfaceInputError(f"Li/{element}({plane}): li_layers {li_layers} give only {sorted(set(n_li))} Li atoms; use more different thicknesses")
+        raise InterfaceInputError(
+            f"Li/{element}({plane}): li_layers {li_layers} give only {sorted(set(n_li))} Li atoms; use more different thicknesses"
+        )
     return InterfaceSeries(
         element=element,
         plane=plane,

@@ -77,7 +77,9 @@ def result_row(result, software_versions: str) -> dict[str, str]:
     }
 
 
-def write_results(results: Sequence, software_versions: str, path: Path | str | None = None, lock_timeout_s: float = 60.0) -> Path:
+def write_results(
+    results: Sequence, software_versions: str, path: Path | str | None = None, lock_timeout_s: float = 60.0
+) -> Path:
     """Add (or replace) one row per successful result; failed results are skipped. Atomic, under a lock."""
     from lithioscreen.data._files import atomic_write, exclusive_lock
     from lithioscreen.data.loaders import INTERFACIAL_SCHEMA, read_interfacial_raw
@@ -89,7 +91,9 @@ def write_results(results: Sequence, software_versions: str, path: Path | str | 
         return target
     new = pd.DataFrame(rows, dtype=str)
     keys = ["material", "method", "li_plane", "x_plane"]
-    with exclusive_lock(target.parent / f".{target.name}.lock", lock_timeout_s, "another run storing interfacial energies"):
+    with exclusive_lock(
+        target.parent / f".{target.name}.lock", lock_timeout_s, "another run storing interfacial energies"
+    ):
         raw = read_interfacial_raw(target)
         replaced = raw.merge(new[keys], on=keys, how="left", indicator=True)["_merge"].eq("both").to_numpy()
         table = pd.concat([raw[~replaced], new], ignore_index=True)[raw.columns.tolist()]

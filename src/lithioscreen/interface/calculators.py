@@ -26,7 +26,10 @@ from functools import cache
 import numpy as np
 
 #: Names accepted by ``--calculator``, with the model each one loads.
-CALCULATORS = {"chgnet": "CHGNet 0.3.0 (weights in the chgnet wheel)", "sevennet": "SevenNet-0 11Jul2024 (weights in the sevenn wheel)"}
+CALCULATORS = {
+    "chgnet": "CHGNet 0.3.0 (weights in the chgnet wheel)",
+    "sevennet": "SevenNet-0 11Jul2024 (weights in the sevenn wheel)",
+}
 DEVICES = ("cpu", "cuda")
 _PACKAGES = {"chgnet": ("chgnet",), "sevennet": ("sevenn",)}
 
@@ -51,7 +54,9 @@ def _check(name: str, device: str) -> None:
         import torch
 
         if not torch.cuda.is_available():
-            raise PotentialUnavailableError("--device cuda: no CUDA device is visible to torch (this torch build or machine has none)")
+            raise PotentialUnavailableError(
+                "--device cuda: no CUDA device is visible to torch (this torch build or machine has none)"
+            )
 
 
 def model_label(name: str) -> str:
@@ -198,7 +203,10 @@ class BatchedSevenNet(BatchedPotential):
         collate = Collater([], follow_batch=None, exclude_keys=None)
         for start in range(0, len(atoms_list), self.batch_size):
             chunk = atoms_list[start : start + self.batch_size]
-            graphs = [AtomGraphData.from_numpy_dict(unlabeled_atoms_to_graph(atoms, self.cutoff, with_shift=False)) for atoms in chunk]
+            graphs = [
+                AtomGraphData.from_numpy_dict(unlabeled_atoms_to_graph(atoms, self.cutoff, with_shift=False))
+                for atoms in chunk
+            ]
             batch = collate(graphs).to(self.device)
             output = self.model(batch)
             self.forward_passes += 1

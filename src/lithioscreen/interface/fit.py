@@ -66,9 +66,15 @@ class InterfaceFit:
     n_points: int
 
 
-def excess_energy_mev_per_a2(total_energy_ev: float, n_x: int, n_li: int, x_bulk_ev_per_atom: float, li_bulk_ev_per_atom: float, area_a2: float) -> float:
+def excess_energy_mev_per_a2(
+    total_energy_ev: float, n_x: int, n_li: int, x_bulk_ev_per_atom: float, li_bulk_ev_per_atom: float, area_a2: float
+) -> float:
     """y(N) of the module docstring: the sandwich's energy above bulk X and bulk Li, per interface area."""
-    return (total_energy_ev - n_x * x_bulk_ev_per_atom - n_li * li_bulk_ev_per_atom) / (2 * area_a2) * EV_PER_A2_TO_MEV_PER_A2
+    return (
+        (total_energy_ev - n_x * x_bulk_ev_per_atom - n_li * li_bulk_ev_per_atom)
+        / (2 * area_a2)
+        * EV_PER_A2_TO_MEV_PER_A2
+    )
 
 
 def fit_interfacial_energy(
@@ -89,7 +95,9 @@ def fit_interfacial_energy(
         raise PoorFitError("non-finite energies in the thickness series")
     distinct = len(np.unique(x))
     if distinct < max(min_points, 3):
-        raise PoorFitError(f"{distinct} distinct Li counts: at least {max(min_points, 3)} are needed for an intercept with an error")
+        raise PoorFitError(
+            f"{distinct} distinct Li counts: at least {max(min_points, 3)} are needed for an intercept with an error"
+        )
     n = len(x)
     design = np.column_stack([np.ones(n), x])
     (intercept, slope), *_ = np.linalg.lstsq(design, y, rcond=None)

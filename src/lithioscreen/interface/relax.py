@@ -62,7 +62,9 @@ def make_optimizer(atoms, task: RelaxTask):
     return BFGS(FrechetCellFilter(atoms, mask=list(task.mask)), logfile=None)
 
 
-def finish(task: RelaxTask, atoms, converged: bool, steps: int, seconds: float, energy: float | None = None) -> RelaxResult:
+def finish(
+    task: RelaxTask, atoms, converged: bool, steps: int, seconds: float, energy: float | None = None
+) -> RelaxResult:
     energy = float(atoms.get_potential_energy()) if energy is None else float(energy)
     if not np.isfinite(energy):
         raise RuntimeError(f"{task.key}: the potential returned a non-finite energy")

@@ -176,7 +176,10 @@ def compute_interfacial_energies(
     run = dict(calculator=calculator, device=device, n_jobs=n_jobs, batch=batch, batch_size=batch_size)
 
     elements = ["Li", *sorted({element for element, _ in pairs} - {"Li"})]
-    bulk_tasks = [relax.RelaxTask(("bulk", element), build.reference_bulk(element), "bulk", settings.fmax, settings.steps) for element in elements]
+    bulk_tasks = [
+        relax.RelaxTask(("bulk", element), build.reference_bulk(element), "bulk", settings.fmax, settings.steps)
+        for element in elements
+    ]
     progress.stage("bulk", len(bulk_tasks))
     bulk = run_relaxations(bulk_tasks, **run, progress=progress)
 
@@ -192,18 +195,33 @@ def compute_interfacial_energies(
             continue
         try:
             built = build.build_series(
-                bulk[("bulk", "Li")].atoms, bulk[("bulk", element)].atoms, element, plane,
-                li_layers=settings.li_layers, x_thickness_a=settings.x_thickness_a,
-                max_strain=settings.max_strain, max_area_a2=settings.max_area_a2, gap_a=settings.gap_a,
+                bulk[("bulk", "Li")].atoms,
+                bulk[("bulk", element)].atoms,
+                element,
+                plane,
+                li_layers=settings.li_layers,
+                x_thickness_a=settings.x_thickness_a,
+                max_strain=settings.max_strain,
+                max_area_a2=settings.max_area_a2,
+                gap_a=settings.gap_a,
             )
         except InterfaceInputError as error:
             result.error = str(error)
             progress.finished(result)
             continue
         series[(element, plane)] = built
-        result.area_a2, result.li_strain, result.n_x, result.n_li = built.area_a2, built.li_strain, built.n_x, built.n_li
+        result.area_a2, result.li_strain, result.n_x, result.n_li = (
+            built.area_a2,
+            built.li_strain,
+            built.n_x,
+            built.n_li,
+        )
         for layers, atoms in zip(built.li_layers, built.structures, strict=True):
-            interface_tasks.append(relax.RelaxTask(("interface", element, plane, layers), atoms, "interface", settings.fmax, settings.steps))
+            interface_tasks.append(
+                relax.RelaxTask(
+                    ("interface", element, plane, layers), atoms, "interface", settings.fmax, settings.steps
+                )
+            )
 
     e_li = bulk[("bulk", "Li")].energy_ev / bulk[("bulk", "Li")].n_atoms
 
@@ -214,13 +232,18 @@ def compute_interfacial_energies(
         result.relax_seconds = float(sum(r.seconds for r in runs))
         result.all_converged = all(r.converged for r in runs)
         result.excess_mev_per_a2 = [
-            fit.excess_energy_mev_per_a2(r.energy_ev, r.counts.get(element, 0), r.counts.get("Li", 0), e_x, e_li, built.area_a2) for r in runs
+            fit.excess_energy_mev_per_a2(
+                r.energy_ev, r.counts.get(element, 0), r.counts.get("Li", 0), e_x, e_li, built.area_a2
+            )
+            for r in runs
         ]
         if not result.all_converged:
             result.error = f"an interface relaxation did not converge in {settings.steps} steps (fmax {settings.fmax})"
             return result
         try:
-            fitted = fit.fit_interfacial_energy(built.n_li, result.excess_mev_per_a2, built.area_a2, min_r2=settings.min_r2)
+            fitted = fit.fit_interfacial_energy(
+                built.n_li, result.excess_mev_per_a2, built.area_a2, min_r2=settings.min_r2
+            )
         except fit.PoorFitError as error:
             result.error = str(error)
             return result

@@ -85,6 +85,7 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
         Posterior samples: the mean function's parameters, then log τ.
     n_features_in_ : int
     acceptance_rate_ : float
+        Metropolis acceptance after burn-in (0.15-0.4 is healthy for random-walk proposals).
     """
 
     def __init__(
@@ -106,6 +107,13 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
         self.n_burn = n_burn
         self.n_draws = n_draws
         self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # the priors are weakly informative in the units of the problem (CCD in mA/cm², γ in meV/Å²),
+        # and the constant baseline cannot explain any variance: no R² promise on arbitrary data
+        tags.regressor_tags.poor_score = True
+        return tags
 
     # ------------------------------------------------------------------ the model
 
@@ -181,14 +189,26 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
 
     def fit(self, X, y):
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] < 1:
-            raise ValueError("X must be a 2-D array whose first column is the interfacial energy")
-        if np.isnan(X[:, 0]).any():
-            raise ValueError("every training cell needs an interfacial energy")
+        """Sample the posterior given the cells' descriptors ``X`` (first column: γ, meV/Å²) and CCD intervals ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_cells, n_features)
+            Finite descriptors; only the first column (the interfacial energy) enters the trend.
+        y : array-like of shape (n_cells, 2) or (n_cells,)
+            CCD intervals ``[lower, upper]`` in mA/cm² (``upper = inf`` for "> x"), or exact values.
+
+        Returns
+        -------
+        self
+        """
+        from sklearn.utils.validation import validate_data
+
+        X = validate_data(self, X, reset=True)
         lower, upper = as_interval_targets(y)
+        if len(lower) != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {len(lower)} targets")
         gamma = X[:, 0]
-        self.n_features_in_ = X.shape[1]
         rng = np.random.default_rng(self.random_state)
 
         def log_posterior(theta):
@@ -230,14 +250,29 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
         return float(np.sqrt(np.mean(np.exp(2 * self.draws_[:, -1])) * factor))
 
     def predict(self, X, return_std: bool = False):
+        """Posterior mean of the stack's CCD (mA/cm²) and, with ``return_std``, its standard deviation
+        (parameters and the metal's discrepancy; not the measurement noise of one cell).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            Finite descriptors, the interfacial energy first.
+        return_std : bool
+
+        Returns
+        -------
+        mean : ndarray of shape (n,)
+        std : ndarray of shape (n,), only with ``return_std``
+        """
+        from sklearn.utils.validation import validate_data
+
         check_is_fitted(self, "draws_")
-        gamma = np.asarray(X, dtype=float)[:, 0]
-        trend = self._trend(self.draws_, np.nan_to_num(gamma))
-        mean = np.where(np.isnan(gamma), np.nan, trend.mean(axis=0))
+        gamma = validate_data(self, X, reset=False)[:, 0]
+        trend = self._trend(self.draws_, gamma)
+        mean = trend.mean(axis=0)
         if not return_std:
             return mean
-        std = np.sqrt(trend.var(axis=0) + self.discrepancy_std() ** 2)
-        return mean, np.where(np.isnan(gamma), np.nan, std)
+        return mean, np.sqrt(trend.var(axis=0) + self.discrepancy_std() ** 2)
 
     def posterior_summary(self) -> dict[str, float]:
         """Posterior mean and 2.5/97.5 % quantiles of each parameter (τ in mA/cm², not log)."""
