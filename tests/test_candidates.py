@@ -138,6 +138,6 @@ def test_a_candidates_path_that_is_no_file_is_a_one_line_error(tmp_path):
 def test_candidates_file_above_the_cap_is_refused_without_reading_it_all(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("candidate\n" + "W\n" * 11)
-    with pytest.raises(CandidateError, match="more than 10 rows.*--max-candidates"):
+    with pytest.raises(CandidateError, match="more than 10 rows.*`max_candidates`"):
         read_candidates_file(path, max_rows=10)
     assert len(read_candidates_file(path, max_rows=11)) == 11

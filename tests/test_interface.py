@@ -62,7 +62,9 @@ def test_fit_refuses_poor_series(n, y, message):
 
 def test_excess_energy_definition():
     # 2 interfaces of 10 Å² cost 2 * 10 * 0.05 eV = 1 eV above the bulk references
-    e = fit.excess_energy_mev_per_a2(-100.0 - 20 * 1.9 + 1.0, n_x=10, n_li=20, x_bulk_ev_per_atom=-10.0, li_bulk_ev_per_atom=-1.9, area_a2=10.0)
+    e = fit.excess_energy_mev_per_a2(
+        -100.0 - 20 * 1.9 + 1.0, n_x=10, n_li=20, x_bulk_ev_per_atom=-10.0, li_bulk_ev_per_atom=-1.9, area_a2=10.0
+    )
     assert e == pytest.approx(50.0)
 
 
@@ -70,7 +72,15 @@ def test_excess_energy_definition():
 
 
 def test_build_series_same_x_slab_growing_li():
-    series = build.build_series(build.reference_bulk("Li"), build.reference_bulk("Ni"), "Ni", "100", li_layers=(1, 2, 3), x_thickness_a=2, max_area_a2=20)
+    series = build.build_series(
+        build.reference_bulk("Li"),
+        build.reference_bulk("Ni"),
+        "Ni",
+        "100",
+        li_layers=(1, 2, 3),
+        x_thickness_a=2,
+        max_area_a2=20,
+    )
     assert series.n_li == sorted(series.n_li) and len(set(series.n_li)) == 3
     assert all(atoms.get_chemical_symbols().count("Ni") == series.n_x for atoms in series.structures)
     cells = [np.asarray(atoms.cell)[:2] for atoms in series.structures]
@@ -88,7 +98,9 @@ def test_build_rejects_bad_input():
         build.crystal_structure("Mn")
     assert build.normalize_plane("Ti", "001") == "0001" and build.normalize_plane("W", None) == "110"
     with pytest.raises(build.InterfaceInputError, match="no coherent supercell"):
-        build.build_series(build.reference_bulk("Li"), build.reference_bulk("W"), "W", "111", max_strain=0.01, max_area_a2=30)
+        build.build_series(
+            build.reference_bulk("Li"), build.reference_bulk("W"), "W", "111", max_strain=0.01, max_area_a2=30
+        )
 
 
 # ---------------------------------------------------------------- data file and featurizer
@@ -96,10 +108,24 @@ def test_build_rejects_bad_input():
 
 def _mlip_row(material, method="mlip:chgnet", x_plane="(110)", value=80.0, **changes):
     row = {
-        "material": material, "material_class": "metal", "method": method, "li_plane": "(100)", "x_plane": x_plane,
-        "value_kind": "exact", "interfacial_energy_mev_per_a2": value, "lower_mev_per_a2": value, "upper_mev_per_a2": value,
-        "doi": "", "source_figure": "computed here", "value_origin": "computed_mlip", "notes": "",
-        "li_strain_pct": 1.0, "fit_r2": 0.99, "intercept_stderr_mev_per_a2": 0.5, "software_versions": "chgnet==0.4.2", "protocol": "",
+        "material": material,
+        "material_class": "metal",
+        "method": method,
+        "li_plane": "(100)",
+        "x_plane": x_plane,
+        "value_kind": "exact",
+        "interfacial_energy_mev_per_a2": value,
+        "lower_mev_per_a2": value,
+        "upper_mev_per_a2": value,
+        "doi": "",
+        "source_figure": "computed here",
+        "value_origin": "computed_mlip",
+        "notes": "",
+        "li_strain_pct": 1.0,
+        "fit_r2": 0.99,
+        "intercept_stderr_mev_per_a2": 0.5,
+        "software_versions": "chgnet==0.4.2",
+        "protocol": "",
     }
     row.update(changes)
     return row
@@ -122,7 +148,13 @@ def test_loader_reads_files_without_the_mlip_columns(tmp_path):
     from lithioscreen.config import PROJECT_ROOT
 
     table = pd.read_csv(PROJECT_ROOT / "data" / "interfacial_energies.csv", dtype=str, keep_default_na=False)
-    old = table[table["method"] == "dft"].drop(columns=[c for c in ("li_strain_pct", "fit_r2", "intercept_stderr_mev_per_a2", "software_versions", "protocol") if c in table])
+    old = table[table["method"] == "dft"].drop(
+        columns=[
+            c
+            for c in ("li_strain_pct", "fit_r2", "intercept_stderr_mev_per_a2", "software_versions", "protocol")
+            if c in table
+        ]
+    )
     path = tmp_path / "old.csv"
     old.to_csv(path, index=False)
     frame = load_interfacial_energies(path)
@@ -166,7 +198,9 @@ def test_featurizer_prefers_dft_then_mlip_within_dft_bounds(data_copy):
     )
     table = load_interfacial_energies(path)
     candidates = make_candidates(["Mo", "Nb", "W", "Zr", "Ta"], 30, "Mg", 200)
-    energies = InterfacialEnergyFeaturizer(table).fit(candidates).transform(candidates).set_index(candidates["candidate"])
+    energies = (
+        InterfacialEnergyFeaturizer(table).fit(candidates).transform(candidates).set_index(candidates["candidate"])
+    )
     source = energies["interfacial_energy_source"]
     value = energies["interfacial_energy_mev_per_a2"]
     assert source["Mo"] == "dft" and value["Mo"] == 81.742
@@ -181,9 +215,20 @@ def _fitted_result(element, plane="100", value=50.0):
     from lithioscreen.interface.workflow import InterfaceResult
 
     return InterfaceResult(
-        element=element, plane=plane, calculator="chgnet", interfacial_energy_mev_per_a2=value, intercept_stderr_mev_per_a2=0.5,
-        fit_r2=0.99, strain_energy_ev_per_li=0.001, li_strain=0.01, area_a2=20.0, n_x=4, n_li=[2, 4, 6],
-        excess_mev_per_a2=[value + 1, value + 2, value + 3], all_converged=True, protocol="test",
+        element=element,
+        plane=plane,
+        calculator="chgnet",
+        interfacial_energy_mev_per_a2=value,
+        intercept_stderr_mev_per_a2=0.5,
+        fit_r2=0.99,
+        strain_energy_ev_per_li=0.001,
+        li_strain=0.01,
+        area_a2=20.0,
+        n_x=4,
+        n_li=[2, 4, 6],
+        excess_mev_per_a2=[value + 1, value + 2, value + 3],
+        all_converged=True,
+        protocol="test",
     )
 
 
@@ -210,7 +255,9 @@ def test_concurrent_writers_lose_no_rows(data_copy):
     assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
     table = load_interfacial_energies(path)
     assert len(table) == before + 12
-    assert set(table[table["method"] == "mlip:chgnet"]["material"]) >= {element for group in groups for element in group}
+    assert set(table[table["method"] == "mlip:chgnet"]["material"]) >= {
+        element for group in groups for element in group
+    }
 
 
 def test_each_value_is_final_before_the_next_metal_is_relaxed():
@@ -234,7 +281,9 @@ def test_each_value_is_final_before_the_next_metal_is_relaxed():
             events.append(("finished", result.element))
 
     settings = workflow.InterfaceSettings(li_layers=(1, 2, 3), x_thickness_a=2, max_area_a2=20, fmax=0.5, steps=5)
-    results = workflow.compute_interfacial_energies([("Ni", "100"), ("Cu", "100")], LennardJones(), settings=settings, progress=Record())
+    results = workflow.compute_interfacial_energies(
+        [("Ni", "100"), ("Cu", "100")], LennardJones(), settings=settings, progress=Record()
+    )
     interface_events = events[events.index(("stage", "interfaces")) + 1 :]
     assert [name for _, name in interface_events] == ["Ni"] * 4 + ["Cu"] * 4
     assert [kind for kind, _ in interface_events] == ["relaxed"] * 3 + ["finished"] + ["relaxed"] * 3 + ["finished"]
@@ -259,10 +308,14 @@ def test_ranking_and_cached_values_work_without_torch(tmp_path, data_copy):
     src = str(Path(lithioscreen.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), src]), "LITHIOSCREEN_DATA_DIR": str(data_copy)}
     cli = [sys.executable, "-m", "lithioscreen.cli"]
-    ranked = subprocess.run([*cli, "rank", "W", "Nb", "--format", "json"], env=env, capture_output=True, text=True, timeout=300)
+    ranked = subprocess.run(
+        [*cli, "rank", "W", "Nb", "--format", "json"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert ranked.returncode == 0, ranked.stderr
     assert {row["candidate"] for row in json.loads(ranked.stdout)} == {"W", "Nb"}
-    cached = subprocess.run([*cli, "interface", "Ni", "--format", "json"], env=env, capture_output=True, text=True, timeout=300)
+    cached = subprocess.run(
+        [*cli, "interface", "Ni", "--format", "json"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert cached.returncode == 0, cached.stderr
     assert json.loads(cached.stdout)[0]["interfacial_energy_mev_per_a2"] == 40.0
     missing = subprocess.run([*cli, "interface", "Cu"], env=env, capture_output=True, text=True, timeout=300)
@@ -277,22 +330,38 @@ def test_interface_without_ase_prints_cached_values_and_names_the_extra(tmp_path
     blocker = tmp_path / "blocker"
     for name in ("ase", "torch", "chgnet", "sevenn"):
         (blocker / name).mkdir(parents=True)
-        (blocker / name / "__init__.py").write_text(f"raise ImportError('No module named {name} (blocked for this test)')\n")
+        (blocker / name / "__init__.py").write_text(
+            f"raise ImportError('No module named {name} (blocked for this test)')\n"
+        )
     _drop_mlip_rows(data_copy / "interfacial_energies.csv", "Ni", "Cu")
     _with_rows(data_copy / "interfacial_energies.csv", [_mlip_row("Ni", x_plane="(111)", value=40.0)])
     src = str(Path(lithioscreen.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), src]), "LITHIOSCREEN_DATA_DIR": str(data_copy)}
     cli = [sys.executable, "-m", "lithioscreen.cli"]
-    cached = subprocess.run([*cli, "interface", "Ni", "--format", "json"], env=env, capture_output=True, text=True, timeout=300)
+    cached = subprocess.run(
+        [*cli, "interface", "Ni", "--format", "json"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert cached.returncode == 0, cached.stderr
-    assert [(row["x_plane"], row["interfacial_energy_mev_per_a2"], row["cached"]) for row in json.loads(cached.stdout)] == [("(111)", 40.0, True)]
-    shipped = subprocess.run([*cli, "interface", "W", "--plane", "110", "--format", "json"], env=env, capture_output=True, text=True, timeout=300)
+    assert [
+        (row["x_plane"], row["interfacial_energy_mev_per_a2"], row["cached"]) for row in json.loads(cached.stdout)
+    ] == [("(111)", 40.0, True)]
+    shipped = subprocess.run(
+        [*cli, "interface", "W", "--plane", "110", "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert shipped.returncode == 0, shipped.stderr
     assert json.loads(shipped.stdout)[0]["interfacial_energy_mev_per_a2"] == pytest.approx(84.042)
     for args in (["Cu"], ["Ni", "--force"], ["--all"]):
         missing = subprocess.run([*cli, "interface", *args], env=env, capture_output=True, text=True, timeout=300)
         assert missing.returncode == 2, (args, missing.stderr)
-        assert "'mlip' extra" in missing.stderr and "Traceback" not in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
+        assert (
+            "'mlip' extra" in missing.stderr
+            and "Traceback" not in missing.stderr
+            and len(missing.stderr.strip().splitlines()) == 1
+        )
 
 
 # ---------------------------------------------------------------- CLI input errors
@@ -334,7 +403,12 @@ def test_interface_cli_computes_caches_and_reuses(data_copy, monkeypatch):
     stored = table[(table["method"] == "mlip:chgnet") & (table["material"] == "Ni")]
     assert len(stored) == 1
     stored = stored.iloc[0]
-    assert (stored["material"], stored["li_plane"], stored["x_plane"], stored["value_origin"]) == ("Ni", "(100)", "(100)", "computed_mlip")
+    assert (stored["material"], stored["li_plane"], stored["x_plane"], stored["value_origin"]) == (
+        "Ni",
+        "(100)",
+        "(100)",
+        "computed_mlip",
+    )
     assert stored["interfacial_energy_mev_per_a2"] == pytest.approx(row["interfacial_energy_mev_per_a2"], abs=1e-3)
     assert stored["fit_r2"] == pytest.approx(row["fit_r2"], abs=1e-4) and stored["intercept_stderr_mev_per_a2"] >= 0
     assert "chgnet==" in stored["software_versions"] and "torch==" in stored["software_versions"]
@@ -375,8 +449,19 @@ def test_interrupted_run_keeps_the_values_it_finished(data_copy, monkeypatch):
 def _tiny_tasks():
     from lithioscreen.interface.relax import RelaxTask
 
-    series = build.build_series(build.reference_bulk("Li"), build.reference_bulk("Ni"), "Ni", "100", li_layers=(1, 2), x_thickness_a=2, max_area_a2=20)
-    tasks = [RelaxTask(("interface", "Ni", "100", n), atoms, "interface", fmax=0.3, steps=12) for n, atoms in zip(series.li_layers, series.structures)]
+    series = build.build_series(
+        build.reference_bulk("Li"),
+        build.reference_bulk("Ni"),
+        "Ni",
+        "100",
+        li_layers=(1, 2),
+        x_thickness_a=2,
+        max_area_a2=20,
+    )
+    tasks = [
+        RelaxTask(("interface", "Ni", "100", n), atoms, "interface", fmax=0.3, steps=12)
+        for n, atoms in zip(series.li_layers, series.structures)
+    ]
     bulk = build.reference_bulk("Li")
     bulk.rattle(0.05, seed=0)
     return [*tasks, RelaxTask(("bulk", "Li"), bulk, "bulk", fmax=0.3, steps=12)]

@@ -75,8 +75,10 @@ def test_rank_alloys_cli_streams_progress_and_writes_csv():
             "binary",
             "--grid",
             "0.25",
-            "--overlayer-nm-grid",
-            "10,30",
+            "--thickness",
+            "10",
+            "--thickness",
+            "30",
             "--format",
             "csv",
         ],
@@ -151,8 +153,8 @@ def test_grid_size_is_computed_without_building_the_grid(alloys, step, elements)
         (["--alloys", "binary", "--grid", "0.0005"], "below the finest grid"),
         (["--alloys", "binary", "--grid", "nan"], "between 0 and 1"),
         (["--alloys", "binary", "--grid", "0.1", "--max-candidates", "100"], "--max-candidates"),
-        (["--alloys", "binary", "--grid", "0.1", "--overlayer-nm-grid", "10,1e-300"], "below 0.1 nm"),
-        (["--alloys", "binary", "--grid", "0.1", "--overlayer-nm-grid", "10,３０"], "not a number"),
+        (["--alloys", "binary", "--grid", "0.1", "--thickness", "10", "--thickness", "1e-300"], "below 0.1 nm"),
+        (["--alloys", "binary", "--grid", "0.1", "--thickness", "nan"], "overlayer_nm"),
     ],
 )
 def test_oversized_or_meaningless_grids_exit_2_before_anything_is_built(args, fragment):
@@ -178,9 +180,9 @@ def test_suggest_pool_size_respects_the_cap():
     from lithioscreen.candidates import check_pool_size
 
     # 3 elements besides Mg + C(3, 2) pairs x 3 fractions (step 0.25) = 12 compositions, at 3 thicknesses
-    assert check_pool_size(["W", "Cr", "Mo", "Mg"], "Mg", 3, alloys=True, alloy_step=0.25) == 36
+    assert check_pool_size(["W", "Cr", "Mo", "Mg"], "Mg", 3, alloys="binary", alloy_step=0.25) == 36
     with pytest.raises(CandidateError, match="36 candidates to score"):
-        check_pool_size(["W", "Cr", "Mo", "Mg"], "Mg", 3, alloys=True, alloy_step=0.25, max_candidates=35)
+        check_pool_size(["W", "Cr", "Mo", "Mg"], "Mg", 3, alloys="binary", alloy_step=0.25, max_candidates=35)
 
 
 def test_features_in_chunks_equal_one_table():

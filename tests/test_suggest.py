@@ -30,7 +30,7 @@ def test_alloy_grid_and_composition_keys():
     grid = alloy_grid(sorted(["W", "Cr", "Mo"]), "binary", 0.25)
     assert len(grid) == 3 * 3 and "Cr0.5W0.5" in grid and "Cr0.25Mo0.75" in grid
     assert composition_key("W0.5Cr0.5") == composition_key("Cr1W1") == composition_key("Cr0.5W0.5")
-    pool = candidate_pool(["W", "Cr"], load_cells(), thicknesses_nm=(30,), alloys=True, alloy_step=0.5)
+    pool = candidate_pool(["W", "Cr"], load_cells(), thicknesses_nm=(30,), alloys="binary", alloy_step=0.5)
     assert sorted(pool["candidate"]) == ["Cr0.5W0.5"]  # W and Cr at 30 nm are tested
     with pytest.raises(ValueError, match="grid step"):
         alloy_grid(["W", "Cr"], "binary", 1.5)
@@ -113,6 +113,7 @@ def test_cli_suggest_json_csv_and_table(trained):
         [
             "suggest",
             "--alloys",
+            "binary",
             "--alloy-element",
             "W",
             "--alloy-element",
@@ -142,7 +143,8 @@ def test_cli_suggest_json_csv_and_table(trained):
 @pytest.mark.slow
 def test_suggest_with_alloys_proposes_only_feasible_stacks(trained):
     result = runner.invoke(
-        app, ["suggest", "--alloys", "--n", "20", "--format", "json", "--models-dir", str(trained["models_dir"])]
+        app,
+        ["suggest", "--alloys", "binary", "--n", "20", "--format", "json", "--models-dir", str(trained["models_dir"])],
     )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
@@ -156,12 +158,16 @@ def test_suggest_with_alloys_proposes_only_feasible_stacks(trained):
         (["suggest", "--strategy", "thompson"], "thompson"),
         (["suggest", "--thickness", "-5"], "negative"),
         (["suggest", "--underlayer", "Qq"], "Qq"),
-        (["suggest", "--alloys", "--alloy-element", "Xx"], "Xx"),
+        (["suggest", "--alloys", "binary", "--alloy-element", "Xx"], "Xx"),
         # issue 12: the thickness limits of cells.csv, and the candidate cap of `rank`
         (["suggest", "--thickness", "1e-300"], "below 0.1 nm"),
         (["suggest", "--thickness", "nan"], "NaN"),
-        (["suggest", "--alloys", "--alloy-step", "0.01", "--max-candidates", "1000"], "above the cap of 1,000"),
-        (["suggest", "--alloys", "--alloy-step", "0.03"], "does not divide 1"),
+        (
+            ["suggest", "--alloys", "binary", "--alloy-step", "0.01", "--max-candidates", "1000"],
+            "above the cap of 1,000",
+        ),
+        (["suggest", "--alloys", "binary", "--alloy-step", "0.03"], "does not divide 1"),
+        (["suggest", "--alloys", "quaternary"], "quaternary"),
     ],
 )
 def test_cli_suggest_bad_input_exits_2(args, fragment):

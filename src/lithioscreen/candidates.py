@@ -220,7 +220,7 @@ def check_candidate_count(count: int, max_candidates: int | None, what: str = ""
         what = what or f"{count:,} candidates"
         raise CandidateError(
             f"{what}: above the cap of {max_candidates:,} candidates per run (each ranked row costs about 1.5 KB of memory); "
-            "raise it with --max-candidates, or split the screen"
+            "raise the cap (`max_candidates`), or split the screen"
         )
 
 
@@ -286,7 +286,7 @@ def grid_size(n_elements: int, alloys: str, step: float) -> int:
     """How many compositions :func:`alloy_grid` makes, computed without building them:
     C(elements, order) element sets × C(1/step - 1, order - 1) fraction vectors (each fraction >= step)."""
     if alloys not in ALLOY_ORDERS:
-        raise CandidateError(f"--alloys must be one of {', '.join(ALLOY_ORDERS)}, not {alloys!r}")
+        raise CandidateError(f"alloy order must be one of {', '.join(ALLOY_ORDERS)}, not {alloys!r}")
     order = ALLOY_ORDERS[alloys]
     n = grid_divisions(step, order)
     return math.comb(n_elements, order) * math.comb(n - 1, order - 1)
@@ -310,18 +310,19 @@ def check_pool_size(
     elements: Sequence[str],
     underlayer: str,
     n_thicknesses: int,
-    alloys: bool = False,
+    alloys: str | None = None,
     alloy_step: float = 0.25,
     alloy_elements: Sequence[str] | None = None,
     max_candidates: int | None = DEFAULT_MAX_CANDIDATES,
 ) -> int:
-    """The size of ``suggest``'s pool (:func:`lithioscreen.suggest.candidate_pool`: the elements and,
-    with ``alloys``, their binary grid, at every thickness) before it is built; CandidateError above the cap."""
+    """The size of ``suggest``'s pool (:func:`candidate_pool`: the elements and, with ``alloys``
+    (``binary`` or ``ternary``), their alloy grid, at every thickness) before it is built;
+    CandidateError above the cap."""
     singles = [element for element in dict.fromkeys(elements) if element != underlayer]
     count = len(singles)
     if alloys:
         constituents = {element for element in (alloy_elements or singles) if element != underlayer}
-        count += grid_size(len(constituents), "binary", alloy_step)
+        count += grid_size(len(constituents), alloys, alloy_step)
     count *= max(n_thicknesses, 1)
     check_candidate_count(count, max_candidates, f"{count:,} candidates to score")
     return count
@@ -358,7 +359,7 @@ def alloy_grid(
     The count is checked against ``max_candidates`` before anything is built (None: no cap).
     """
     if alloys not in ALLOY_ORDERS:
-        raise CandidateError(f"--alloys must be one of {', '.join(ALLOY_ORDERS)}, not {alloys!r}")
+        raise CandidateError(f"alloy order must be one of {', '.join(ALLOY_ORDERS)}, not {alloys!r}")
     order = ALLOY_ORDERS[alloys]
     symbols = list(dict.fromkeys(str(element).strip() for element in elements))
     check_grid_size(len(symbols), alloys, step, 1, max_candidates)
@@ -445,11 +446,12 @@ def candidate_pool(
     thicknesses_nm: Sequence[float] = DEFAULT_POOL_THICKNESSES_NM,
     underlayer: str = config.DEFAULT_UNDERLAYER,
     underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
-    alloys: bool = False,
+    alloys: str | None = None,
     alloy_step: float = DEFAULT_POOL_ALLOY_STEP,
     alloy_elements: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Every untested stack: elements (and alloys) × thicknesses on the underlayer.
+    """Every untested stack: elements (and, with ``alloys`` = ``binary`` or ``ternary``, their alloy
+    grid) × thicknesses on the underlayer.
 
     ``cells`` is the validated ``cells.csv`` table: every stack in it counts as tested, whether or
     not a CCD came out of it (a cell that was built and gave no CCD is no suggestion either).
@@ -461,11 +463,11 @@ def candidate_pool(
         for element in constituents:
             if len(parse_overlayer(element).elements) != 1:
                 raise CandidateError(f"alloy element {element!r} is not a single element")
-        if len(set(constituents)) < 2:
+        if len(set(constituents)) < ALLOY_ORDERS.get(alloys, 2):
             raise CandidateError(
-                f"alloys need at least two elements besides the underlayer {underlayer}, got {constituents}"
+                f"{alloys} alloys need at least {ALLOY_ORDERS.get(alloys, 2)} elements besides the underlayer {underlayer}, got {constituents}"
             )
-        compositions += alloy_grid(sorted(set(constituents)), "binary", alloy_step)
+        compositions += alloy_grid(sorted(set(constituents)), alloys, alloy_step)
     if not compositions or not thicknesses_nm:
         raise ValueError("no candidates: give at least one element and one thickness")
     frames = [

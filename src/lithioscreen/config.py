@@ -92,7 +92,7 @@ def writable(folder: Path, what: str) -> Path:
     if not in_checkout() and (target == package_root or package_root in target.parents):
         raise ReadOnlyFolderError(
             f"{what} would be written into the installed package ({target}); create a project folder with "
-            "`lithioscreen init DIR` and use --data-dir DIR/data --models-dir DIR/models "
-            "(or set LITHIOSCREEN_DATA_DIR and LITHIOSCREEN_MODELS_DIR)"
+            "`lithioscreen init DIR` and use its data/ and models/ (`data_dir`, `models_dir`; or set "
+            "LITHIOSCREEN_DATA_DIR and LITHIOSCREEN_MODELS_DIR)"
         )
     return Path(folder)

@@ -42,9 +42,9 @@ def main() -> None:
     except ReadOnlyFolderError as error:  # a write into the installed package: a one-line error, exit 2
         from rich.text import Text
 
-        from lithioscreen.cli.common import stderr
+        from lithioscreen.cli.common import as_flags, stderr
 
-        stderr.print(Text.assemble(("error:", "bold red"), " ", str(error)), highlight=False, soft_wrap=True)
+        stderr.print(Text.assemble(("error:", "bold red"), " ", as_flags(str(error))), highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     finally:
         gc.freeze()

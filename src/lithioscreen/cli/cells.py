@@ -10,20 +10,27 @@ from typing import Annotated
 import typer
 
 from lithioscreen import config
-from lithioscreen.cli.common import Format, OutputFormat, app, fail, json_ready, print_frame, say, stderr, stdout
+from lithioscreen.cli.common import (
+    DataDir,
+    Experiment,
+    Format,
+    ModelsDir,
+    OutputFormat,
+    TrackingUri,
+    app,
+    fail,
+    json_ready,
+    print_frame,
+    say,
+    stderr,
+    stdout,
+)
 
 cells_app = typer.Typer(
     help="The tested cells: add new results (validated, appended atomically, versioned; then retrain), list, history, template.",
     no_args_is_help=True,
 )
 app.add_typer(cells_app, name="cells")
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", help="Folder with cells.csv (default: LITHIOSCREEN_DATA_DIR or the repository's data/)."
-    ),
-]
 
 
 @cells_app.command()
@@ -60,13 +67,9 @@ def add(
         ),
     ] = True,
     data_dir: DataDir = None,
-    tracking_uri: Annotated[
-        str | None, typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")
-    ] = None,
-    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = config.EXPERIMENT_NAME,
-    models_dir: Annotated[
-        Path | None, typer.Option(help="Exported champion (re-exported only when the champion changes).")
-    ] = None,
+    tracking_uri: TrackingUri = None,
+    experiment: Experiment = config.EXPERIMENT_NAME,
+    models_dir: ModelsDir = None,
     max_rows: Annotated[
         int, typer.Option("--max-rows", min=1, help="Refuse files with more new cells than this.")
     ] = config.MAX_NEW_CELLS,

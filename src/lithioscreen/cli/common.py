@@ -54,10 +54,41 @@ CandidatesFile = Annotated[
         "--candidates", help="CSV with a 'candidate' column (optional: overlayer_nm, underlayer, underlayer_nm)."
     ),
 ]
+
+
+class AlloyOrder(str, Enum):
+    binary = "binary"
+    ternary = "ternary"
+
+
 OverlayerNm = Annotated[float, typer.Option(help="Overlayer thickness, nm.")]
+Thicknesses = Annotated[
+    list[float] | None,
+    typer.Option("--thickness", help="Overlayer thickness to screen, nm; repeat the option for several."),
+]
 Underlayer = Annotated[str, typer.Option(help="Element beneath the overlayer, or 'none'.")]
 UnderlayerNm = Annotated[float, typer.Option(help="Underlayer thickness, nm.")]
 Format = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Project folder with cells.csv and the other data files (default: LITHIOSCREEN_DATA_DIR, the checkout's data/, or the shipped copy).",
+    ),
+]
+ModelsDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--models-dir",
+        help="Folder with the exported champion (default: LITHIOSCREEN_MODELS_DIR, the checkout's models/, or the shipped copy).",
+    ),
+]
+TrackingUri = Annotated[
+    str | None,
+    typer.Option("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
+]
+Experiment = Annotated[str, typer.Option("--experiment", help="MLflow experiment name.")]
+Threshold = Annotated[float, typer.Option("--threshold", help="Interfacial-energy threshold for the flag, meV/Å².")]
 
 
 MaxCandidates = Annotated[
@@ -75,9 +106,26 @@ def say(console: Console, message: str, style: str | None = None) -> None:
     console.print(Text(str(message), style=style or ""), highlight=False, soft_wrap=True)
 
 
+#: The library names a parameter in backticks (``raise the cap (`max_candidates`)``); the CLI shows its flag.
+FLAGS = {
+    "`max_candidates`": "--max-candidates",
+    "`max_rows`": "--max-rows",
+    "`allow_replicates`": "--allow-replicates",
+    "`data_dir`": "--data-dir",
+    "`models_dir`": "--models-dir",
+}
+
+
+def as_flags(message: str) -> str:
+    """A library message with its parameter names replaced by the CLI's flags."""
+    for name, flag in FLAGS.items():
+        message = message.replace(name, flag)
+    return message
+
+
 def fail(message: str) -> None:
     """The one-line error of bad input: ``error: <message>`` on stderr, exit code 2."""
-    stderr.print(Text.assemble(("error:", "bold red"), " ", str(message)), highlight=False, soft_wrap=True)
+    stderr.print(Text.assemble(("error:", "bold red"), " ", as_flags(str(message))), highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -92,18 +140,23 @@ def checked_threshold(value: float) -> float:
 
 
 def candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm, max_candidates=None):
+    """The candidates of a command: a ``--candidates`` file, the named ones, or every metal of the phase
+    data, on the stack given (``overlayer_nm`` may be a list of thicknesses); exit 2 on bad input."""
+    import pandas as pd
+
     from lithioscreen.candidates import DEFAULT_MAX_CANDIDATES, CandidateError, make_candidates, read_candidates_file
     from lithioscreen.data import DataValidationError
 
+    thicknesses = overlayer_nm if isinstance(overlayer_nm, list | tuple) else [overlayer_nm]
     try:
         if candidates_file is not None:
             return read_candidates_file(candidates_file, max_rows=max_candidates or DEFAULT_MAX_CANDIDATES)
-        if candidates:
-            return make_candidates(candidates, overlayer_nm, underlayer, underlayer_nm)
-        from lithioscreen.candidates import default_candidates
-        from lithioscreen.data import load_phase_data
+        if not candidates:
+            from lithioscreen.data import load_phase_data
 
-        return default_candidates(load_phase_data(), overlayer_nm, underlayer, underlayer_nm)
+            candidates = load_phase_data()["element"].tolist()
+        tables = [make_candidates(candidates, thickness, underlayer, underlayer_nm) for thickness in thicknesses]
+        return pd.concat(tables, ignore_index=True)
     except (CandidateError, DataValidationError) as error:
         fail(str(error))
 

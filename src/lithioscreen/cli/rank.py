@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lithioscreen import config
 from lithioscreen.cli.common import (
+    AlloyOrder,
     CandidatesArg,
     CandidatesFile,
     Format,
     FrameWriter,
     MaxCandidates,
+    ModelsDir,
     OutputFormat,
     OverlayerNm,
+    Thicknesses,
+    Threshold,
     Underlayer,
     UnderlayerNm,
     app,
@@ -69,29 +72,13 @@ def _rank_display(ranked):
 ALLOY_TABLE_ROWS = 50
 
 
-def _alloy_table(
-    candidates,
-    candidates_file,
-    alloys,
-    grid,
-    overlayer_nm,
-    overlayer_nm_grid,
-    underlayer,
-    underlayer_nm,
-    max_candidates,
-):
+def _alloy_table(candidates, candidates_file, alloys, grid, thicknesses, underlayer, underlayer_nm, max_candidates):
     """The candidate table of an alloy screen (exit 2 on bad input, or above the cap)."""
     from lithioscreen.candidates import CandidateError, alloy_screen
     from lithioscreen.data import DataValidationError, load_phase_data
 
     if candidates_file is not None:
         fail("--alloys builds its own candidates from elements; it does not take --candidates")
-    # the library checks every thickness (ASCII numbers within the physical limits)
-    thicknesses = (
-        [value.strip() for value in overlayer_nm_grid.split(",") if value.strip()]
-        if overlayer_nm_grid
-        else [overlayer_nm]
-    )
     try:
         elements = candidates or load_phase_data()["element"].tolist()
         return alloy_screen(elements, alloys, grid, thicknesses, underlayer, underlayer_nm, max_candidates)
@@ -122,23 +109,16 @@ def rank(
     underlayer: Underlayer = config.DEFAULT_UNDERLAYER,
     underlayer_nm: UnderlayerNm = config.DEFAULT_UNDERLAYER_NM,
     top: Annotated[int | None, typer.Option(help="Show only the best N.", min=1)] = None,
-    threshold: Annotated[
-        float, typer.Option(help="Interfacial-energy threshold for the flag, meV/Å².")
-    ] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
-    models_dir: Annotated[Path | None, typer.Option(help="Folder with the exported champion.")] = None,
+    threshold: Threshold = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    models_dir: ModelsDir = None,
     alloys: Annotated[
-        str | None,
+        AlloyOrder | None,
         typer.Option(
-            help="Screen alloys instead: 'binary' (every pair) or 'ternary' (every triple) of the candidates given, default every metal in the phase data."
+            help="Screen alloys instead: every pair (binary) or triple (ternary) of the candidates given, default every metal in the phase data."
         ),
     ] = None,
     grid: Annotated[float, typer.Option(help="Composition grid step for --alloys (atomic fraction).")] = 0.1,
-    overlayer_nm_grid: Annotated[
-        str | None,
-        typer.Option(
-            help="With --alloys: comma-separated overlayer thicknesses, nm (e.g. 10,30,100); default --overlayer-nm."
-        ),
-    ] = None,
+    thickness: Thicknesses = None,
     max_candidates: MaxCandidates = config.DEFAULT_MAX_CANDIDATES,
     output: Format = OutputFormat.table,
 ) -> None:
@@ -148,19 +128,14 @@ def rank(
     from lithioscreen.ranking import limitations, rank_candidates
 
     threshold = checked_threshold(threshold)
+    thicknesses = thickness or [overlayer_nm]
+    if candidates_file is not None and thickness:
+        fail("--candidates files carry their own thicknesses; --thickness is for named candidates and alloy screens")
     if alloys is None:
-        table = candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm, max_candidates)
+        table = candidate_table(candidates, candidates_file, thicknesses, underlayer, underlayer_nm, max_candidates)
     else:
         table = _alloy_table(
-            candidates,
-            candidates_file,
-            alloys,
-            grid,
-            overlayer_nm,
-            overlayer_nm_grid,
-            underlayer,
-            underlayer_nm,
-            max_candidates,
+            candidates, candidates_file, alloys.value, grid, thicknesses, underlayer, underlayer_nm, max_candidates
         )
     try:
         champion = load_champion(models_dir)

@@ -8,17 +8,23 @@ from typing import Annotated
 import typer
 
 from lithioscreen import config
-from lithioscreen.cli.common import app, fail, say, stdout
+from lithioscreen.cli.common import (
+    DataDir,
+    ModelsDir,
+    Threshold,
+    app,
+    fail,
+    say,
+    stdout,
+)
 
 
 @app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", help="Folder for the PNG figures.")] = Path("reports/figures"),
-    models_dir: Annotated[Path | None, typer.Option(help="Folder with the exported champion.")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Folder with cells.csv and the other data files.")] = None,
-    threshold: Annotated[
-        float, typer.Option(help="Interfacial-energy threshold, meV/Å².")
-    ] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    models_dir: ModelsDir = None,
+    data_dir: DataDir = None,
+    threshold: Threshold = config.DEFAULT_THRESHOLD_MEV_PER_A2,
 ) -> None:
     """Write the figures: CCD vs interfacial energy (Fig. 7e), held-out predicted vs measured CCD,
     the candidate ranking with uncertainty, every candidate's interfacial energy by source."""
@@ -31,7 +37,9 @@ def report(
     threshold = checked_threshold(threshold)
     try:
         written = write_report(out, models_dir, data_dir, threshold)
-    except (NoChampionError, DataValidationError, KeyError, ReportOutputError) as error:
+    except ReportOutputError as error:
+        fail(f"--out {error}")
+    except (NoChampionError, DataValidationError, KeyError) as error:
         fail(str(error))
     for path in written:
         say(stdout, str(path))

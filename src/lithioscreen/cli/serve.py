@@ -23,11 +23,14 @@ from typing import Annotated
 import typer
 
 from lithioscreen import config
-from lithioscreen.cli.common import app, fail, say, stderr
+from lithioscreen.cli.common import (
+    TrackingUri,
+    app,
+    fail,
+    say,
+    stderr,
+)
 
-TrackingUri = Annotated[
-    str | None, typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")
-]
 Host = Annotated[str, typer.Option(help="Interface to listen on (127.0.0.1: this machine only).")]
 
 
@@ -133,7 +136,7 @@ def serve(
     try:
         local_path = download_model(model, uri)
     except ModelUnavailableError as error:
-        fail(str(error))
+        fail(f"--model-uri {error}")
     _warn_if_exposed(host, port, "serve")
     from lithioscreen.tracking.serving import scoring_server_command
 

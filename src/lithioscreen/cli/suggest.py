@@ -10,8 +10,11 @@ import typer
 
 from lithioscreen import config
 from lithioscreen.cli.common import (
+    AlloyOrder,
+    DataDir,
     Format,
     MaxCandidates,
+    ModelsDir,
     OutputFormat,
     Underlayer,
     UnderlayerNm,
@@ -46,8 +49,11 @@ def suggest(
     kappa: Annotated[float, typer.Option(help="UCB: how many σ of optimism.", min=0)] = 2.0,
     xi: Annotated[float, typer.Option(help="EI: minimum improvement worth having, mA/cm².", min=0)] = 0.0,
     alloys: Annotated[
-        bool, typer.Option("--alloys", help="Also binary alloys of the elements on a composition grid.")
-    ] = False,
+        AlloyOrder | None,
+        typer.Option(
+            help="Also alloys of the elements on a composition grid: every pair (binary) or triple (ternary)."
+        ),
+    ] = None,
     alloy_step: Annotated[
         float, typer.Option(help="Alloy grid step, atomic fraction (0.25: 25/50/75 %).", min=0.01, max=0.5)
     ] = 0.25,
@@ -57,7 +63,9 @@ def suggest(
     ] = None,
     thickness: Annotated[
         list[float] | None,
-        typer.Option("--thickness", help="Overlayer thickness to try, nm (repeat the option); default 10, 30, 50."),
+        typer.Option(
+            "--thickness", help="Overlayer thickness to try, nm; repeat the option for several (default 10, 30, 50)."
+        ),
     ] = None,
     underlayer: Underlayer = config.DEFAULT_UNDERLAYER,
     underlayer_nm: UnderlayerNm = config.DEFAULT_UNDERLAYER_NM,
@@ -74,8 +82,8 @@ def suggest(
             help="Also stacks whose feasibility is unknown (no assessed Li-X diagram); infeasible stacks are never suggested.",
         ),
     ] = False,
-    data_dir: Annotated[Path | None, typer.Option(help="Folder with cells.csv and the phase data.")] = None,
-    models_dir: Annotated[Path | None, typer.Option(help="Folder with the exported champion.")] = None,
+    data_dir: DataDir = None,
+    models_dir: ModelsDir = None,
     max_candidates: MaxCandidates = config.DEFAULT_MAX_CANDIDATES,
     output: Format = OutputFormat.table,
 ) -> None:
@@ -96,7 +104,13 @@ def suggest(
         champion = load_champion(models_dir)
         thickness = thickness or list(DEFAULT_POOL_THICKNESSES_NM)
         check_pool_size(
-            phase["element"].tolist(), underlayer, len(thickness), alloys, alloy_step, alloy_elements, max_candidates
+            phase["element"].tolist(),
+            underlayer,
+            len(thickness),
+            alloys and alloys.value,
+            alloy_step,
+            alloy_elements,
+            max_candidates,
         )
         pool = candidate_pool(
             phase["element"].tolist(),
@@ -104,7 +118,7 @@ def suggest(
             thickness,
             underlayer,
             underlayer_nm,
-            alloys=alloys,
+            alloys=alloys and alloys.value,
             alloy_step=alloy_step,
             alloy_elements=alloy_elements,
         )

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lithioscreen import config
 from lithioscreen.cli.common import (
+    DataDir,
+    Experiment,
     Format,
+    ModelsDir,
     OutputFormat,
+    Threshold,
+    TrackingUri,
     app,
     checked_threshold,
     fail,
@@ -25,17 +29,13 @@ from lithioscreen.cli.common import (
 
 @app.command()
 def train(
-    data_dir: Annotated[Path | None, typer.Option(help="Folder with cells.csv and the other data files.")] = None,
-    tracking_uri: Annotated[
-        str | None, typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")
-    ] = None,
-    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = config.EXPERIMENT_NAME,
-    models_dir: Annotated[Path | None, typer.Option(help="Where to export the champion.")] = None,
-    threshold: Annotated[
-        float, typer.Option(help="Interfacial-energy threshold, meV/Å².")
-    ] = config.DEFAULT_THRESHOLD_MEV_PER_A2,
+    data_dir: DataDir = None,
+    tracking_uri: TrackingUri = None,
+    experiment: Experiment = config.EXPERIMENT_NAME,
+    models_dir: ModelsDir = None,
+    threshold: Threshold = config.DEFAULT_THRESHOLD_MEV_PER_A2,
     ccd_target: Annotated[
-        float, typer.Option(help="CCD target for threshold accuracy, mA/cm².")
+        float, typer.Option(help="CCD target drawn in the ranking figure, mA/cm².")
     ] = config.DEFAULT_CCD_TARGET_MA_CM2,
     output: Format = OutputFormat.table,
 ) -> None:

@@ -182,7 +182,7 @@ def _read_csv_text(path: Path, max_rows: int | None = MAX_NEW_CELLS) -> tuple[li
                                 source,
                                 start,
                                 "",
-                                f"more than {max_rows:,} new cells in one file; split it, or raise the cap with --max-rows",
+                                f"more than {max_rows:,} new cells in one file; split it, or raise the cap (`max_rows`)",
                             )
                         ]
                     )
@@ -313,7 +313,7 @@ def _replicates(frame: pd.DataFrame, lines: list[int], source: str, existing: pd
                     line,
                     "",
                     f"same stack, CCD protocol and result as {seen[key]}: the same cell entered twice? "
-                    "(a deliberate replicate with the very same result: --allow-replicates)",
+                    "(a deliberate replicate with the very same result: `allow_replicates`)",
                     f"cell_id={cell_id}",
                 )
             )

@@ -218,9 +218,9 @@ def check_output_dir(out_dir: Path) -> None:
     out_dir = Path(out_dir)
     existing = next((parent for parent in (out_dir, *out_dir.parents) if parent.exists()), None)
     if existing is not None and not existing.is_dir():
-        raise ReportOutputError(f"--out {out_dir}: {existing} exists and is not a folder")
+        raise ReportOutputError(f"{out_dir}: {existing} exists and is not a folder")
     if existing is not None and not os.access(existing, os.W_OK):
-        raise ReportOutputError(f"--out {out_dir}: {existing} is not writable")
+        raise ReportOutputError(f"{out_dir}: {existing} is not writable")
 
 
 def write_report(

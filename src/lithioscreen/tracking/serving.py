@@ -171,10 +171,10 @@ def download_model(model_uri: str, tracking_uri: str) -> str:
     except (MlflowException, OSError, ValueError) as error:
         reason = str(getattr(error, "message", None) or error).strip().splitlines()
         raise ModelUnavailableError(
-            f"--model-uri {model_uri}: cannot load it ({reason[0][:300] if reason else type(error).__name__})"
+            f"{model_uri}: cannot load it ({reason[0][:300] if reason else type(error).__name__})"
         ) from None
     if not (Path(local) / "MLmodel").is_file():
-        raise ModelUnavailableError(f"--model-uri {model_uri}: not an MLflow model (no MLmodel file in {local})")
+        raise ModelUnavailableError(f"{model_uri}: not an MLflow model (no MLmodel file in {local})")
     return local
 
 
