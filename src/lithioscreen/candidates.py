@@ -241,6 +241,7 @@ def element_fractions(candidate: str) -> dict[str, float]:
     return dict(_fractions(str(candidate).strip()))
 
 
+@lru_cache(maxsize=1 << 17)
 def composition_key(candidate: str, digits: int = 6) -> str:
     """One spelling per composition: ``W0.5Cr0.5``, ``Cr1W1`` and ``CrW`` are all ``Cr0.5W0.5``."""
     fractions = sorted(element_fractions(candidate).items())

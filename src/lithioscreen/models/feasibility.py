@@ -117,8 +117,13 @@ def effective_stacks(candidates: pd.DataFrame) -> pd.DataFrame:
     """
     frame = candidates[CANDIDATE_COLUMNS].reset_index(drop=True).copy()
     notes = [""] * len(frame)
-    for i, row in enumerate(frame.itertuples(index=False)):
-        if row.underlayer != NO_UNDERLAYER and list(element_fractions(row.candidate)) == [row.underlayer]:
+    # only a candidate that names the underlayer's symbol can be made of it alone (grids: none)
+    maybe = [
+        i for i, (c, u) in enumerate(zip(frame["candidate"], frame["underlayer"])) if u != NO_UNDERLAYER and u in c
+    ]
+    for i in maybe:
+        row = frame.iloc[i]
+        if list(element_fractions(row.candidate)) == [row.underlayer]:
             total = float(row.overlayer_nm) + float(row.underlayer_nm)
             notes[i] = (
                 f"{row.candidate} on {row.underlayer} is not a bilayer: predicted as one {total:g} nm {row.underlayer} layer"
@@ -201,7 +206,8 @@ class BilayerFeasibility(BaseEstimator):
         ``feasibility_probability``, ``thickness_tested`` and the effective stack (see
         :func:`effective_stacks`), in the input order."""
         stacks = effective_stacks(candidates)
-        results = [self._assess_one(row) for row in stacks.itertuples(index=False)]
+        affinity: dict[str, LiAffinity] = {}  # per distinct composition: grids repeat them at many thicknesses
+        results = [self._assess_one(row, affinity) for row in stacks.itertuples(index=False)]
         columns = list(zip(*results)) if results else [[], [], [], []]
         assessed = pd.DataFrame(
             {
@@ -214,8 +220,10 @@ class BilayerFeasibility(BaseEstimator):
         )
         return pd.concat([stacks, assessed], axis=1)
 
-    def _assess_one(self, row) -> tuple:
-        over = _composition_affinity(row.candidate, self.affinity_)
+    def _assess_one(self, row, cache: dict) -> tuple:
+        if row.candidate not in cache:
+            cache[row.candidate] = _composition_affinity(row.candidate, self.affinity_)
+        over = cache[row.candidate]
         if row.architecture == SINGLE_LAYER:
             if over.kind == LITHIOPHOBIC:
                 evidence = f" (cf. {self.underlayer_evidence_})" if self.underlayer_evidence_ else ""
