@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
-import importlib.util
 import sys
 import types
 from collections.abc import Sequence
@@ -71,7 +70,11 @@ class PotentialUnavailableError(RuntimeError):
 def _guard_nvidia_smi() -> None:
     """Let ``import chgnet`` work without nvidia-ml-py3: its ``nvidia_smi`` is only used to pick
     the GPU with the most free memory, and we always name the device."""
-    if "nvidia_smi" in sys.modules or importlib.util.find_spec("nvidia_smi") is not None:
+    try:
+        import nvidia_smi  # noqa: F401
+    except ImportError:
+        pass
+    else:
         return
     stub = types.ModuleType("nvidia_smi")
 
@@ -191,6 +194,13 @@ class BatchedPotential:
     def evaluate(self, atoms_list: Sequence) -> list[dict[str, np.ndarray | float]]:
         raise NotImplementedError
 
+    def energies(self, atoms_list: Sequence) -> list[float]:
+        """Energies only (the registry scan's single points), in chunks of ``batch_size``."""
+        out = []
+        for start in range(0, len(atoms_list), self.batch_size):
+            out += [float(r["energy"]) for r in self.evaluate(list(atoms_list[start : start + self.batch_size]))]
+        return out
+
 
 class BatchedCHGNet(BatchedPotential):
     """CHGNet's graph batching (``CHGNet.predict_graph`` on a list of crystal graphs)."""
@@ -224,6 +234,23 @@ class BatchedCHGNet(BatchedPotential):
                 }
             )
         return results
+
+
+    def energies(self, atoms_list):
+        # task "e": no forces or stress, so no autograd graph (a batch of 32 sandwiches with "efs"
+        # peaked at 12 GB on the CPU)
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        out = []
+        for start in range(0, len(atoms_list), self.batch_size):
+            chunk = atoms_list[start : start + self.batch_size]
+            graphs = [self.model.graph_converter(AseAtomsAdaptor.get_structure(atoms)) for atoms in chunk]
+            predictions = self.model.predict_graph(graphs, task="e", batch_size=self.batch_size)
+            if len(graphs) == 1:
+                predictions = [predictions]
+            self.forward_passes += 1
+            out += [float(p["e"]) * len(atoms) for p, atoms in zip(predictions, chunk, strict=True)]
+        return out
 
 
 class BatchedSevenNet(BatchedPotential):

@@ -32,22 +32,26 @@ interaction of the two interfaces through thin slabs, and X's own relaxation, st
 Quality: the acceptance rule (protocol v2)
 ------------------------------------------
 A fit is accepted when it has at least ``min_points`` (3) distinct Li counts and the intercept's
-standard error is at most ``max_stderr_mev_per_a2`` (5 meV/Å²); R² is reported, never used.
+standard error is at most ``max_stderr_mev_per_a2`` (10 meV/Å²); R² is reported, never used.
 R² measures how much of the points' spread the slope explains, and the slope is the strain energy
 of Li, which is often near zero (Li is soft: a few meV per atom at several % strain). A flat
 series then has R² near 0 however well it defines the intercept; the previous rule (R² >= 0.95
 unless the residuals were below 1 meV/Å²) refused such series (Nb, Ta, Hf, Pd, Zr with residuals
 of 1.0-1.8 meV/Å²). What matters for the descriptor is the uncertainty of the intercept itself.
 
-Why 5 meV/Å²: the intercept error enters the descriptor's σ in quadrature with the potential's
-error after calibration (the committee spread and the calibration error, tens of meV/Å² before
-calibration and the issue's aim of 15 meV/Å² after it). At 5, a fit adds at most
-sqrt(15² + 5²) - 15 = 0.8 meV/Å² to a 15 meV/Å² σ, so an accepted fit never dominates σ, while a
-series whose intercept is uncertain by more than a third of that target signals a broken series
-(a relaxation that changed state, Li intermixing) rather than noise. The threshold was fixed
-before the committee runs; with three points the error has one degree of freedom, so it is
-itself rough, which is a reason not to set it tighter. Every accepted value carries its standard
-error into σ anyway (:mod:`lithioscreen.interface.calibration`).
+Why 10 meV/Å²: the intercept error is not hidden, it enters the descriptor's σ in quadrature
+(:mod:`lithioscreen.interface.calibration`) with the potentials' errors, which are tens of meV/Å²
+before calibration (CHGNet -8 and -49, SevenNet-0 -31 and -25 on Mo and Ti) and aimed at 15 after
+it. At 10, an accepted fit adds at most 1.6 meV/Å² to a 30 meV/Å² potential error
+(sqrt(30² + 10²) = 31.6) and 3 to a 15 meV/Å² calibrated σ, so it never dominates σ; a series with
+a larger intercept error is a broken one (a relaxation that jumped to another state, Li
+intermixing), with residuals of 5 meV/Å² and more. The intercept is an extrapolation from
+N_Li = 20-60 to 0, which multiplies the scatter by ~2, and with three points the error has one
+degree of freedom, so it is itself uncertain by a factor ~2: a tighter threshold would refuse
+sound series by chance. (A threshold of 5 was written first; before any protocol-v2 value was
+computed, the old CHGNet Zr(0001) series, residual RMS 1.8 meV/Å², was found to have an intercept
+error of 6.7, i.e. 5 would still refuse the kind of series the issue says is good. 10 was fixed
+then, before the committee runs, and not changed after.)
 """
 
 from __future__ import annotations

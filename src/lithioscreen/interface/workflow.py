@@ -156,13 +156,16 @@ def validate_targets(targets: Sequence[tuple[str, str | None]]) -> list[tuple[st
 
 #: relaxed bulk crystals per (calculator, device, material, fmax, steps): one relaxation per process
 _BULK_MEMO: dict[tuple, relax.RelaxResult] = {}
+#: bulk crystals relax to fmax / 5: at 0.05 eV/Å the stress criterion (stress x volume) of a 2-atom
+#: Li cell still allows ~0.3 GPa, ~2 % strain of soft Li; the bulk cells are tiny, so tighter is cheap
+BULK_FMAX_FACTOR = 0.2
 
 
 def _bulk(elements, calculator, run, settings, progress) -> dict[tuple, relax.RelaxResult]:
     label = calculator if isinstance(calculator, str) else None
     memo_key = lambda element: (label, run["device"], element, settings.fmax, settings.steps)  # noqa: E731
     tasks = [
-        relax.RelaxTask(("bulk", element), build.reference_bulk(element), "bulk", settings.fmax, settings.steps)
+        relax.RelaxTask(("bulk", element), build.reference_bulk(element), "bulk", settings.fmax * BULK_FMAX_FACTOR, settings.steps)
         for element in elements
         if label is None or memo_key(element) not in _BULK_MEMO
     ]
@@ -175,15 +178,20 @@ def _bulk(elements, calculator, run, settings, progress) -> dict[tuple, relax.Re
     return done
 
 
+#: structures per forward pass of the registry scan on the CPU (memory grows with the batch; speed does not)
+CPU_SCAN_BATCH = 4
+
+
 def single_point_energies(structures: Sequence, calculator="chgnet", device: str = "cpu", batch: bool = True, batch_size: int = 32) -> list[float]:
-    """Potential energies (eV) of unrelaxed structures: one batched pass for a named potential."""
+    """Potential energies (eV) of unrelaxed structures: batched passes for a named potential."""
     if not structures:
         return []
     if isinstance(calculator, str):
         if batch:
             from lithioscreen.interface.calculators import make_batched_potential
 
-            return [float(r["energy"]) for r in make_batched_potential(calculator, device, batch_size).evaluate(list(structures))]
+            size = min(batch_size, CPU_SCAN_BATCH) if device == "cpu" else batch_size
+            return make_batched_potential(calculator, device, size).energies(list(structures))
         from lithioscreen.interface.calculators import make_calculator
 
         calculator = make_calculator(calculator, device)
