@@ -109,6 +109,132 @@ def test_build_rejects_bad_input():
         build.build_series(build.reference_bulk("Li"), build.reference_bulk("W"), "W", "111", max_strain=0.01, max_area_a2=30)
 
 
+def test_protocol_string_round_trips_and_old_strings_are_refused():
+    from lithioscreen.interface.protocol import InterfaceSettings, ProtocolError, current_protocol, is_current
+
+    settings = InterfaceSettings(li_layers=(1, 2, 3), x_layers=4, registry_grid=2, fmax=0.3, steps=60, max_stderr_mev_per_a2=7.5)
+    assert InterfaceSettings.from_protocol(settings.protocol()) == settings
+    assert is_current(InterfaceSettings().protocol()) and not is_current(settings.protocol())
+    assert current_protocol().startswith("v2;")
+    with pytest.raises(ProtocolError, match="not a v2"):
+        InterfaceSettings.from_protocol("li_layers=2/3/4;x_min_a=6;max_strain=0.08;max_area_a2=100;fmax=0.05;steps=300")
+    with pytest.raises(ProtocolError, match="fields"):
+        InterfaceSettings.from_protocol("v2;li_layers=2/3/4")
+
+
+# ---------------------------------------------------------------- compounds (pymatgen only)
+
+
+@pytest.mark.parametrize("name, counts, a", [("LiF", {"Li": 4, "F": 4}, 4.0263), ("Li2S", {"Li": 8, "S": 4}, 5.7158)])
+def test_compound_bulks_from_their_crystal_structures(name, counts, a):
+    atoms = build.reference_bulk(name)
+    symbols = atoms.get_chemical_symbols()
+    assert {s: symbols.count(s) for s in set(symbols)} == counts  # conventional cubic cell, stoichiometric
+    np.testing.assert_allclose(atoms.cell.lengths(), [a] * 3) and np.testing.assert_allclose(atoms.cell.angles(), [90] * 3)
+    assert build.material_class(name) == "sei_component" and build.is_compound(name)
+    assert build.formula_unit(name) == ({"Li": 1, "F": 1} if name == "LiF" else {"Li": 2, "S": 1})
+    # nearest neighbours: Li-F a/2 (rock salt), Li-S a*sqrt(3)/4 (antifluorite)
+    distances = atoms.get_all_distances(mic=True)
+    np.fill_diagonal(distances, np.inf)
+    assert distances.min() == pytest.approx(a / 2 if name == "LiF" else a * np.sqrt(3) / 4, rel=1e-6)
+
+
+@pytest.mark.parametrize("name, plane", [("LiF", "100"), ("LiF", "110"), ("Li2S", "111"), ("Li2S", "110")])
+def test_compound_interfaces_keep_the_x_slab_stoichiometric(name, plane):
+    design = build.InterfaceDesign(build.reference_bulk("Li"), build.reference_bulk(name), name, plane, x_layers=3)
+    series = design.series((1, 2, 3))
+    per_unit = build.formula_unit(name)
+    units = series.x_formula_units
+    assert units == int(units) > 0 and series.x_counts == {el: int(n * units) for el, n in per_unit.items()}
+    for atoms, n_li in zip(series.structures, series.n_li, strict=True):
+        symbols = atoms.get_chemical_symbols()
+        assert symbols.count("Li") == series.x_counts["Li"] + n_li  # the Li slab is counted apart from the compound's Li
+    assert series.n_li == sorted(series.n_li) and len(set(series.n_li)) == 3
+    assert series.x_layers >= 3 and design.terminations
+
+
+def test_polar_compound_terminations_are_not_built():
+    # Li2S(111): pymatgen offers an S-terminated (polar, asymmetric) and the Li-S-Li (non-polar) termination
+    design = build.InterfaceDesign(build.reference_bulk("Li"), build.reference_bulk("Li2S"), "Li2S", "111", x_layers=3)
+    assert len(design.builder.terminations) == 2 and len(design.terminations) == 1
+    assert "Li_R-3m" in str(design.terminations[0])
+
+
+# ---------------------------------------------------------------- registry scan
+
+
+def _ni_design(**changes):
+    return build.InterfaceDesign(build.reference_bulk("Li"), build.reference_bulk("Ni"), "Ni", "100", **{"x_layers": 2, "max_area_a2": 20, **changes})
+
+
+def test_registry_scan_shifts_li_over_the_x_surface_cell():
+    design = _ni_design()
+    offsets = design.registry_offsets(3)
+    assert len(offsets) == 9 and sorted(o[1] for o in offsets) == sorted((u, v) for u in (0, 1 / 3, 2 / 3) for v in (0, 1 / 3, 2 / 3))
+    candidates = design.registry_candidates(1, 3)
+    assert len(candidates) == 9 * len(design.terminations)
+    base = candidates[0].atoms
+    is_li = np.array(base.get_chemical_symbols()) == "Li"
+    # X's surface cell in Cartesian coordinates: the supercell vectors mapped back
+    x_cell = design._x_cell_to_supercell @ np.asarray(base.cell)[:2]
+    for candidate in candidates[1:9]:
+        atoms = candidate.atoms
+        assert candidate.n_li == candidates[0].n_li and candidate.x_counts == candidates[0].x_counts
+        np.testing.assert_allclose(atoms.positions[~is_li], base.positions[~is_li], atol=1e-8)  # X does not move
+        shift = np.asarray(candidate.offset_x_cell) @ x_cell
+        moved = atoms.get_scaled_positions()[is_li] - np.linalg.solve(np.asarray(base.cell).T, (base.positions[is_li] + shift).T).T
+        np.testing.assert_allclose((moved + 0.5) % 1 - 0.5, 0, atol=1e-8)  # every Li moved by exactly that shift
+
+
+def test_only_the_lowest_unrelaxed_registry_is_relaxed(monkeypatch):
+    from ase.calculators.lj import LennardJones
+
+    from lithioscreen.interface import workflow
+
+    scanned = []
+
+    def fake_single_points(structures, *args, **kwargs):
+        scanned.append(len(structures))
+        energies = [100.0] * len(structures)
+        energies[5] = 50.0  # the sixth shift is the lowest
+        return energies
+
+    relaxed = []
+
+    class Record(workflow.Progress):
+        def done(self, result):
+            relaxed.append(result.key)
+
+    monkeypatch.setattr(workflow, "single_point_energies", fake_single_points)
+    settings = workflow.InterfaceSettings(li_layers=(1, 2, 3), x_layers=2, max_area_a2=20, registry_grid=3, fmax=0.5, steps=40)
+    (result,) = workflow.compute_interfacial_energies([("Ni", "100")], LennardJones(), settings=settings, progress=Record())
+    expected = _ni_design().registry_candidates(1, 3)[5]
+    assert scanned == [9] and result.registry_candidates == 9
+    assert result.offset_x_cell == pytest.approx(list(expected.offset_x_cell)) and result.termination == expected.termination
+    assert [key for key in relaxed if key[0] == "interface"] == [("interface", "Ni", "100", n) for n in (1, 2, 3)]  # one series, not nine
+    assert result.registry_excess_range_mev_per_a2[0] < result.registry_excess_range_mev_per_a2[1]
+
+
+def test_supercells_are_ranked_by_strain():
+    design = _ni_design(max_area_a2=40)
+    strains = [strain for strain, _, _ in design.candidate_matches]
+    assert strains == sorted(strains) and len(strains) >= 2
+    second = _ni_design(max_area_a2=40, supercell_rank=1)
+    assert abs(second.li_strain) == pytest.approx(strains[1]) and abs(design.li_strain) == pytest.approx(strains[0])
+    with pytest.raises(build.InterfaceInputError, match="supercell rank 99"):
+        _ni_design(supercell_rank=99)
+
+
+def test_every_low_index_plane_builds():
+    li = build.reference_bulk("Li")
+    for metal in ("W", "Cu", "Ti"):
+        for plane in build.planes_for(metal):
+            design = build.InterfaceDesign(li, build.reference_bulk(metal), metal, plane, x_layers=2)
+            assert design.x_layers >= 2 and abs(design.li_strain) <= build.DEFAULT_MAX_STRAIN and design.terminations
+    # hcp (10-10) has two terminations (short and long interplanar spacing): both are scanned
+    assert len(build.InterfaceDesign(li, build.reference_bulk("Ti"), "Ti", "10-10", x_layers=2).terminations) == 2
+
+
 # ---------------------------------------------------------------- data file and featurizer
 
 
@@ -212,6 +338,34 @@ def _store_results(path, elements):
         cache.write_results([_fitted_result(element)], "chgnet==test", path)
 
 
+def test_rows_of_another_protocol_are_kept(data_copy):
+    from lithioscreen.interface import cache
+    from lithioscreen.interface.protocol import current_protocol
+
+    path = data_copy / "interfacial_energies.csv"
+    old = load_interfacial_energies(path)
+    old_w = old[(old["material"] == "W") & (old["method"] == "mlip:chgnet") & (old["x_plane"] == "(110)")]
+    assert len(old_w) == 1 and not old_w.iloc[0]["protocol"].startswith("v2;")
+    result = _fitted_result("W", plane="110", value=91.0)
+    result.protocol = current_protocol()
+    cache.write_results([result], "chgnet==test", path)
+    table = load_interfacial_energies(path)
+    w = table[(table["material"] == "W") & (table["method"] == "mlip:chgnet") & (table["x_plane"] == "(110)")]
+    assert sorted(w["interfacial_energy_mev_per_a2"]) == sorted([old_w.iloc[0]["interfacial_energy_mev_per_a2"], 91.0])
+    assert cache.find_cached(table, "W", "chgnet", "110")["interfacial_energy_mev_per_a2"] == 91.0  # the current protocol's
+    assert cache.find_cached(table, "W", "chgnet", "110", old_w.iloc[0]["protocol"])["interfacial_energy_mev_per_a2"] == old_w.iloc[0]["interfacial_energy_mev_per_a2"]
+
+
+def test_compound_rows_are_sei_components(data_copy):
+    from lithioscreen.interface import cache
+
+    result = _fitted_result("LiF", plane="100", value=40.0)
+    cache.write_results([result], "chgnet==test", data_copy / "interfacial_energies.csv")
+    table = load_interfacial_energies(data_copy / "interfacial_energies.csv")
+    row = table[(table["material"] == "LiF") & (table["method"] == "mlip:chgnet")].iloc[0]
+    assert row["material_class"] == "sei_component" and row["value_origin"] == "computed_mlip" and row["doi"] == ""
+
+
 def test_concurrent_writers_lose_no_rows(data_copy):
     """Four processes storing values into the same file at once: every row arrives (the lock)."""
     import multiprocessing
@@ -298,9 +452,14 @@ def test_ranking_and_cached_values_work_without_torch(tmp_path, data_copy):
         (["Xx"], "not an element symbol"),
         (["W", "--plane", "0001"], "not one of 110, 100, 111"),
         (["Mn"], "not bcc, fcc or hcp"),
+        (["LiCl"], "not an element symbol or one of the compounds"),
         ([], "or use --all"),
         (["W", "--all"], "or use --all"),
         (["W", "--calculator", "mace"], "unknown calculator"),
+        (["W", "--calculator", "committee,mace"], "unknown calculator 'mace'"),
+        (["W", "--protocol", "li_layers=2/3/4;x_min_a=6"], "not a v2 protocol"),
+        (["W", "--protocol", "v2;li_layers=2/3/4;x_layers=6;max_strain=0.08;max_area_a2=100;supercell=0;registry=6x6;gap_a=2.2;fmax=0.05;steps=300;max_stderr=10", "--fmax", "0.1"], "--protocol fixes every setting"),
+        (["Li2S", "--plane", "100"], "not one of 111, 110"),
         (["W", "--device", "tpu"], "unknown device"),
         (["W", "--li-layers", "2,x"], "--li-layers"),
     ],
@@ -426,3 +585,49 @@ def test_dask_local_cluster_gives_the_sequential_results():
     assert set(distributed) == set(sequential)
     for key in sequential:
         assert distributed[key].energy_ev == pytest.approx(sequential[key].energy_ev, abs=1e-5)
+
+
+@pytest.mark.slow
+def test_chgnet_loads_without_nvidia_smi(tmp_path):
+    """nvidia-ml-py3 absent: CHGNet still loads on the named device (a stub stands in for nvidia_smi)."""
+    pytest.importorskip("chgnet")
+    import lithioscreen
+
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "nvidia_smi.py").write_text("raise ImportError('nvidia_smi is blocked for this test')\n")
+    source = os.path.dirname(os.path.dirname(lithioscreen.__file__))
+    code = textwrap.dedent(
+        """
+        import sys
+        from lithioscreen.interface import build
+        from lithioscreen.interface.calculators import make_calculator
+        atoms = build.reference_bulk("Li")
+        atoms.calc = make_calculator("chgnet", "cpu")
+        print(atoms.get_potential_energy(), getattr(sys.modules["nvidia_smi"], "__lithioscreen_stub__", False))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), source])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    energy, stub = done.stdout.split()[-2:]
+    assert np.isfinite(float(energy)) and stub == "True"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["chgnet", "sevennet", "sevennet-l3i5"])
+def test_committee_potentials_batched_equal_single(name):
+    """Every committee potential: the batched evaluator gives the ASE calculator's energy and forces."""
+    pytest.importorskip("torch")
+    from lithioscreen.interface.calculators import make_batched_potential, make_calculator
+
+    series = build.build_series(build.reference_bulk("Li"), build.reference_bulk("Ni"), "Ni", "100", li_layers=(1, 2), x_layers=2, max_area_a2=20)
+    structures = [atoms.copy() for atoms in series.structures]
+    batched = make_batched_potential(name, "cpu", batch_size=8).evaluate(structures)
+    energies = make_batched_potential(name, "cpu", batch_size=8).energies(structures)
+    calculator = make_calculator(name, "cpu")
+    for atoms, result, energy in zip(structures, batched, energies, strict=True):
+        atoms.calc = calculator
+        assert result["energy"] == pytest.approx(atoms.get_potential_energy(), abs=1e-4)
+        assert energy == pytest.approx(result["energy"], abs=1e-4)
+        np.testing.assert_allclose(result["forces"], atoms.get_forces(), atol=1e-4)
