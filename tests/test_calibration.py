@@ -173,3 +173,26 @@ def test_calibrates_the_shipped_table():
     result = calibration.calibrate(table)
     assert result.potentials and all(np.isfinite(result.per_material["calibrated_mev_per_a2"]))
     assert (result.per_material["std_mev_per_a2"] > 0).all()
+
+
+def test_validation_report_has_the_issue_fields(tmp_path, monkeypatch):
+    """benchmarks/interface_validation.py on a synthetic table: the JSON fields the issue lists."""
+    import importlib.util
+    import json
+
+    from lithioscreen.config import PROJECT_ROOT
+
+    spec = importlib.util.spec_from_file_location("interface_validation", PROJECT_ROOT / "benchmarks" / "interface_validation.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    extra = [_row("Cr", "110", "chgnet", 120.0), _row("Zr", "0001", "chgnet", 50.0), _row("W", "110", "chgnet", 100.0), _row("W", "111", "chgnet", 90.0)]
+    report = module.build_report(_table({"chgnet": (5.0, 1.1), "sevennet": (0.0, 0.9)}, extra=extra, noise={("Ti", "chgnet"): 5.0}))
+    json.dumps(report)  # plain JSON
+    assert {"references", "order_checks", "per_metal", "maps", "aim"} <= set(report)
+    ref = report["references"][0]
+    assert {"name", "plane", "dft", "raw", "committee_raw", "calibrated_loo"} <= set(ref) and set(ref["raw"]) == {"chgnet", "sevennet"}
+    assert all({"statement", "holds"} <= set(check) for check in report["order_checks"])
+    cr = next(row for row in report["per_metal"] if row["material"] == "Cr")
+    assert cr["calibrated_mev_per_a2"] is not None and cr["sigma_mev_per_a2"] > 0
+    monkeypatch.setattr(module, "OUT", tmp_path / "v.json")
+    module.print_report(report)  # the table prints without error
