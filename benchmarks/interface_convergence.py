@@ -10,9 +10,9 @@ other setting at its default (src/lithioscreen/interface/protocol.py):
 
 * X slab thickness: ``--layers`` atomic planes (default 4 6 8 10), each with its own registry scan;
 * registry: the unrelaxed scan's lowest excess energy for grids of 2..8 shifts per direction
-  (single points only), and the relaxed γ of the three lowest distinct unrelaxed registries of the
-  default grid (is "relax only the lowest" within 2 meV/Å² of the best relaxed one?);
-* supercell: γ for the three least-strained coherent supercells (ranks 0, 1, 2).
+  (single points only), and the relaxed γ of the ``--alternatives`` (3) lowest distinct unrelaxed
+  registries of the default grid (is "relax only the lowest" within 2 meV/Å² of the best relaxed one?);
+* supercell: γ for the ``--alternatives`` least-strained coherent supercells (ranks 0, 1, 2).
 
 Criterion: 2 meV/Å². Parts go to benchmarks/results/interface_convergence/<metal>_<plane>.json
 as each metal finishes; --report writes benchmarks/results/interface_convergence.json.
@@ -48,7 +48,7 @@ def _fit_record(result) -> dict:
     return {key: record[key] for key in keys}
 
 
-def compute(metal: str, plane: str, calculator: str, layers: list[int], device: str) -> dict:
+def compute(metal: str, plane: str, calculator: str, layers: list[int], device: str, thickness_only: bool = False, alternatives: int = 3) -> dict:
     from lithioscreen.interface import build, fit, relax, workflow
     from lithioscreen.interface.calculators import software_versions
     from lithioscreen.interface.protocol import InterfaceSettings
@@ -68,6 +68,10 @@ def compute(metal: str, plane: str, calculator: str, layers: list[int], device: 
 
     # 1. X slab thickness
     record["thickness"] = [run(default.replace(x_layers=n)) for n in layers]
+
+    if thickness_only:
+        record.update(registry=None, supercell=None, started=time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)), finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
+        return record
 
     # 2. registry: the grid density (single points) and relaxed γ of the 3 lowest unrelaxed registries
     run_args = dict(calculator=calculator, device=device, n_jobs=1, batch=True, batch_size=32)
@@ -94,7 +98,7 @@ def compute(metal: str, plane: str, calculator: str, layers: list[int], device: 
             for value, index in ranked:
                 if all(abs(value - v) > 0.05 for v, _ in distinct):
                     distinct.append((value, index))
-                if len(distinct) == 3:
+                if len(distinct) == alternatives:
                     break
             relaxed = []
             for rank, (value, index) in enumerate(distinct):
@@ -117,7 +121,7 @@ def compute(metal: str, plane: str, calculator: str, layers: list[int], device: 
     record["registry"] = {"grids": grids, "relaxed": relaxed}
 
     # 3. the supercell: the three least-strained (rank 0 is the default)
-    ranks = [{"rank": r, "strain": float(s), "area_a2": float(a)} for r, (s, a, _) in enumerate(design.candidate_matches[:3])]
+    ranks = [{"rank": r, "strain": float(s), "area_a2": float(a)} for r, (s, a, _) in enumerate(design.candidate_matches[:alternatives])]
     supercells = []
     for entry in ranks:
         out = next(t for t in record["thickness"] if t["x_layers"] == design.x_layers) if entry["rank"] == 0 and default.x_layers in layers else run(default.replace(supercell_rank=entry["rank"]))
@@ -167,6 +171,12 @@ def report() -> int:
         default_entry = next((t for t in finite if t["x_layers"] == default.x_layers), None)
         default_dev = abs(_gamma(default_entry) - _gamma(thickest)) if default_entry and thickest else float("nan")
         print(f"  thickness converged (within {TOLERANCE} of the thickest, {thickest['x_layers'] if thickest else '-'} planes) from {converged_at} planes; default {default.x_layers}: |Δ| = {default_dev:.2f}")
+        if rec.get("registry") is None:
+            summary.append({
+                "metal": metal, "plane": plane, "thickness_converged_from_planes": converged_at, "default_x_layers": default.x_layers,
+                "default_minus_thickest_mev_per_a2": default_dev, "thickness_ok": bool(default_dev <= TOLERANCE), "thickness_only": True,
+            })
+            continue
         grids = rec["registry"]["grids"]
         print("  registry grid (lowest unrelaxed excess):  " + "  ".join(f"{g['grid']}x{g['grid']}: {g['lowest_unrelaxed_mev_per_a2']:.2f}" for g in grids)
               + f"   (spread over the {grids[-1]['n']} shifts of the finest grid: {grids[-1]['lowest_unrelaxed_mev_per_a2']:.1f}..{grids[-1]['highest_unrelaxed_mev_per_a2']:.1f})")
@@ -199,6 +209,8 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared)")
     parser.add_argument("--report", action="store_true")
+    parser.add_argument("--thickness-only", action="store_true", help="only the X slab thickness (e.g. an open plane: --metals Cr:111)")
+    parser.add_argument("--alternatives", type=int, default=3, help="registries and supercells compared (the default one included)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     if args.metals:
@@ -210,7 +222,7 @@ def main() -> int:
             plane = DEFAULT_TARGETS.get(metal)
             if plane is None:
                 metal, _, plane = metal.partition(":")
-            record = compute(metal, plane, args.calculator, args.layers, args.device)
+            record = compute(metal, plane, args.calculator, args.layers, args.device, args.thickness_only, args.alternatives)
             (PARTS / f"{metal}_{plane}.json").write_text(json.dumps(record, indent=1, default=float))
     if args.report or not args.metals:
         return report()
