@@ -216,10 +216,14 @@ def test_only_the_lowest_unrelaxed_registry_is_relaxed(monkeypatch):
 
 
 def test_supercells_are_ranked_by_strain():
-    design = _ni_design(max_area_a2=40)
+    design = _ni_design(max_area_a2=100)
     strains = [strain for strain, _, _ in design.candidate_matches]
     assert strains == sorted(strains) and len(strains) >= 2
-    second = _ni_design(max_area_a2=40, supercell_rank=1)
+    # repeats of a kept cell (same strain, a whole multiple of its area) are not new choices
+    for index, (strain, area, _) in enumerate(design.candidate_matches):
+        for kept, kept_area, _ in design.candidate_matches[:index]:
+            assert not (round(kept, 4) == round(strain, 4) and abs(area / kept_area - round(area / kept_area)) < 0.01)
+    second = _ni_design(max_area_a2=100, supercell_rank=1)
     assert abs(second.li_strain) == pytest.approx(strains[1]) and abs(design.li_strain) == pytest.approx(strains[0])
     with pytest.raises(build.InterfaceInputError, match="supercell rank 99"):
         _ni_design(supercell_rank=99)

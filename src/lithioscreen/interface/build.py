@@ -307,17 +307,22 @@ class InterfaceDesign:
 
     @staticmethod
     def _ranked_matches(zsl_matches, max_strain):
-        ranked, seen = [], set()
+        """(strain, area, match) by increasing strain, then area; a supercell that is the same
+        strain on a whole multiple of a kept one's area (the same cell, repeated) is not a new choice."""
+        found = []
         for match in zsl_matches:
             strain = abs(_in_plane_strain(match))
-            if strain > max_strain + 1e-9:
-                continue
-            key = (round(strain, 4), round(match.match_area, 2))
-            if key in seen:  # the same supercell in another orientation
-                continue
-            seen.add(key)
-            ranked.append((strain, match.match_area, match))
-        return sorted(ranked, key=lambda item: (round(item[0], 4), item[1]))
+            if strain <= max_strain + 1e-9:
+                found.append((strain, match.match_area, match))
+        ranked = []
+        for strain, area, match in sorted(found, key=lambda item: (round(item[0], 4), item[1])):
+            repeated = any(
+                round(strain, 4) == round(kept, 4) and abs(area / kept_area - round(area / kept_area)) < 0.01
+                for kept, kept_area, _ in ranked
+            )
+            if not repeated:
+                ranked.append((strain, area, match))
+        return ranked
 
     def _allowed_terminations(self, builder) -> list:
         """Every termination of a metal; for a compound only stoichiometric, symmetric, non-polar
