@@ -142,7 +142,7 @@ def status(protocol: str) -> dict[tuple, dict]:
 
     out: dict[tuple, dict] = {}
     for record in read_records():
-        if record.get("protocol") != protocol:
+        if record.get("protocol") != protocol or record.get("superseded"):
             continue
         for entry in record.get("entries", []):
             key = (entry["material"], entry["plane"], entry["potential"])
@@ -260,6 +260,8 @@ def run_job(job, record: RunRecord, device: str) -> dict:
         registry_seconds=result.registry_seconds,
         relax_seconds=result.relax_seconds,
         converged=bool(result.all_converged),
+        supercell_variant=result.supercell_variant,
+        supercell_variants=result.supercell_variants,
         steps=result.steps,
         refused=result.refused,
         reason=result.error,
@@ -375,10 +377,10 @@ def summary(args) -> int:
         for entry in record.get("entries", []):
             entries.append({**{k: entry.get(k) for k in ("material", "plane", "potential", "started", "finished", "wall_seconds", "registry_seconds", "relax_seconds",
                                                              "bulk_seconds", "converged", "steps", "refused", "reason", "value", "stderr", "stored")},
-                            "run": record["run_id"], "protocol": record["protocol"], "versions": record["versions"]})
+                            "run": record["run_id"], "protocol": record["protocol"], "versions": record["versions"], "superseded": bool(record.get("superseded"))})
     totals = {}
     for entry in entries:
-        if entry["protocol"] != protocol:
+        if entry["protocol"] != protocol or entry["superseded"]:
             continue
         t = totals.setdefault(entry["potential"], {"jobs": 0, "stored": 0, "refused": 0, "wall_seconds": 0.0})
         t["jobs"] += 1
@@ -388,7 +390,7 @@ def summary(args) -> int:
     out = {
         "protocol": protocol,
         "written": now(),
-        "runs": [{k: r.get(k) for k in ("run_id", "pid", "started", "finished", "stopped_because", "versions", "torch_threads", "nice", "potentials", "protocol")}
+        "runs": [{k: r.get(k) for k in ("run_id", "pid", "started", "finished", "stopped_because", "superseded", "versions", "torch_threads", "nice", "potentials", "protocol")}
                  | {"jobs": len(r.get("entries", []))} for r in records],
         "totals_per_potential": totals,
         "total_wall_seconds": sum(t["wall_seconds"] for t in totals.values()),

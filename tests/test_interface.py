@@ -171,7 +171,7 @@ def test_registry_scan_shifts_li_over_the_x_surface_cell():
     design = _ni_design()
     offsets = design.registry_offsets(3)
     assert len(offsets) == 9 and sorted(o[1] for o in offsets) == sorted((u, v) for u in (0, 1 / 3, 2 / 3) for v in (0, 1 / 3, 2 / 3))
-    candidates = design.registry_candidates(1, 3)
+    candidates = [c for c in design.registry_candidates(1, 3) if c.variant == 0]
     assert len(candidates) == 9 * len(design.terminations)
     base = candidates[0].atoms
     is_li = np.array(base.get_chemical_symbols()) == "Li"
@@ -191,27 +191,38 @@ def test_only_the_lowest_unrelaxed_registry_is_relaxed(monkeypatch):
 
     from lithioscreen.interface import workflow
 
-    scanned = []
+    scanned, offered, chosen, relaxed = [], [], [], []
 
     def fake_single_points(structures, *args, **kwargs):
         scanned.append(len(structures))
         energies = [100.0] * len(structures)
-        energies[5] = 50.0  # the sixth shift is the lowest
+        energies[5] = 50.0  # the sixth candidate is the lowest
         return energies
 
-    relaxed = []
+    candidates_of, series_of = build.InterfaceDesign.registry_candidates, build.InterfaceDesign.series
+
+    def spy_candidates(self, *args, **kwargs):
+        offered.extend(candidates_of(self, *args, **kwargs))
+        return offered
+
+    def spy_series(self, li_layers, termination=None, offset=(0.0, 0.0), variant=0):
+        chosen.append((termination, tuple(offset), variant))
+        return series_of(self, li_layers, termination, offset, variant)
 
     class Record(workflow.Progress):
         def done(self, result):
             relaxed.append(result.key)
 
     monkeypatch.setattr(workflow, "single_point_energies", fake_single_points)
+    monkeypatch.setattr(build.InterfaceDesign, "registry_candidates", spy_candidates)
+    monkeypatch.setattr(build.InterfaceDesign, "series", spy_series)
     settings = workflow.InterfaceSettings(li_layers=(1, 2, 3), x_layers=2, max_area_a2=20, registry_grid=3, fmax=0.5, steps=40)
     (result,) = workflow.compute_interfacial_energies([("Ni", "100")], LennardJones(), settings=settings, progress=Record())
-    expected = _ni_design().registry_candidates(1, 3)[5]
-    assert scanned == [9] and result.registry_candidates == 9
-    assert result.offset_x_cell == pytest.approx(list(expected.offset_x_cell)) and result.termination == expected.termination
-    assert [key for key in relaxed if key[0] == "interface"] == [("interface", "Ni", "100", n) for n in (1, 2, 3)]  # one series, not nine
+    expected = offered[5]
+    assert scanned == [len(offered)] and result.registry_candidates == len(offered) and len(offered) % 9 == 0
+    assert chosen == [(expected.termination, tuple(expected.offset), expected.variant)]  # one series, the lowest registry
+    assert result.offset_x_cell == pytest.approx(list(expected.offset_x_cell)) and result.supercell_variant == expected.variant
+    assert [key for key in relaxed if key[0] == "interface"] == [("interface", "Ni", "100", n) for n in (1, 2, 3)]
     assert result.registry_excess_range_mev_per_a2[0] < result.registry_excess_range_mev_per_a2[1]
 
 
@@ -227,6 +238,17 @@ def test_supercells_are_ranked_by_strain():
     assert abs(second.li_strain) == pytest.approx(strains[1]) and abs(design.li_strain) == pytest.approx(strains[0])
     with pytest.raises(build.InterfaceInputError, match="supercell rank 99"):
         _ni_design(supercell_rank=99)
+
+
+def test_equal_strain_supercells_are_scanned_as_variants():
+    # W(110): several supercells share the least strain and area (Li in other orientations); all are scanned
+    design = build.InterfaceDesign(build.reference_bulk("Li"), build.reference_bulk("W"), "W", "110", x_layers=2)
+    assert 1 < len(design.variants) <= build.MAX_SUPERCELL_VARIANTS
+    assert len({round(abs(s), 4) for s in design._variant_strains}) == 1
+    candidates = design.registry_candidates(1, 2)
+    assert {c.variant for c in candidates} == set(range(len(design.variants)))
+    series = design.series((1, 2, 3), candidates[-1].termination, candidates[-1].offset, candidates[-1].variant)
+    assert series.supercell_variant == len(design.variants) - 1 and series.area_a2 == pytest.approx(design.area_a2, rel=1e-4)
 
 
 def test_every_low_index_plane_builds():

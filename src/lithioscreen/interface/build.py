@@ -23,9 +23,10 @@ do not have; what the main text fixes, and what we chose (protocol v2,
   identical Li/X interfaces and no free surface. The X slab has at least ``x_layers`` atomic
   planes (whole repeat units of the plane); the Li slabs have ``li_layers`` Li(100) cells (two
   atomic planes each). One X slab and one in-plane cell serve the whole Li series.
-* The registry: every allowed termination of X and an n x n grid of lateral shifts of Li over
-  X's surface cell (:meth:`InterfaceDesign.registry_candidates`); the workflow evaluates them
-  unrelaxed, in one batch, and relaxes only the lowest.
+* The registry: the supercells of the chosen rank (up to 4 with the same strain and area: different
+  orientations of Li on X, which are not equivalent), every allowed termination of X and an n x n
+  grid of lateral shifts of Li over X's surface cell (:meth:`InterfaceDesign.registry_candidates`);
+  the workflow evaluates them unrelaxed, in one batch, and relaxes only the lowest.
 
 Bulk references: metals start from ASE's reference crystal structures and lattice constants
 (:data:`ase.data.reference_states`: experimental low-temperature values compiled from Kittel and
@@ -63,6 +64,8 @@ PLANES = {
     "antifluorite": ("111", "110"),
 }
 LI_PLANE = "100"
+#: at most this many supercells of equal strain and area (orientations of Li on X) are scanned
+MAX_SUPERCELL_VARIANTS = 4
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,7 @@ class InterfaceSeries:
     termination: str = ""
     offset: tuple[float, float] = (0.0, 0.0)  # Li shift over X, fractions of the supercell vectors
     supercell_rank: int = 0
+    supercell_variant: int = 0  # which of the rank's equal-strain, equal-area supercells
 
 
 @dataclass
@@ -206,6 +210,7 @@ class RegistryCandidate:
     atoms: object = field(repr=False)
     n_li: int = 0
     x_counts: dict = field(default_factory=dict)
+    variant: int = 0  # which supercell of the rank (same strain and area, another orientation)
 
 
 def _in_plane_strain(match) -> float:
@@ -290,10 +295,14 @@ class InterfaceDesign:
                 f"Li(100)/{material}({self.plane}): {len(matches)} coherent supercell(s) with Li strain <= {max_strain:.1%} and area <= "
                 f"{2 * max_area_a2:g} Å² (supercell rank {self.supercell_rank} asked); raise --max-strain or --max-area"
             )
-        self.candidate_matches = matches  # [(strain, area, match)], least strained first
-        strain, _, match = matches[self.supercell_rank]
+        self.candidate_matches = [(strain, area, group[0]) for strain, area, group in matches]  # least strained first
+        # the supercells of this rank: same strain and area, different orientations of Li on X (they
+        # are not equivalent: Mo(110) CHGNet gave 38 and 71 meV/Å² for two of them), all scanned
+        self.variants = matches[self.supercell_rank][2][:MAX_SUPERCELL_VARIANTS]
+        match = self.variants[0]
         self.match = match
         self.li_strain = _in_plane_strain(match)
+        self._variant_strains = [_in_plane_strain(m) for m in self.variants]
         builder.zsl_matches = [match]
         self.builder = builder
         self.terminations = self._allowed_terminations(builder)
@@ -302,27 +311,30 @@ class InterfaceDesign:
         self.x_units, self.x_layers = self._x_units(int(x_layers))
         self.area_a2 = float(np.linalg.norm(np.cross(match.substrate_sl_vectors[0], match.substrate_sl_vectors[1])))
         # fractions of the supercell vectors per fraction of X's surface cell: sl = T @ primitive
-        transform = np.asarray(match.substrate_sl_vectors)[:, :] @ np.linalg.pinv(np.asarray(match.substrate_vectors))
-        self._x_cell_to_supercell = np.linalg.inv(np.round(transform, 6))
+        self._x_cell_to_supercells = [
+            np.linalg.inv(np.round(np.asarray(m.substrate_sl_vectors) @ np.linalg.pinv(np.asarray(m.substrate_vectors)), 6)) for m in self.variants
+        ]
+        self._x_cell_to_supercell = self._x_cell_to_supercells[0]
 
     @staticmethod
     def _ranked_matches(zsl_matches, max_strain):
-        """(strain, area, match) by increasing strain, then area; a supercell that is the same
-        strain on a whole multiple of a kept one's area (the same cell, repeated) is not a new choice."""
+        """[(strain, area, [matches])] by increasing strain, then area; the matches of one entry share
+        strain and area (to 1e-4 and 0.01 Å²) and keep pymatgen's order. A supercell with the
+        strain of a kept one on a whole multiple of its area (the same cell, repeated) is dropped."""
         found = []
-        for match in zsl_matches:
+        for index, match in enumerate(zsl_matches):
             strain = abs(_in_plane_strain(match))
             if strain <= max_strain + 1e-9:
-                found.append((strain, match.match_area, match))
-        ranked = []
-        for strain, area, match in sorted(found, key=lambda item: (round(item[0], 4), item[1])):
-            repeated = any(
-                round(strain, 4) == round(kept, 4) and abs(area / kept_area - round(area / kept_area)) < 0.01
-                for kept, kept_area, _ in ranked
-            )
+                found.append((round(strain, 4), round(float(match.match_area), 2), index, strain, match))
+        groups: list = []
+        for key_strain, key_area, _, strain, match in sorted(found, key=lambda item: item[:3]):
+            if groups and (groups[-1][3], groups[-1][4]) == (key_strain, key_area):
+                groups[-1][2].append(match)
+                continue
+            repeated = any(key_strain == kept_strain and abs(key_area / kept_area - round(key_area / kept_area)) < 0.01 for _, _, _, kept_strain, kept_area in groups)
             if not repeated:
-                ranked.append((strain, area, match))
-        return ranked
+                groups.append([strain, float(match.match_area), [match], key_strain, key_area])
+        return [(strain, area, members) for strain, area, members, _, _ in groups]
 
     def _allowed_terminations(self, builder) -> list:
         """Every termination of a metal; for a compound only stoichiometric, symmetric, non-polar
@@ -345,7 +357,8 @@ class InterfaceDesign:
                 allowed.append(termination)
         return allowed
 
-    def _interface(self, termination, li_layers: int, x_units: int):
+    def _interface(self, termination, li_layers: int, x_units: int, variant: int = 0):
+        self.builder.zsl_matches = [self.variants[variant]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return next(
@@ -392,7 +405,7 @@ class InterfaceDesign:
         atoms.info = {"element": self.material, "plane": self.plane, "li_layers": layers, "termination": str(termination)}
         return atoms, n_li, x_counts
 
-    def registry_offsets(self, grid: int = DEFAULT_REGISTRY_GRID) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    def registry_offsets(self, grid: int = DEFAULT_REGISTRY_GRID, variant: int = 0) -> list[tuple[tuple[float, float], tuple[float, float]]]:
         """(supercell fractions, X-cell fractions) of an n x n grid over X's surface cell."""
         if int(grid) < 1:
             raise InterfaceInputError("the registry grid needs at least 1 x 1 shifts")
@@ -400,18 +413,19 @@ class InterfaceDesign:
         out = []
         for u in steps:
             for v in steps:
-                frac = np.mod(np.array([u, v]) @ self._x_cell_to_supercell, 1.0)
+                frac = np.mod(np.array([u, v]) @ self._x_cell_to_supercells[variant], 1.0)
                 out.append(((float(frac[0]), float(frac[1])), (float(u), float(v))))
         return out
 
     def registry_candidates(self, li_layers: int, grid: int = DEFAULT_REGISTRY_GRID) -> list[RegistryCandidate]:
-        """Unrelaxed structures with the ``li_layers`` Li slab: every termination x every shift."""
+        """Unrelaxed structures with the ``li_layers`` Li slab: every supercell variant x termination x shift."""
         candidates = []
-        for termination in self.terminations:
-            interface = self._interface(termination, li_layers, self.x_units)
-            for offset, offset_x in self.registry_offsets(grid):
-                atoms, n_li, x_counts = self._atoms(interface, termination, offset, li_layers)
-                candidates.append(RegistryCandidate(str(termination), offset, offset_x, atoms, n_li, x_counts))
+        for variant in range(len(self.variants)):
+            for termination in self.terminations:
+                interface = self._interface(termination, li_layers, self.x_units, variant)
+                for offset, offset_x in self.registry_offsets(grid, variant):
+                    atoms, n_li, x_counts = self._atoms(interface, termination, offset, li_layers)
+                    candidates.append(RegistryCandidate(str(termination), offset, offset_x, atoms, n_li, x_counts, variant))
         return candidates
 
     def _termination(self, name: str):
@@ -420,7 +434,7 @@ class InterfaceDesign:
                 return termination
         raise InterfaceInputError(f"{self.material}({self.plane}): unknown termination {name!r}")
 
-    def series(self, li_layers=DEFAULT_LI_LAYERS, termination: str | None = None, offset=(0.0, 0.0)) -> InterfaceSeries:
+    def series(self, li_layers=DEFAULT_LI_LAYERS, termination: str | None = None, offset=(0.0, 0.0), variant: int = 0) -> InterfaceSeries:
         """The thickness series for one registry (same X slab, cell and shift for every Li thickness)."""
         li_layers = sorted({int(n) for n in li_layers})
         if len(li_layers) < 2 or li_layers[0] < 1:
@@ -428,7 +442,7 @@ class InterfaceDesign:
         term = self.terminations[0] if termination is None else self._termination(termination)
         structures, n_li, x_counts_seen, areas = [], [], [], set()
         for layers in li_layers:
-            interface = self._interface(term, layers, self.x_units)
+            interface = self._interface(term, layers, self.x_units, variant)
             atoms, li_count, x_counts = self._atoms(interface, term, offset, layers)
             structures.append(atoms)
             n_li.append(li_count)
@@ -450,13 +464,14 @@ class InterfaceDesign:
             n_x=int(sum(x_counts.values())),
             li_layers=li_layers,
             area_a2=areas.pop(),
-            li_strain=self.li_strain,
+            li_strain=self._variant_strains[variant],
             x_counts=x_counts,
             x_formula_units=float(units.pop()),
             x_layers=self.x_layers,
             termination=str(term),
             offset=(float(offset[0]), float(offset[1])),
             supercell_rank=self.supercell_rank,
+            supercell_variant=int(variant),
         )
 
 

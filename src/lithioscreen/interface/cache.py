@@ -80,7 +80,8 @@ def result_row(result, software_versions: str) -> dict[str, str]:
         "value_origin": "computed_mlip",
         "notes": (
             f"Intercept of the excess energy vs N_Li (meV/A2 per N_Li: {points}); interface area {result.area_a2:.2f} A2, "
-            f"{result.n_x} X atoms in {result.x_layers} atomic planes; {registry}supercell rank {result.supercell_rank}; "
+            f"{result.n_x} X atoms in {result.x_layers} atomic planes; {registry}supercell rank {result.supercell_rank} "
+            f"(variant {result.supercell_variant + 1} of {result.supercell_variants}); "
             f"Li strain energy {result.strain_energy_ev_per_li * 1000:.1f} meV/Li atom."
         ),
         "li_strain_pct": f"{100 * result.li_strain:.2f}",

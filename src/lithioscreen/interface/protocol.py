@@ -14,9 +14,10 @@ Protocol v2 (issue 15; the values are the converged ones of ``benchmarks/interfa
 * ``max_strain``/``max_area_a2``: coherent supercells with Li strained by at most this much, area up
   to this (then 1.5x and 2x this if none is found); ``supercell`` = which one in order of increasing
   strain (0 = the least strained);
-* ``registry``: an n x n grid of lateral shifts of Li over X's surface cell (and every allowed
-  termination of X); the lowest single-point energy of the unrelaxed structures wins, only that
-  one is relaxed;
+* ``registry``: an n x n grid of lateral shifts of Li over X's surface cell, for every allowed
+  termination of X and every supercell of that rank (up to 4 of equal strain and area: Li in other
+  orientations); the lowest single-point energy of the unrelaxed structures wins, only that one
+  is relaxed;
 * ``gap_a``: Li-X distance of the unrelaxed structures; ``fmax``/``steps``: the BFGS relaxations
   (bulk crystals to ``fmax``/5);
 * ``max_stderr``: the acceptance rule of the fit (:mod:`lithioscreen.interface.fit`).

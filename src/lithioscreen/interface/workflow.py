@@ -57,6 +57,8 @@ class InterfaceResult:
     registry_candidates: int = 0
     registry_excess_range_mev_per_a2: list[float] = field(default_factory=list)  # lowest, highest unrelaxed
     supercell_rank: int = 0
+    supercell_variant: int = 0  # which of the rank's equal-strain, equal-area supercells won the scan
+    supercell_variants: int = 1
     all_converged: bool = False
     steps: list[int] = field(default_factory=list)
     relax_seconds: float = 0.0  # sum over the series' relaxations (elapsed when batched)
@@ -292,7 +294,9 @@ def compute_interfacial_energies(
         result.registry_excess_range_mev_per_a2 = [float(min(values)), float(max(values))]
         result.registry_seconds = scan_seconds * len(values) / max(len(flat), 1)
         result.termination, result.offset, result.offset_x_cell = candidate.termination, list(candidate.offset), list(candidate.offset_x_cell)
-        built = design.series(settings.li_layers, candidate.termination, candidate.offset)
+        built = design.series(settings.li_layers, candidate.termination, candidate.offset, candidate.variant)
+        result.supercell_variant, result.supercell_variants = candidate.variant, len(design.variants)
+        result.li_strain = built.li_strain
         series[pair] = built
         result.n_x, result.x_formula_units, result.n_li = built.n_x, built.x_formula_units, built.n_li
         for layers, atoms in zip(built.li_layers, built.structures, strict=True):
