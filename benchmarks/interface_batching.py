@@ -47,16 +47,23 @@ def main() -> None:
     from lithioscreen.interface.calculators import make_batched_potential, make_calculator
     from lithioscreen.interface.relax import RelaxTask, relax
 
-    device_name = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} torch threads"
+    device_name = (
+        torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} torch threads"
+    )
     print(f"{args.calculator} on {args.device} ({device_name}); {args.steps} BFGS steps per structure")
     calculator = make_calculator(args.calculator, args.device)
     potential = make_batched_potential(args.calculator, args.device, args.batch_size)
     warm = structures(1)
     relax(RelaxTask(("warm",), warm[0], "interface", fmax=1e-9, steps=1), calculator)  # load, compile kernels
-    print(f"{'structures':>10} {'atoms':>7} {'sequential s':>13} {'batched s':>10} {'speed-up':>9} {'batched structures/s':>21}")
+    print(
+        f"{'structures':>10} {'atoms':>7} {'sequential s':>13} {'batched s':>10} {'speed-up':>9} {'batched structures/s':>21}"
+    )
     for count in args.structures:
         atoms_list = structures(count)
-        tasks = [RelaxTask(("bench", i), atoms, "interface", fmax=1e-9, steps=args.steps) for i, atoms in enumerate(atoms_list)]
+        tasks = [
+            RelaxTask(("bench", i), atoms, "interface", fmax=1e-9, steps=args.steps)
+            for i, atoms in enumerate(atoms_list)
+        ]
         if args.device == "cuda":
             torch.cuda.synchronize()
         start = time.perf_counter()

@@ -1,165 +1,183 @@
-"""Validate MLIP Li(100)/X interfacial energies against the paper's DFT (Oh et al., EES 2024).
+"""Validation of the calibrated committee against the paper's DFT (Oh et al., EES 2024), from the cached data.
 
-    python benchmarks/interface_validation.py                      # report on the cached values in data/
-    python benchmarks/interface_validation.py --compute chgnet     # (re)compute W, Cr, Mo, Ti, Zr, store, report
-    python benchmarks/interface_validation.py --compute sevennet --metals Mo Ti
+    python benchmarks/interface_validation.py          # writes benchmarks/results/interface_validation.json, prints the same
 
-What is checked (the paper's main text; its Fig. 4e-f, 7d and the ESI were not read):
-* Mo 81.742 and Ti 66.799 meV/Å² on Li(100): error of each potential;
-* the order Cr > Mo > Ti > Zr (highest values against Li(100));
-* W above LiF (44.054 meV/Å²) on every plane computed;
-* the ~100 meV/Å² threshold: Cr and W above, Mo, Ti and Zr below;
-* Spearman correlation of the interfacial energy with the measured CCD of the X(30 nm)/Mg
-  cells (data/cells.csv; censored CCDs enter as the midpoint of their interval, a lower bound as
-  its bound, so Mo, Ti and Zr tie);
-* wall time per interface (the three relaxations of a thickness series) and per run, on the device
-  used, from the compute run (benchmarks/results/interface_validation_<calculator>.json).
+Reads data/interfacial_energies.csv (rows of the current protocol only; computed by
+benchmarks/run_committee.py or ``lithioscreen interface``), calibrates it
+(lithioscreen.interface.calibration) and reports:
+
+* ``references``: for each exact DFT reference (Mo, Ti, LiF, Li2S against Li(100)): name, plane
+  (the committee's highest), dft, raw {potential: highest-plane raw value}, committee_raw,
+  calibrated (in-sample) and calibrated_loo (every map refitted without it), loo_error;
+* ``order_checks``: the paper's statements (Cr > Mo > Ti > Zr; Cr, Mo, Ti, Zr above LiF and
+  Li2S; W above LiF on every plane), true/false on the calibrated scale (null: a value is missing);
+* ``per_metal``: every material's calibrated value (highest plane) and σ, with its parts;
+* ``maps``: per potential slope, intercept, rms, n, leave-one-out errors, raw errors vs DFT;
+* ``aim``: the issue's targets (|calibrated_loo - dft| <= 15 meV/Å² for every reference; the order;
+  every W plane above LiF), met or not.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import platform
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-PAPER_EXACT = {"Mo": 81.742, "Ti": 66.799}
-LIF = 44.054
-THRESHOLD = 100.0
-PAPER_METALS = ("W", "Cr", "Mo", "Ti", "Zr")
+OUT = HERE / "results" / "interface_validation.json"
+AIM_MEV_PER_A2 = 15.0
 
 
-def compute(calculator: str, metals, device: str, batch: bool) -> None:
-    from lithioscreen.interface import cache
-    from lithioscreen.interface.calculators import software_versions
-    from lithioscreen.interface.workflow import InterfaceSettings, Progress, compute_interfacial_energies
-
-    class Log(Progress):
-        def stage(self, name, total):
-            print(f"{name}: {total} relaxations", file=sys.stderr, flush=True)
-
-        def done(self, result):
-            print(f"  {result.key} {result.n_atoms} atoms, {result.steps} steps, converged {result.converged}, {result.seconds:.0f} s", file=sys.stderr, flush=True)
-
-        def finished(self, result):  # stored as soon as it is known
-            cache.write_results([result], software_versions(calculator))
-
-    start = time.perf_counter()
-    results = compute_interfacial_energies([(m, None) for m in metals], calculator, device, InterfaceSettings(), batch=batch, progress=Log())
-    wall = time.perf_counter() - start
-    record = {
-        "calculator": calculator,
-        "device": device,
-        "batched": batch,
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores (shared)",
-        "wall_seconds": wall,
-        "results": [r.as_record() for r in results],
-    }
-    (HERE / "results" / f"interface_validation_{calculator}.json").write_text(json.dumps(record, indent=1, default=float))
+def _clean(value):
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else round(float(value), 3)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
 
 
-def report() -> int:
-    from scipy.stats import spearmanr
+def build_report(table) -> dict:
+    from lithioscreen.interface.calibration import SOURCE_LABEL, calibrate
 
-    from lithioscreen.data import load_cells, load_interfacial_energies
-
-    table = load_interfacial_energies()
-    mlip = table[table["method"].str.startswith("mlip:") & table["material"].isin(PAPER_METALS) & (table["li_plane"] == "(100)")]
-    if mlip.empty:
-        print("no cached MLIP values for the paper's metals: run with --compute chgnet")
-        return 1
-    cells = load_cells()
-    ccd = {}
-    measured = cells[(cells["underlayer"] == "Mg") & cells["overlayer"].isin(PAPER_METALS) & (cells["ccd_censoring"] != "not_measured")]
-    for _, cell in measured.iterrows():
-        upper = cell["ccd_upper_ma_cm2"]
-        ccd[cell["overlayer"]] = cell["ccd_lower_ma_cm2"] if np.isnan(upper) else (cell["ccd_lower_ma_cm2"] + upper) / 2
-    for method, rows in mlip.groupby("method"):
-        best = rows.loc[rows.groupby("material")["interfacial_energy_mev_per_a2"].idxmax()].set_index("material")
-        print(f"\n== {method} ({best['software_versions'].iloc[0]}) ==")
-        timing_file = HERE / "results" / f"interface_validation_{method.split(':', 1)[1]}.json"
-        record = json.loads(timing_file.read_text()) if timing_file.exists() else None
-        failures = {r["element"]: r["error"] for r in (record or {"results": []})["results"] if r["error"]}
-        lines = []
-        for metal in PAPER_METALS:
-            if metal not in best.index:
-                lines.append((metal, "", np.nan, np.nan, f"no value: {failures[metal]}" if metal in failures else "not computed", ""))
-                continue
-            row = best.loc[metal]
-            value = row["interfacial_energy_mev_per_a2"]
-            if metal in PAPER_EXACT:
-                paper, error = f"{PAPER_EXACT[metal]:.3f}", value - PAPER_EXACT[metal]
-                verdict = "within 15" if abs(error) <= 15 else "MISS (> 15)"
-            else:
-                paper, error = {"W": "> 100 (and > LiF 44.1)", "Cr": "> 100, > Mo", "Zr": "44.1 < Zr < 66.8"}[metal], np.nan
-                ok = {"W": value > THRESHOLD, "Cr": value > THRESHOLD, "Zr": LIF < value < PAPER_EXACT["Ti"]}[metal]
-                verdict = "consistent" if ok else "VIOLATES the paper's bound"
-            lines.append((metal, row["x_plane"], value, row["intercept_stderr_mev_per_a2"], paper, verdict, error, row["fit_r2"], row["li_strain_pct"]))
-        print(f"{'metal':6}{'X plane':9}{'MLIP':>9}{'±':>6}  {'paper DFT (meV/Å²)':24}{'error':>8}  {'R²':>6}{'Li strain %':>12}  verdict")
-        for line in lines:
-            if len(line) == 6:
-                print(f"{line[0]:6}{'':9}{'':>9}{'':>6}  {'':24}{'':>8}  {'':>6}{'':>12}  {line[4]}")
-                continue
-            metal, plane, value, stderr, paper, verdict, error, r2, strain = line
-            err = "" if np.isnan(error) else f"{error:+.1f}"
-            print(f"{metal:6}{plane:9}{value:9.1f}{stderr:6.1f}  {paper:24}{err:>8}  {r2:6.2f}{strain:12.2f}  {verdict}")
-        exact_errors = [line[6] for line in lines if len(line) > 6 and not np.isnan(line[6])]
-        if exact_errors:
-            print(f"RMS error vs the two exact DFT values (Mo, Ti): {np.sqrt(np.mean(np.square(exact_errors))):.1f} meV/Å²")
-        values = best["interfacial_energy_mev_per_a2"]
-        order = [m for m in ("Cr", "Mo", "Ti", "Zr") if m in values.index]
-        if len(order) > 1:
-            held = all(values[a] > values[b] for a, b in zip(order, order[1:]))
-            missing = [m for m in ("Cr", "Mo", "Ti", "Zr") if m not in order]
-            print(
-                f"order Cr > Mo > Ti > Zr: {'holds' if held else 'does NOT hold'} among {', '.join(order)} "
-                f"({' > '.join(f'{m} {values[m]:.1f}' for m in sorted(order, key=lambda m: -values[m]))})"
-                + (f"; no value for {', '.join(missing)}" if missing else "")
-            )
-        w_rows = rows[rows["material"] == "W"]
-        if not w_rows.empty:
-            above = (w_rows["interfacial_energy_mev_per_a2"] > LIF).all()
-            planes = ", ".join(f"{r.x_plane} {r.interfacial_energy_mev_per_a2:.1f}" for r in w_rows.itertuples())
-            print(f"W above LiF ({LIF}) on every computed plane: {'yes' if above else 'NO'} ({planes})")
-        sides = {m: values[m] >= THRESHOLD for m in values.index}
-        expected = {"W": True, "Cr": True, "Mo": False, "Ti": False, "Zr": False}
-        wrong = [m for m in sides if sides[m] != expected[m]]
-        print(
-            f"~100 meV/Å² threshold (Cr, W above; Mo, Ti, Zr below): {'reproduced' if not wrong else 'wrong side for ' + ', '.join(wrong)}"
-            f" (among {', '.join(sides)})"
+    result = calibrate(table)
+    references = [
+        {
+            key: ref[key]
+            for key in ("name", "plane", "dft", "raw", "committee_raw", "calibrated", "calibrated_loo", "loo_error")
+        }
+        for ref in result.references
+    ]
+    per_metal = []
+    for material, row in result.per_material.iterrows():
+        per_metal.append(
+            {
+                "material": material,
+                "material_class": row["material_class"],
+                "calibrated_mev_per_a2": row["calibrated_mev_per_a2"],
+                "sigma_mev_per_a2": row["std_mev_per_a2"],
+                "plane": row["plane"],
+                "n_potentials": row["n_potentials"],
+                "potentials": row["potentials"],
+                "committee_spread": row["committee_spread"],
+                "spread_imputed": row["spread_imputed"],
+                "calibration_std": row["calibration_std"],
+                "fit_stderr": row["fit_stderr"],
+                "n_planes": row["n_planes"],
+                "dft_mev_per_a2": row["dft_mev_per_a2"],
+            }
         )
-        common = [m for m in values.index if m in ccd]
-        if len(common) >= 3:
-            rho = spearmanr([values[m] for m in common], [ccd[m] for m in common]).statistic
-            print(f"Spearman(interfacial energy, measured CCD) over {', '.join(common)}: {rho:.2f}  (CCD midpoints; Mo, Ti, Zr tie)")
-        if record is not None:
-            per = [r["relax_seconds"] for r in record["results"] if r["relax_seconds"]]
-            print(
-                f"timing ({record['device']}, {'batched' if record['batched'] else 'sequential'}, {record['machine']}): "
-                f"run {record['wall_seconds'] / 60:.1f} min for {len(record['results'])} interfaces + bulk; "
-                + ("per interface (sum of its 3 relaxations) " + ", ".join(f"{r['element']} {r['relax_seconds']:.0f} s" for r in record["results"]) if not record["batched"] else
-                   f"{record['wall_seconds'] / max(len(record['results']), 1):.0f} s per interface on average (all relaxed together)")
-            )
-    return 0
+    maps = {}
+    for name, fitted in result.maps.items():
+        raw_errors = {
+            ref: fitted["raw"][ref] - next(r["dft"] for r in result.references if r["name"] == ref)
+            for ref in fitted["raw"]
+            if any(r["name"] == ref for r in result.references)
+        }
+        maps[name] = {
+            k: fitted[k] for k in ("slope", "intercept", "rms", "n", "references", "loo_errors", "included", "reason")
+        } | {"raw_errors": raw_errors}
+    planes = result.per_plane.drop(
+        columns=[c for c in result.per_plane.columns if c.startswith("calibrated:")]
+    ).to_dict(orient="records")
+    loo = [r["loo_error"] for r in references if r["loo_error"] is not None and np.isfinite(r["loo_error"])]
+    checks = {c["statement"]: c["holds"] for c in result.order_checks}
+    aim = {
+        "loo_within_15_every_reference": bool(
+            len(loo) == len(references) and all(abs(e) <= AIM_MEV_PER_A2 for e in loo)
+        ),
+        "order_Cr_Mo_Ti_Zr": checks.get("Cr > Mo > Ti > Zr (highest plane against Li(100))"),
+        "W_above_LiF_every_plane": checks.get("W above LiF on every plane"),
+    }
+    return _clean(
+        {
+            "protocol": result.protocol,
+            "source_label": SOURCE_LABEL,
+            "potentials": result.potentials,
+            "excluded_potentials": result.excluded,
+            "calibration_std_mev_per_a2": result.calibration_std,
+            "references": references,
+            "order_checks": result.order_checks,
+            "per_metal": per_metal,
+            "per_plane": planes,
+            "maps": maps,
+            "aim": aim,
+        }
+    )
+
+
+def print_report(report: dict) -> None:
+    print(f"protocol {report['protocol']}")
+    print(
+        f"committee: {', '.join(report['potentials'])}"
+        + (f"; left out: {report['excluded_potentials']}" if report["excluded_potentials"] else "")
+    )
+    print("\nmaps (DFT = intercept + slope x raw, least squares over the references' highest planes)")
+    print(
+        f"{'potential':15}{'slope':>8}{'intercept':>11}{'rms':>7}{'n':>3}  raw error vs DFT / leave-one-out error per reference"
+    )
+    for name, m in report["maps"].items():
+        per_ref = ", ".join(
+            f"{ref} {m['raw_errors'].get(ref, float('nan')):+.1f}/{m['loo_errors'].get(ref, float('nan')):+.1f}"
+            for ref in m["references"]
+        )
+        slope = "" if m["slope"] is None else f"{m['slope']:.3f}"
+        intercept = "" if m["intercept"] is None else f"{m['intercept']:.1f}"
+        rms = "" if m["rms"] is None else f"{m['rms']:.1f}"
+        print(
+            f"{name:15}{slope:>8}{intercept:>11}{rms:>7}{m['n']:>3}  {per_ref}{'' if m['included'] else '  (LEFT OUT: ' + m['reason'] + ')'}"
+        )
+    print("\nreferences (meV/Å², against Li(100))")
+    names = report["potentials"]
+    print(
+        f"{'name':6}{'plane':8}{'DFT':>8}"
+        + "".join(f"{n:>15}" for n in names)
+        + f"{'committee raw':>15}{'calibrated':>12}{'LOO':>8}{'LOO - DFT':>11}"
+    )
+    for ref in report["references"]:
+        raw = "".join(f"{ref['raw'].get(n, float('nan')):>15.1f}" for n in names)
+        miss = "" if abs(ref["loo_error"]) <= AIM_MEV_PER_A2 else "  MISS"
+        print(
+            f"{ref['name']:6}{ref['plane']:8}{ref['dft']:>8.1f}{raw}{ref['committee_raw']:>15.1f}{ref['calibrated']:>12.1f}{ref['calibrated_loo']:>8.1f}{ref['loo_error']:>+11.1f}{miss}"
+        )
+    print(f"calibration error (RMS of the leave-one-out errors): {report['calibration_std_mev_per_a2']}")
+    print("\norder checks on the calibrated scale")
+    for check in report["order_checks"]:
+        holds = {True: "true", False: "FALSE", None: "unknown"}[check["holds"]]
+        print(f"  {check['statement']:52} {holds:8} ({check['detail']})")
+    print("\nper material (highest plane; σ = committee spread ⊕ calibration error ⊕ fit error)")
+    print(f"{'material':9}{'plane':9}{'γ':>8}{'σ':>7}{'spread':>8}{'calib':>7}{'fit':>6}{'n':>3}  potentials{'':8}DFT")
+    for row in report["per_metal"]:
+        dft = "" if row["dft_mev_per_a2"] is None else f"{row['dft_mev_per_a2']:.1f}"
+        imputed = "*" if row["spread_imputed"] else ""
+        print(
+            f"{row['material']:9}{row['plane']:9}{row['calibrated_mev_per_a2']:>8.1f}{row['sigma_mev_per_a2']:>7.1f}{row['committee_spread']:>7.1f}{imputed:1}"
+            f"{row['calibration_std']:>7.1f}{row['fit_stderr']:>6.1f}{row['n_potentials']:>3}  {row['potentials']:18}{dft}"
+        )
+    print("(* one potential: the spread is the median of the planes with several)")
+    print(f"\naim: {report['aim']}")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--compute", metavar="CALCULATOR", help="compute first with chgnet or sevennet")
-    parser.add_argument("--metals", nargs="+", default=list(PAPER_METALS))
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--no-batch", action="store_true", help="relax one structure after another")
-    args = parser.parse_args()
-    warnings.simplefilter("ignore")
-    if args.compute:
-        compute(args.compute, args.metals, args.device, batch=not args.no_batch)
-    return report()
+    from lithioscreen.data import load_interfacial_energies
+    from lithioscreen.interface.calibration import CalibrationError
+
+    try:
+        report = build_report(load_interfacial_energies())
+    except CalibrationError as error:
+        print(f"no calibration: {error}")
+        return 1
+    OUT.write_text(json.dumps(report, indent=1))
+    print_report(report)
+    print(f"\nwritten {OUT.relative_to(HERE.parent)}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ interface area
 
     y(N) = \frac{E(N) - n_X \varepsilon_X - N \varepsilon_{Li}}{2A} \quad [\mathrm{meV/Å^2}],
 
-plotted against :math:`N` as in the paper's Fig. 4e and 7d.
+plotted against :math:`N` as in the paper's Fig. 4e and 7d. For a compound X (LiF, Li2S),
+:math:`n_X` counts formula units of the X slab and :math:`\varepsilon_X` is the relaxed bulk
+energy per formula unit; :math:`N` counts only the Li atoms of the Li slab.
 
 Why the intercept removes the strain energy
 -------------------------------------------
@@ -27,15 +29,29 @@ not strained in-plane, so :math:`n_X\varepsilon_X` needs no correction; the fini
 interaction of the two interfaces through thin slabs, and X's own relaxation, stay in
 :math:`\gamma`.)
 
-Quality
--------
-The fit reports R² and the standard error of the intercept. A fit is refused
-(:class:`PoorFitError`) when it has fewer than ``min_points`` distinct Li counts, when the
-intercept's standard error exceeds ``max_stderr``, or when R² is below ``min_r2`` while the
-points scatter around the line by more than ``tolerance`` (RMS of the residuals, meV/Å²).
-The last condition exists because R² is meaningless when the slope is nearly zero (Li barely
-strained): points that all agree within ``tolerance`` define the intercept well even though they
-carry no slope.
+Quality: the acceptance rule (protocol v2)
+------------------------------------------
+A fit is accepted when it has at least ``min_points`` (3) distinct Li counts and the intercept's
+standard error is at most ``max_stderr_mev_per_a2`` (10 meV/Å²); R² is reported, never used.
+R² measures how much of the points' spread the slope explains, and the slope is the strain energy
+of Li, which is often near zero (Li is soft: a few meV per atom at several % strain). A flat
+series then has R² near 0 however well it defines the intercept; the previous rule (R² >= 0.95
+unless the residuals were below 1 meV/Å²) refused such series (Nb, Ta, Hf, Pd, Zr with residuals
+of 1.0-1.8 meV/Å²). What matters for the descriptor is the uncertainty of the intercept itself.
+
+Why 10 meV/Å²: the intercept error is not hidden, it enters the descriptor's σ in quadrature
+(:mod:`lithioscreen.interface.calibration`) with the potentials' errors, which are tens of meV/Å²
+before calibration (CHGNet -8 and -49, SevenNet-0 -31 and -25 on Mo and Ti) and aimed at 15 after
+it. At 10, an accepted fit adds at most 1.6 meV/Å² to a 30 meV/Å² potential error
+(sqrt(30² + 10²) = 31.6) and 3 to a 15 meV/Å² calibrated σ, so it never dominates σ; a series with
+a larger intercept error is a broken one (a relaxation that jumped to another state, Li
+intermixing), with residuals of 5 meV/Å² and more. The intercept is an extrapolation from
+N_Li = 20-60 to 0, which multiplies the scatter by ~2, and with three points the error has one
+degree of freedom, so it is itself uncertain by a factor ~2: a tighter threshold would refuse
+sound series by chance. (A threshold of 5 was written first; before any protocol-v2 value was
+computed, the old CHGNet Zr(0001) series, residual RMS 1.8 meV/Å², was found to have an intercept
+error of 6.7, i.e. 5 would still refuse the kind of series the issue says is good. 10 was fixed
+then, before the committee runs, and not changed after.)
 """
 
 from __future__ import annotations
@@ -44,11 +60,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lithioscreen.interface.protocol import DEFAULT_MAX_STDERR_MEV_PER_A2
+
 EV_PER_A2_TO_MEV_PER_A2 = 1000.0
-DEFAULT_MIN_R2 = 0.95
 DEFAULT_MIN_POINTS = 3
-DEFAULT_TOLERANCE_MEV_PER_A2 = 1.0
-DEFAULT_MAX_STDERR_MEV_PER_A2 = 10.0
 
 
 class PoorFitError(ValueError):
@@ -81,9 +96,7 @@ def fit_interfacial_energy(
     n_li,
     excess_mev_per_a2,
     area_a2: float,
-    min_r2: float = DEFAULT_MIN_R2,
     min_points: int = DEFAULT_MIN_POINTS,
-    tolerance_mev_per_a2: float = DEFAULT_TOLERANCE_MEV_PER_A2,
     max_stderr_mev_per_a2: float = DEFAULT_MAX_STDERR_MEV_PER_A2,
 ) -> InterfaceFit:
     """Least-squares line y = gamma + slope * N; see the module docstring for y and the checks."""
@@ -118,11 +131,9 @@ def fit_interfacial_energy(
         residual_rms_mev_per_a2=rms,
         n_points=n,
     )
-    if r2 < min_r2 and rms > tolerance_mev_per_a2:
+    if not stderr <= max_stderr_mev_per_a2:
         raise PoorFitError(
-            f"poor linear fit of the excess energy vs N_Li: R² = {r2:.3f} < {min_r2} with residual RMS "
-            f"{rms:.2f} meV/Å² > {tolerance_mev_per_a2}; points (N, y) = {list(zip(x.astype(int).tolist(), np.round(y, 2).tolist()))}"
+            f"intercept standard error {stderr:.2f} meV/Å² exceeds {max_stderr_mev_per_a2:g} meV/Å² (intercept {intercept:.2f}, "
+            f"R² {r2:.3f}, residual RMS {rms:.2f}); points (N, y) = {list(zip(x.astype(int).tolist(), np.round(y, 2).tolist()))}"
         )
-    if stderr > max_stderr_mev_per_a2:
-        raise PoorFitError(f"intercept standard error {stderr:.1f} meV/Å² exceeds {max_stderr_mev_per_a2} meV/Å²")
     return fit

@@ -1,22 +1,27 @@
-"""From (metal, plane) pairs to fitted Li interfacial energies.
+"""From (material, plane) pairs to fitted Li interfacial energies (protocol v2).
 
-Three stages, each a set of independent relaxations (the unit of parallel work):
+Four stages; the relaxations are independent tasks (the unit of parallel work):
 
-1. bulk: Li and every metal X, atoms and cell relaxed with the potential (its own lattice
-   constants and bulk energies per atom);
-2. interfaces: for each (X, plane), the Li(100)/X sandwiches of the thickness series built on the
-   relaxed bulk crystals (:mod:`~lithioscreen.interface.build`), relaxed (atoms and cell length
-   along the normal);
-3. fit: the excess energy versus N_Li, intercept = interfacial energy
-   (:mod:`~lithioscreen.interface.fit`).
+1. bulk: Li and every material X, atoms and cell relaxed with the potential (its own lattice
+   constants and bulk energies; memoised per process, so a run plane by plane relaxes each bulk
+   once);
+2. registry: for each (X, plane), the supercell and X slab (:class:`~lithioscreen.interface.build.InterfaceDesign`)
+   and single-point energies of every termination x lateral shift with the thinnest Li slab,
+   unrelaxed, in one batch; the lowest excess energy per area wins;
+3. interfaces: the Li(100)/X sandwiches of the thickness series at that registry, relaxed (atoms
+   and cell length along the normal);
+4. fit: the excess energy versus N_Li, intercept = interfacial energy, accepted on its standard
+   error (:mod:`~lithioscreen.interface.fit`).
 
 Relaxations run through joblib (``n_jobs`` processes, or whatever backend is active: the CLI
 activates joblib's Dask backend for ``--scheduler``/``--dask-local``), or all in one process with
-batched forward passes (``batch=True``, the GPU path, :mod:`~lithioscreen.interface.batch`).
+batched forward passes in lockstep (``batch=True``, :mod:`~lithioscreen.interface.batch`; faster on
+CPU too).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -24,46 +29,50 @@ import numpy as np
 
 from lithioscreen.interface import build, fit, relax
 from lithioscreen.interface.build import InterfaceInputError
+from lithioscreen.interface.protocol import InterfaceSettings
 
-
-@dataclass(frozen=True)
-class InterfaceSettings:
-    """Everything that defines the protocol (recorded with each cached value)."""
-
-    li_layers: tuple[int, ...] = build.DEFAULT_LI_LAYERS
-    x_thickness_a: float = build.DEFAULT_X_THICKNESS_A
-    max_strain: float = build.DEFAULT_MAX_STRAIN
-    max_area_a2: float = build.DEFAULT_MAX_AREA_A2
-    gap_a: float = build.DEFAULT_GAP_A
-    fmax: float = relax.DEFAULT_FMAX
-    steps: int = relax.DEFAULT_STEPS
-    min_r2: float = fit.DEFAULT_MIN_R2
-
-    def protocol(self) -> str:
-        return (
-            f"li_layers={'/'.join(map(str, self.li_layers))};x_min_a={self.x_thickness_a:g};max_strain={self.max_strain:g};"
-            f"max_area_a2={self.max_area_a2:g};fmax={self.fmax:g};steps={self.steps}"
-        )
+__all__ = [
+    "InterfaceInputError",
+    "InterfaceResult",
+    "InterfaceSettings",
+    "Progress",
+    "compute_interfacial_energies",
+    "run_relaxations",
+]
 
 
 @dataclass
 class InterfaceResult:
-    element: str
+    element: str  # the material X
     plane: str
     calculator: str
     interfacial_energy_mev_per_a2: float = np.nan
     intercept_stderr_mev_per_a2: float = np.nan
     fit_r2: float = np.nan
+    residual_rms_mev_per_a2: float = np.nan
     strain_energy_ev_per_li: float = np.nan
     li_strain: float = np.nan
     area_a2: float = np.nan
-    n_x: int = 0
+    n_x: int = 0  # atoms of the X slab
+    x_formula_units: float = 0.0
+    x_layers: int = 0
     n_li: list[int] = field(default_factory=list)
     excess_mev_per_a2: list[float] = field(default_factory=list)
+    termination: str = ""
+    offset: list[float] = field(default_factory=list)  # Li shift over X, fractions of the supercell vectors
+    offset_x_cell: list[float] = field(default_factory=list)  # the same, fractions of X's surface cell
+    registry_candidates: int = 0
+    registry_excess_range_mev_per_a2: list[float] = field(default_factory=list)  # lowest, highest unrelaxed
+    supercell_rank: int = 0
+    supercell_variant: int = 0  # which of the rank's equal-strain, equal-area supercells won the scan
+    supercell_variants: int = 1
     all_converged: bool = False
-    relax_seconds: float = 0.0
+    steps: list[int] = field(default_factory=list)
+    relax_seconds: float = 0.0  # sum over the series' relaxations (elapsed when batched)
+    registry_seconds: float = 0.0
     protocol: str = ""
     error: str = ""
+    refused: str = ""  # '', 'build', 'bulk_not_converged', 'not_converged', 'fit'
 
     @property
     def ok(self) -> bool:
@@ -154,6 +163,59 @@ def validate_targets(targets: Sequence[tuple[str, str | None]]) -> list[tuple[st
     return normalised
 
 
+#: relaxed bulk crystals per (calculator, device, material, fmax, steps): one relaxation per process
+_BULK_MEMO: dict[tuple, relax.RelaxResult] = {}
+#: bulk crystals relax to fmax / 5: at 0.05 eV/Å the stress criterion (stress x volume) of a 2-atom
+#: Li cell still allows ~0.3 GPa, ~2 % strain of soft Li; the bulk cells are tiny, so tighter is cheap
+BULK_FMAX_FACTOR = 0.2
+
+
+def _bulk(elements, calculator, run, settings, progress) -> dict[tuple, relax.RelaxResult]:
+    label = calculator if isinstance(calculator, str) else None
+    memo_key = lambda element: (label, run["device"], element, settings.fmax, settings.steps)  # noqa: E731
+    tasks = [
+        relax.RelaxTask(
+            ("bulk", element), build.reference_bulk(element), "bulk", settings.fmax * BULK_FMAX_FACTOR, settings.steps
+        )
+        for element in elements
+        if label is None or memo_key(element) not in _BULK_MEMO
+    ]
+    progress.stage("bulk", len(tasks))
+    done = run_relaxations(tasks, **run, progress=progress)
+    if label is not None:
+        for key, result in done.items():
+            _BULK_MEMO[memo_key(key[1])] = result
+        return {("bulk", element): _BULK_MEMO[memo_key(element)] for element in elements}
+    return done
+
+
+#: structures per forward pass of the registry scan on the CPU (memory grows with the batch; speed does not)
+CPU_SCAN_BATCH = 4
+
+
+def single_point_energies(
+    structures: Sequence, calculator="chgnet", device: str = "cpu", batch: bool = True, batch_size: int = 32
+) -> list[float]:
+    """Potential energies (eV) of unrelaxed structures: batched passes for a named potential."""
+    if not structures:
+        return []
+    if isinstance(calculator, str):
+        if batch:
+            from lithioscreen.interface.calculators import make_batched_potential
+
+            size = min(batch_size, CPU_SCAN_BATCH) if device == "cpu" else batch_size
+            return make_batched_potential(calculator, device, size).energies(list(structures))
+        from lithioscreen.interface.calculators import make_calculator
+
+        calculator = make_calculator(calculator, device)
+    energies = []
+    for atoms in structures:
+        atoms = atoms.copy()
+        atoms.calc = calculator
+        energies.append(float(atoms.get_potential_energy()))
+    return energies
+
+
 def compute_interfacial_energies(
     targets: Sequence[tuple[str, str | None]],
     calculator="chgnet",
@@ -164,11 +226,12 @@ def compute_interfacial_energies(
     batch_size: int = 32,
     progress: Progress | None = None,
 ) -> list[InterfaceResult]:
-    """Interfacial energies of Li(100) against each (element, plane); plane None = close-packed.
+    """Interfacial energies of Li(100) against each (material, plane); plane None = the first plane.
 
-    A target whose supercell cannot be built, or whose fit is refused, comes back with ``error``
-    set (the others are unaffected). Unknown elements or planes raise InterfaceInputError first.
-    ``progress.finished`` receives each result as soon as it is final.
+    A target whose supercell cannot be built, whose relaxations do not converge or whose fit is
+    refused comes back with ``error`` (and ``refused``) set; the others are unaffected. Unknown
+    materials or planes raise InterfaceInputError first. ``progress.finished`` receives each result
+    as soon as it is final.
     """
     progress = progress or Progress()
     pairs = validate_targets(targets)
@@ -176,80 +239,142 @@ def compute_interfacial_energies(
     run = dict(calculator=calculator, device=device, n_jobs=n_jobs, batch=batch, batch_size=batch_size)
 
     elements = ["Li", *sorted({element for element, _ in pairs} - {"Li"})]
-    bulk_tasks = [
-        relax.RelaxTask(("bulk", element), build.reference_bulk(element), "bulk", settings.fmax, settings.steps)
-        for element in elements
-    ]
-    progress.stage("bulk", len(bulk_tasks))
-    bulk = run_relaxations(bulk_tasks, **run, progress=progress)
+    bulk = _bulk(elements, calculator, run, settings, progress)
+    e_li = bulk[("bulk", "Li")].energy_ev / bulk[("bulk", "Li")].n_atoms
+
+    def e_x_per_unit(element: str) -> float:
+        result = bulk[("bulk", element)]
+        atoms_per_unit = sum(build.formula_unit(element).values())
+        return result.energy_ev / (result.n_atoms / atoms_per_unit)
+
+    def excess(energy_ev, x_counts, n_li, element, area) -> float:
+        # X slab in formula units (atoms for a metal); n_li counts only the Li slab
+        symbol, per_unit = next(iter(build.formula_unit(element).items()))
+        return fit.excess_energy_mev_per_a2(
+            energy_ev, x_counts.get(symbol, 0) / per_unit, n_li, e_x_per_unit(element), e_li, area
+        )
 
     results: dict[tuple[str, str], InterfaceResult] = {}
-    series: dict[tuple[str, str], build.InterfaceSeries] = {}
-    interface_tasks = []
+    designs: dict[tuple[str, str], build.InterfaceDesign] = {}
+    scans: dict[tuple[str, str], list] = {}
     for element, plane in pairs:
-        result = InterfaceResult(element=element, plane=plane, calculator=label, protocol=settings.protocol())
+        result = InterfaceResult(
+            element=element,
+            plane=plane,
+            calculator=label,
+            protocol=settings.protocol(),
+            supercell_rank=settings.supercell_rank,
+        )
         results[(element, plane)] = result
         if not all(bulk[("bulk", name)].converged for name in ("Li", element)):
-            result.error = f"bulk relaxation of Li or {element} did not converge in {settings.steps} steps"
+            result.error, result.refused = (
+                f"bulk relaxation of Li or {element} did not converge in {settings.steps} steps",
+                "bulk_not_converged",
+            )
             progress.finished(result)
             continue
         try:
-            built = build.build_series(
+            design = build.InterfaceDesign(
                 bulk[("bulk", "Li")].atoms,
                 bulk[("bulk", element)].atoms,
                 element,
                 plane,
-                li_layers=settings.li_layers,
-                x_thickness_a=settings.x_thickness_a,
+                x_layers=settings.x_layers,
                 max_strain=settings.max_strain,
                 max_area_a2=settings.max_area_a2,
+                supercell_rank=settings.supercell_rank,
                 gap_a=settings.gap_a,
             )
+            scans[(element, plane)] = design.registry_candidates(min(settings.li_layers), settings.registry_grid)
         except InterfaceInputError as error:
-            result.error = str(error)
+            result.error, result.refused = str(error), "build"
             progress.finished(result)
             continue
-        series[(element, plane)] = built
-        result.area_a2, result.li_strain, result.n_x, result.n_li = (
-            built.area_a2,
-            built.li_strain,
-            built.n_x,
-            built.n_li,
+        designs[(element, plane)] = design
+        result.area_a2, result.li_strain, result.x_layers = design.area_a2, design.li_strain, design.x_layers
+
+    # stage 2: the registry scan, unrelaxed single points of every candidate in one batch
+    flat = [(pair, candidate) for pair, candidates in scans.items() for candidate in candidates]
+    progress.stage("registry", len(flat))
+    start = time.perf_counter()
+    energies = single_point_energies(
+        [candidate.atoms for _, candidate in flat],
+        calculator,
+        device,
+        batch=True if isinstance(calculator, str) else False,
+        batch_size=batch_size,
+    )
+    scan_seconds = time.perf_counter() - start
+    chosen: dict[tuple[str, str], tuple] = {}
+    scanned: dict[tuple[str, str], list[float]] = {}
+    for (pair, candidate), energy in zip(flat, energies, strict=True):
+        value = excess(energy, candidate.x_counts, candidate.n_li, pair[0], designs[pair].area_a2)
+        if not np.isfinite(value):
+            continue
+        scanned.setdefault(pair, []).append(value)
+        if pair not in chosen or value < chosen[pair][0]:  # ties: the first (no shift, first termination)
+            chosen[pair] = (value, candidate)
+
+    series: dict[tuple[str, str], build.InterfaceSeries] = {}
+    interface_tasks = []
+    for pair, design in designs.items():
+        result = results[pair]
+        if pair not in chosen:
+            result.error, result.refused = "the potential returned no finite energy for any registry", "build"
+            progress.finished(result)
+            continue
+        _, candidate = chosen[pair]
+        values = scanned[pair]
+        result.registry_candidates = len(values)
+        result.registry_excess_range_mev_per_a2 = [float(min(values)), float(max(values))]
+        result.registry_seconds = scan_seconds * len(values) / max(len(flat), 1)
+        result.termination, result.offset, result.offset_x_cell = (
+            candidate.termination,
+            list(candidate.offset),
+            list(candidate.offset_x_cell),
         )
+        built = design.series(settings.li_layers, candidate.termination, candidate.offset, candidate.variant)
+        result.supercell_variant, result.supercell_variants = candidate.variant, len(design.variants)
+        result.li_strain = built.li_strain
+        series[pair] = built
+        result.n_x, result.x_formula_units, result.n_li = built.n_x, built.x_formula_units, built.n_li
         for layers, atoms in zip(built.li_layers, built.structures, strict=True):
             interface_tasks.append(
                 relax.RelaxTask(
-                    ("interface", element, plane, layers), atoms, "interface", settings.fmax, settings.steps
+                    ("interface", pair[0], pair[1], layers), atoms, "interface", settings.fmax, settings.steps
                 )
             )
 
-    e_li = bulk[("bulk", "Li")].energy_ev / bulk[("bulk", "Li")].n_atoms
-
     def fit_target(element: str, plane: str, relaxed: dict) -> InterfaceResult:
         result, built = results[(element, plane)], series[(element, plane)]
-        e_x = bulk[("bulk", element)].energy_ev / bulk[("bulk", element)].n_atoms
         runs = [relaxed[("interface", element, plane, layers)] for layers in built.li_layers]
-        result.relax_seconds = float(sum(r.seconds for r in runs))
+        result.relax_seconds = float(sum(r.seconds for r in runs)) if not batch else float(max(r.seconds for r in runs))
         result.all_converged = all(r.converged for r in runs)
+        result.steps = [int(r.steps) for r in runs]
         result.excess_mev_per_a2 = [
-            fit.excess_energy_mev_per_a2(
-                r.energy_ev, r.counts.get(element, 0), r.counts.get("Li", 0), e_x, e_li, built.area_a2
-            )
-            for r in runs
+            excess(r.energy_ev, built.x_counts, n_li, element, built.area_a2)
+            for r, n_li in zip(runs, built.n_li, strict=True)
         ]
         if not result.all_converged:
-            result.error = f"an interface relaxation did not converge in {settings.steps} steps (fmax {settings.fmax})"
+            result.error, result.refused = (
+                f"an interface relaxation did not converge in {settings.steps} steps (fmax {settings.fmax})",
+                "not_converged",
+            )
             return result
         try:
             fitted = fit.fit_interfacial_energy(
-                built.n_li, result.excess_mev_per_a2, built.area_a2, min_r2=settings.min_r2
+                built.n_li,
+                result.excess_mev_per_a2,
+                built.area_a2,
+                max_stderr_mev_per_a2=settings.max_stderr_mev_per_a2,
             )
         except fit.PoorFitError as error:
-            result.error = str(error)
+            result.error, result.refused = str(error), "fit"
             return result
         result.interfacial_energy_mev_per_a2 = fitted.interfacial_energy_mev_per_a2
         result.intercept_stderr_mev_per_a2 = fitted.intercept_stderr_mev_per_a2
         result.fit_r2 = fitted.r2
+        result.residual_rms_mev_per_a2 = fitted.residual_rms_mev_per_a2
         result.strain_energy_ev_per_li = fitted.strain_energy_ev_per_li
         return result
 

@@ -1,0 +1,361 @@
+"""Convergence of the Li(100)/X interfacial energy with the protocol's settings (issue 15, item 1).
+
+    python benchmarks/interface_convergence.py --metals Mo W     # compute (one process; parts cached per metal)
+    python benchmarks/interface_convergence.py --metals Ti Cr    # ... a second process, side by side
+    python benchmarks/interface_convergence.py --report          # combine the parts, write the JSON, print the table
+
+For each metal's close-packed plane (Mo, W, Cr (110); Ti (0001)) with one potential (CHGNet 0.3.0
+by default; convergence is a property of the protocol, so one potential is enough), with every
+other setting at its default (src/lithioscreen/interface/protocol.py):
+
+* X slab thickness: ``--layers`` atomic planes (default 4 6 8 10), each with its own registry scan;
+* registry: the unrelaxed scan's lowest excess energy for grids of 2..8 shifts per direction
+  (single points only), and the relaxed γ of the ``--alternatives`` (3) lowest distinct unrelaxed
+  registries of the default grid (is "relax only the lowest" within 2 meV/Å² of the best relaxed one?);
+* supercell: γ for the ``--alternatives`` least-strained coherent supercells (ranks 0, 1, 2).
+
+Criterion: 2 meV/Å². Parts go to benchmarks/results/interface_convergence/<metal>_<plane>.json
+as each metal finishes; --report writes benchmarks/results/interface_convergence.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+PARTS = HERE / "results" / "interface_convergence"
+OUT = HERE / "results" / "interface_convergence.json"
+TOLERANCE = 2.0  # meV/Å²
+DEFAULT_TARGETS = {"Mo": "110", "W": "110", "Cr": "110", "Ti": "0001"}
+
+
+def _fit_record(result) -> dict:
+    keys = (
+        "interfacial_energy_mev_per_a2",
+        "intercept_stderr_mev_per_a2",
+        "fit_r2",
+        "n_x",
+        "x_layers",
+        "n_li",
+        "excess_mev_per_a2",
+        "area_a2",
+        "li_strain",
+        "termination",
+        "offset_x_cell",
+        "registry_candidates",
+        "registry_excess_range_mev_per_a2",
+        "supercell_rank",
+        "all_converged",
+        "steps",
+        "relax_seconds",
+        "registry_seconds",
+        "error",
+    )
+    record = result.as_record()
+    return {key: record[key] for key in keys}
+
+
+def compute(
+    metal: str,
+    plane: str,
+    calculator: str,
+    layers: list[int],
+    device: str,
+    thickness_only: bool = False,
+    alternatives: int = 3,
+) -> dict:
+    from lithioscreen.interface import build, fit, relax, workflow
+    from lithioscreen.interface.calculators import software_versions
+    from lithioscreen.interface.protocol import InterfaceSettings
+
+    default = InterfaceSettings()
+    record = {
+        "metal": metal,
+        "plane": plane,
+        "calculator": calculator,
+        "versions": software_versions(calculator),
+        "default_protocol": default.protocol(),
+    }
+    started = time.time()
+
+    def run(settings):
+        start = time.perf_counter()
+        (result,) = workflow.compute_interfacial_energies([(metal, plane)], calculator, device, settings, batch=True)
+        out = _fit_record(result)
+        out["wall_seconds"] = time.perf_counter() - start
+        print(
+            f"  {metal}({plane}) x_layers={settings.x_layers} supercell={settings.supercell_rank}: "
+            f"{out['interfacial_energy_mev_per_a2']:.2f} ± {out['intercept_stderr_mev_per_a2']:.2f} {out['error'][:80]} ({out['wall_seconds']:.0f} s)",
+            flush=True,
+        )
+        return out
+
+    # 1. X slab thickness
+    record["thickness"] = [run(default.replace(x_layers=n)) for n in layers]
+
+    if thickness_only:
+        record.update(
+            registry=None,
+            supercell=None,
+            started=time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+            finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        )
+        return record
+
+    # 2. registry: the grid density (single points) and relaxed γ of the 3 lowest unrelaxed registries
+    run_args = dict(calculator=calculator, device=device, n_jobs=1, batch=True, batch_size=32)
+    bulk = workflow._bulk(["Li", metal], calculator, run_args, default, workflow.Progress())
+    li, x = bulk[("bulk", "Li")], bulk[("bulk", metal)]
+    design = build.InterfaceDesign(
+        li.atoms, x.atoms, metal, plane, default.x_layers, default.max_strain, default.max_area_a2, 0, default.gap_a
+    )
+    e_li = li.energy_ev / li.n_atoms
+    e_x = x.energy_ev / x.n_atoms
+
+    def excess(energy, counts, n_li):
+        return fit.excess_energy_mev_per_a2(energy, counts.get(metal, 0), n_li, e_x, e_li, design.area_a2)
+
+    grids = []
+    for grid in (2, 3, 4, 6, 8):
+        candidates = design.registry_candidates(min(default.li_layers), grid)
+        energies = workflow.single_point_energies([c.atoms for c in candidates], calculator, device)
+        values = [excess(e, c.x_counts, c.n_li) for e, c in zip(energies, candidates, strict=True)]
+        best = int(np.argmin(values))
+        grids.append(
+            {
+                "grid": grid,
+                "n": len(values),
+                "lowest_unrelaxed_mev_per_a2": float(values[best]),
+                "highest_unrelaxed_mev_per_a2": float(max(values)),
+                "offset_x_cell": list(candidates[best].offset_x_cell),
+                "termination": candidates[best].termination,
+            }
+        )
+        if grid == default.registry_grid:
+            ranked = sorted(zip(values, range(len(values))))
+            distinct = []
+            for value, index in ranked:
+                if all(abs(value - v) > 0.05 for v, _ in distinct):
+                    distinct.append((value, index))
+                if len(distinct) == alternatives:
+                    break
+            relaxed = []
+            for rank, (value, index) in enumerate(distinct):
+                candidate = candidates[index]
+                series = design.series(default.li_layers, candidate.termination, candidate.offset)
+                tasks = [
+                    relax.RelaxTask(("interface", metal, plane, n), atoms, "interface", default.fmax, default.steps)
+                    for n, atoms in zip(series.li_layers, series.structures, strict=True)
+                ]
+                start = time.perf_counter()
+                done = workflow.run_relaxations(tasks, **run_args)
+                runs = [done[("interface", metal, plane, n)] for n in series.li_layers]
+                ys = [excess(r.energy_ev, series.x_counts, n) for r, n in zip(runs, series.n_li, strict=True)]
+                entry = {
+                    "rank": rank,
+                    "unrelaxed_mev_per_a2": float(value),
+                    "offset_x_cell": list(candidate.offset_x_cell),
+                    "termination": candidate.termination,
+                    "converged": all(r.converged for r in runs),
+                    "excess_mev_per_a2": ys,
+                    "n_li": series.n_li,
+                    "wall_seconds": time.perf_counter() - start,
+                }
+                try:
+                    fitted = fit.fit_interfacial_energy(series.n_li, ys, series.area_a2, max_stderr_mev_per_a2=np.inf)
+                    entry.update(
+                        interfacial_energy_mev_per_a2=fitted.interfacial_energy_mev_per_a2,
+                        intercept_stderr_mev_per_a2=fitted.intercept_stderr_mev_per_a2,
+                    )
+                except fit.PoorFitError as error:
+                    entry.update(interfacial_energy_mev_per_a2=float("nan"), error=str(error))
+                print(
+                    f"  {metal}({plane}) registry rank {rank} (unrelaxed {value:.2f}): {entry['interfacial_energy_mev_per_a2']:.2f}",
+                    flush=True,
+                )
+                relaxed.append(entry)
+    record["registry"] = {"grids": grids, "relaxed": relaxed}
+
+    # 3. the supercell: the three least-strained (rank 0 is the default)
+    ranks = [
+        {"rank": r, "strain": float(s), "area_a2": float(a)}
+        for r, (s, a, _) in enumerate(design.candidate_matches[:alternatives])
+    ]
+    supercells = []
+    for entry in ranks:
+        out = (
+            next(t for t in record["thickness"] if t["x_layers"] == design.x_layers)
+            if entry["rank"] == 0 and default.x_layers in layers
+            else run(default.replace(supercell_rank=entry["rank"]))
+        )
+        supercells.append({**entry, **out})
+    record["supercell"] = supercells
+    record["started"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started))
+    record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    record["machine"] = f"{platform.machine()}, {os.cpu_count()} cores (shared), torch threads {_threads()}"
+    return record
+
+
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def _gamma(entry) -> float:
+    value = entry.get("interfacial_energy_mev_per_a2")
+    return float("nan") if value is None else float(value)
+
+
+def report() -> int:
+    from lithioscreen.interface.protocol import InterfaceSettings
+
+    parts = sorted(PARTS.glob("*.json"))
+    if not parts:
+        print("no parts: run with --metals first")
+        return 1
+    records = [json.loads(p.read_text()) for p in parts]
+    default = InterfaceSettings()
+    summary = []
+    print(
+        f"Convergence of γ (meV/Å², {records[0]['calculator']}); criterion {TOLERANCE} meV/Å²; default protocol {default.protocol()}"
+    )
+    for rec in records:
+        metal, plane = rec["metal"], rec["plane"]
+        print(f"\n{metal}({plane})")
+        print(
+            "  X atomic planes:  "
+            + "  ".join(
+                f"{t['x_layers']}: {_gamma(t):.2f}±{t['intercept_stderr_mev_per_a2']:.2f}{'' if not t['error'] else ' (refused)'}"
+                for t in rec["thickness"]
+            )
+        )
+        finite = [t for t in rec["thickness"] if np.isfinite(_gamma(t))]
+        thickest = max(finite, key=lambda t: t["x_layers"]) if finite else None
+        converged_at = None
+        if thickest is not None:
+            for t in sorted(finite, key=lambda t: t["x_layers"]):
+                if all(
+                    abs(_gamma(u) - _gamma(thickest)) <= TOLERANCE for u in finite if u["x_layers"] >= t["x_layers"]
+                ):
+                    converged_at = t["x_layers"]
+                    break
+        default_entry = next((t for t in finite if t["x_layers"] == default.x_layers), None)
+        default_dev = abs(_gamma(default_entry) - _gamma(thickest)) if default_entry and thickest else float("nan")
+        print(
+            f"  thickness converged (within {TOLERANCE} of the thickest, {thickest['x_layers'] if thickest else '-'} planes) from {converged_at} planes; default {default.x_layers}: |Δ| = {default_dev:.2f}"
+        )
+        if rec.get("registry") is None:
+            summary.append(
+                {
+                    "metal": metal,
+                    "plane": plane,
+                    "thickness_converged_from_planes": converged_at,
+                    "default_x_layers": default.x_layers,
+                    "default_minus_thickest_mev_per_a2": default_dev,
+                    "thickness_ok": bool(default_dev <= TOLERANCE),
+                    "thickness_only": True,
+                }
+            )
+            continue
+        grids = rec["registry"]["grids"]
+        print(
+            "  registry grid (lowest unrelaxed excess):  "
+            + "  ".join(f"{g['grid']}x{g['grid']}: {g['lowest_unrelaxed_mev_per_a2']:.2f}" for g in grids)
+            + f"   (spread over the {grids[-1]['n']} shifts of the finest grid: {grids[-1]['lowest_unrelaxed_mev_per_a2']:.1f}..{grids[-1]['highest_unrelaxed_mev_per_a2']:.1f})"
+        )
+        relaxed = rec["registry"]["relaxed"]
+        print(
+            "  relaxed, three lowest unrelaxed registries:  "
+            + "  ".join(f"#{r['rank']} ({r['unrelaxed_mev_per_a2']:.1f}) -> {_gamma(r):.2f}" for r in relaxed)
+        )
+        gammas = [_gamma(r) for r in relaxed if np.isfinite(_gamma(r))]
+        registry_dev = (_gamma(relaxed[0]) - min(gammas)) if relaxed and gammas else float("nan")
+        print(
+            f"  relaxing only the lowest unrelaxed registry: {registry_dev:.2f} above the lowest relaxed of the three"
+        )
+        cells = rec["supercell"]
+        print(
+            "  supercells (rank: strain, area -> γ):  "
+            + "  ".join(
+                f"{c['rank']}: {100 * c['strain']:.1f}%, {c['area_a2']:.0f} Å² -> {_gamma(c):.2f}" for c in cells
+            )
+        )
+        cell_values = [_gamma(c) for c in cells if np.isfinite(_gamma(c))]
+        cell_spread = (max(cell_values) - min(cell_values)) if len(cell_values) > 1 else float("nan")
+        print(f"  spread over the supercells: {cell_spread:.2f}")
+        summary.append(
+            {
+                "metal": metal,
+                "plane": plane,
+                "thickness_converged_from_planes": converged_at,
+                "default_x_layers": default.x_layers,
+                "default_minus_thickest_mev_per_a2": default_dev,
+                "registry_lowest_unrelaxed_minus_best_relaxed_mev_per_a2": registry_dev,
+                "supercell_spread_mev_per_a2": cell_spread,
+                "thickness_ok": bool(default_dev <= TOLERANCE),
+                "registry_ok": bool(registry_dev <= TOLERANCE),
+                "supercell_ok": bool(cell_spread <= TOLERANCE),
+            }
+        )
+    OUT.write_text(
+        json.dumps(
+            {
+                "tolerance_mev_per_a2": TOLERANCE,
+                "default_protocol": default.protocol(),
+                "summary": summary,
+                "records": records,
+            },
+            indent=1,
+            default=float,
+        )
+    )
+    print(f"\nwritten {OUT.relative_to(HERE.parent)}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--metals", nargs="+", help=f"metals to compute (planes: {DEFAULT_TARGETS})")
+    parser.add_argument("--calculator", default="chgnet")
+    parser.add_argument("--layers", nargs="+", type=int, default=[4, 6, 8, 10])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared)")
+    parser.add_argument("--report", action="store_true")
+    parser.add_argument(
+        "--thickness-only", action="store_true", help="only the X slab thickness (e.g. an open plane: --metals Cr:111)"
+    )
+    parser.add_argument(
+        "--alternatives", type=int, default=3, help="registries and supercells compared (the default one included)"
+    )
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    if args.metals:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        PARTS.mkdir(parents=True, exist_ok=True)
+        for metal in args.metals:
+            plane = DEFAULT_TARGETS.get(metal)
+            if plane is None:
+                metal, _, plane = metal.partition(":")
+            record = compute(
+                metal, plane, args.calculator, args.layers, args.device, args.thickness_only, args.alternatives
+            )
+            (PARTS / f"{metal}_{plane}.json").write_text(json.dumps(record, indent=1, default=float))
+    if args.report or not args.metals:
+        return report()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""benchmarks/run_committee.py: the queue (order, feasible set, claims, records), without computing anything real."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import multiprocessing
+
+import pytest
+
+from lithioscreen.config import PROJECT_ROOT
+
+
+@pytest.fixture()
+def committee(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("run_committee", PROJECT_ROOT / "benchmarks" / "run_committee.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "RECORDS", tmp_path / "records")
+    monkeypatch.setattr(module, "CLAIMS", tmp_path / "records" / "claims")
+    return module
+
+
+def test_feasible_candidates_follow_the_phase_data(committee):
+    pytest.importorskip("ase")
+    metals, reasons = committee.feasible_candidates()
+    assert set(metals) == {
+        "Ti",
+        "V",
+        "Cr",
+        "Fe",
+        "Co",
+        "Cu",
+        "Y",
+        "Zr",
+        "Nb",
+        "Mo",
+        "La",
+        "Hf",
+        "Ta",
+        "W",
+        "Be",
+        "Sc",
+        "Ru",
+        "Re",
+        "Os",
+    }
+    assert (
+        "dissolves 3.03 at.% Li" in reasons["Ni"]
+        and "solid_solution" in reasons["Mg"]
+        and "compound_forming" in reasons["Al"]
+    )
+    assert reasons["Mn"].startswith("skipped") and "surrogate" in reasons["Mn"]
+
+
+def test_references_and_training_metals_come_first(committee):
+    pytest.importorskip("ase")
+    order = committee.jobs()
+    first = {job[0] for job in order[:38]}
+    assert first == {"Mo", "Ti", "LiF", "Li2S", "W", "Cr", "Zr", "Mg"}
+    assert {job[2] for job in order[:38]} == {"chgnet", "sevennet"}
+    l3i5 = [job for job in order if job[2] == "sevennet-l3i5"]
+    assert {job[0] for job in l3i5[:19]} == {"Mo", "Ti", "LiF", "Li2S", "W", "Cr", "Zr", "Mg"}
+    assert order.index(l3i5[18]) < order.index(("Nb", "110", "chgnet"))  # calibration set complete before candidates
+    assert ("Mg", "10-10", "sevennet-l3i5") in order and not any(job[2] == "chgnet-r2scan" for job in order)
+    assert any(job[2] == "chgnet-r2scan" for job in committee.jobs(extra=True))
+    assert len(order) == len(set(order))
+
+
+def _hold(claims_dir, name, started, release):
+    import fcntl
+
+    handle = open(claims_dir / f"{name}.lock", "a+")
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    started.set()
+    release.wait(30)
+
+
+def test_a_claimed_job_is_not_taken_twice(committee):
+    job = ("Mo", "110", "chgnet")
+    committee.CLAIMS.mkdir(parents=True)
+    context = multiprocessing.get_context("spawn")
+    started, release = context.Event(), context.Event()
+    other = context.Process(target=_hold, args=(committee.CLAIMS, committee.job_name(job), started, release))
+    other.start()
+    try:
+        assert started.wait(30)
+        with committee.claim(job) as mine:
+            assert mine is False
+    finally:
+        release.set()
+        other.join(30)
+    with committee.claim(job) as mine:  # released when the holder ended
+        assert mine is True
+
+
+def test_run_record_is_rewritten_after_every_job(committee):
+    record = committee.RunRecord("v2;test", ["chgnet"], threads=1)
+    record.add(
+        {
+            "material": "Mo",
+            "plane": "110",
+            "potential": "chgnet",
+            "finished": committee.now(),
+            "wall_seconds": 1.0,
+            "refused": "",
+            "value": 1.0,
+        }
+    )
+    data = json.loads(record.path.read_text())
+    assert data["entries"][0]["material"] == "Mo" and data["finished"] is None and data["versions"]
+    record.close("queue empty")
+    data = json.loads(record.path.read_text())
+    assert data["finished"] and data["stopped_because"] == "queue empty"
+    assert [r["run_id"] for r in committee.read_records()] == [record.path.stem]
