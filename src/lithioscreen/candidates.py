@@ -54,7 +54,24 @@ class CandidateError(ValueError):
 
 
 def parse_overlayer(text: str) -> Composition:
-    """Parse an overlayer composition (``W``, ``Cr0.5W0.5``) into a fractional pymatgen Composition."""
+    """Parse an overlayer composition (``W``, ``Cr0.5W0.5``) into a fractional pymatgen Composition.
+
+    Parameters
+    ----------
+    text : str
+        The composition as written; surrounding whitespace is ignored.
+
+    Returns
+    -------
+    pymatgen.core.Composition
+        Atomic fractions summing to 1.
+
+    Raises
+    ------
+    CandidateError
+        For an empty or unparsable formula, amounts that do not normalise, an unknown element, Li,
+        or an element that is not a metal or metalloid.
+    """
     from pymatgen.core import Composition, Element  # imported here: `lithioscreen --help` need not load pymatgen
 
     value = str(text).strip()
@@ -88,8 +105,21 @@ def _normalises(amounts) -> bool:
 
 
 def check_overlayer(text: str) -> None:
-    """Validate like :func:`parse_overlayer`; a plain formula of known metals (``Cr0.5W0.5``) is
-    checked without pymatgen, anything else goes through :func:`parse_overlayer` and its errors."""
+    """Validate an overlayer composition as :func:`parse_overlayer` does, without pymatgen where possible.
+
+    A plain formula of known metals (``Cr0.5W0.5``) is checked without pymatgen; anything else goes
+    through :func:`parse_overlayer` and its errors.
+
+    Parameters
+    ----------
+    text : str
+        The composition as written.
+
+    Raises
+    ------
+    CandidateError
+        As :func:`parse_overlayer`.
+    """
     from lithioscreen.compositions import plain_formula_symbols
 
     symbols = plain_formula_symbols(text)
@@ -98,7 +128,23 @@ def check_overlayer(text: str) -> None:
 
 
 def parse_underlayer(text: str | None) -> str:
-    """Return the underlayer element symbol, or ``none``."""
+    """Return the underlayer element symbol, or ``none``.
+
+    Parameters
+    ----------
+    text : str or None
+        An element symbol; None, ``""``, ``none``, ``no`` or ``0`` mean no underlayer.
+
+    Returns
+    -------
+    str
+        The element symbol (``Mg``), or :data:`NO_UNDERLAYER`.
+
+    Raises
+    ------
+    CandidateError
+        If ``text`` is not a single metal or metalloid element other than Li.
+    """
     value = NO_UNDERLAYER if text is None else str(text).strip()
     if value.lower() in {"", NO_UNDERLAYER, "no", "0"}:
         return NO_UNDERLAYER
@@ -111,8 +157,27 @@ def parse_underlayer(text: str | None) -> str:
 
 
 def check_thickness(value: object, name: str, allow_zero: bool = False) -> float:
-    """A layer thickness in nm within the physical limits of :mod:`lithioscreen.validation`
-    (``allow_zero``: 0 for "no layer", the underlayer of a bare stack)."""
+    """A layer thickness in nm within the physical limits of :mod:`lithioscreen.validation`.
+
+    Parameters
+    ----------
+    value : object
+        The thickness, nm: a number or its ASCII text (a boolean is refused).
+    name : str
+        The column or parameter named in the error (``overlayer_nm``).
+    allow_zero : bool
+        Accept 0 for "no layer", the underlayer of a bare stack.
+
+    Returns
+    -------
+    float
+        The thickness, nm.
+
+    Raises
+    ------
+    CandidateError
+        If ``value`` is not a number, or lies outside 0.1 nm-100 µm (0 allowed with ``allow_zero``).
+    """
     try:
         thickness = as_number(value)
     except ValueError:
@@ -124,7 +189,23 @@ def check_thickness(value: object, name: str, allow_zero: bool = False) -> float
 
 
 def check_threshold(value: object) -> float:
-    """An interfacial-energy threshold, meV/Å²: finite and within the range of the data files."""
+    """An interfacial-energy threshold, meV/Å²: finite and within the range of the data files.
+
+    Parameters
+    ----------
+    value : object
+        The threshold, meV/Å²: a number or its ASCII text.
+
+    Returns
+    -------
+    float
+        The threshold, meV/Å².
+
+    Raises
+    ------
+    CandidateError
+        If it is not a finite number within ±1000 meV/Å².
+    """
     try:
         threshold = as_number(value)
     except ValueError:
@@ -141,7 +222,30 @@ def make_candidates(
     underlayer: str | None = config.DEFAULT_UNDERLAYER,
     underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
 ) -> pd.DataFrame:
-    """Build a validated candidate table, all candidates on the same layer stack."""
+    """Build a validated candidate table, all candidates on the same layer stack.
+
+    Parameters
+    ----------
+    candidates : iterable of str
+        Overlayer compositions (``W``, ``Cr0.5W0.5``).
+    overlayer_nm : float
+        Overlayer thickness, nm.
+    underlayer : str or None
+        Underlayer element; None or ``none`` for no underlayer.
+    underlayer_nm : float
+        Underlayer thickness, nm; set to 0 when there is no underlayer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate, columns :data:`CANDIDATE_COLUMNS`.
+
+    Raises
+    ------
+    CandidateError
+        For an empty list or any invalid composition, element or thickness (see
+        :func:`validate_candidates`).
+    """
     frame = pd.DataFrame({"candidate": list(candidates)})
     frame["overlayer_nm"] = overlayer_nm
     frame["underlayer"] = underlayer
@@ -150,7 +254,27 @@ def make_candidates(
 
 
 def validate_candidates(frame: pd.DataFrame, source: str = "candidates") -> pd.DataFrame:
-    """Check and normalise a candidate table; missing layer columns take the paper's defaults."""
+    """Check and normalise a candidate table; missing layer columns take the paper's defaults.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A ``candidate`` column and optionally ``overlayer_nm``, ``underlayer``, ``underlayer_nm``
+        (missing ones: 30 nm on 200 nm Mg). Other columns are dropped.
+    source : str
+        What the error messages name (a file path, ``candidates``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table with columns :data:`CANDIDATE_COLUMNS`, thicknesses as floats, the underlayer
+        as a symbol or ``none`` (then 0 nm), the candidate stripped of surrounding whitespace.
+
+    Raises
+    ------
+    CandidateError
+        At the first bad row (naming it), for no ``candidate`` column, or an empty table.
+    """
     if "candidate" not in frame.columns:
         raise CandidateError(f"{source}: no 'candidate' column (columns: {', '.join(map(str, frame.columns))})")
     if frame.empty:
@@ -194,7 +318,23 @@ def validate_candidates(frame: pd.DataFrame, source: str = "candidates") -> pd.D
 def read_candidates_file(path: str | Path, max_rows: int | None = DEFAULT_MAX_CANDIDATES) -> pd.DataFrame:
     """Read a CSV with a ``candidate`` column and optional thickness/underlayer columns.
 
-    More than ``max_rows`` rows is refused (only ``max_rows + 1`` are ever read); None: no cap.
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A UTF-8 CSV file.
+    max_rows : int or None
+        More rows than this are refused (only ``max_rows + 1`` are ever read); None: no cap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated candidate table (:func:`validate_candidates`).
+
+    Raises
+    ------
+    CandidateError
+        If the file is missing, not a regular file, unreadable, not UTF-8 CSV, too long, or has an
+        invalid row.
     """
     path = Path(path)
     problem = regular_file_problem(path)
@@ -215,7 +355,22 @@ def read_candidates_file(path: str | Path, max_rows: int | None = DEFAULT_MAX_CA
 
 
 def check_candidate_count(count: int, max_candidates: int | None, what: str = "") -> None:
-    """Refuse a screen of more than ``max_candidates`` rows (None: no cap), before anything is built."""
+    """Refuse a screen of more than ``max_candidates`` rows, before anything is built.
+
+    Parameters
+    ----------
+    count : int
+        The number of candidates of the screen.
+    max_candidates : int or None
+        The cap; None: no cap.
+    what : str
+        The start of the error message (default: ``"<count> candidates"``).
+
+    Raises
+    ------
+    CandidateError
+        If ``count`` exceeds ``max_candidates``.
+    """
     if max_candidates is not None and count > max_candidates:
         what = what or f"{count:,} candidates"
         raise CandidateError(
@@ -236,14 +391,36 @@ def _fractions(candidate: str) -> tuple[tuple[str, float], ...]:
 def element_fractions(candidate: str) -> dict[str, float]:
     """Atomic fractions of the overlayer's elements in written order, e.g. ``{'Cr': 0.5, 'W': 0.5}``.
 
-    ``candidate`` must be a validated composition (see :func:`check_overlayer`).
+    Parameters
+    ----------
+    candidate : str
+        A validated composition (see :func:`check_overlayer`).
+
+    Returns
+    -------
+    dict of str to float
+        Element symbol to atomic fraction; the fractions sum to 1.
     """
     return dict(_fractions(str(candidate).strip()))
 
 
 @lru_cache(maxsize=1 << 17)
 def composition_key(candidate: str, digits: int = 6) -> str:
-    """One spelling per composition: ``W0.5Cr0.5``, ``Cr1W1`` and ``CrW`` are all ``Cr0.5W0.5``."""
+    """One spelling per composition: ``W0.5Cr0.5``, ``Cr1W1`` and ``CrW`` are all ``Cr0.5W0.5``.
+
+    Parameters
+    ----------
+    candidate : str
+        A validated composition.
+    digits : int
+        Significant digits of each atomic fraction.
+
+    Returns
+    -------
+    str
+        The element symbol for a pure element; otherwise the elements in alphabetical order, each
+        followed by its atomic fraction.
+    """
     fractions = sorted(element_fractions(candidate).items())
     if len(fractions) == 1:
         return fractions[0][0]
@@ -270,7 +447,26 @@ DEFAULT_POOL_ALLOY_STEP = 0.25
 
 
 def grid_divisions(step: float, order: int = 1) -> int:
-    """``1 / step`` for a valid grid step (at least :data:`MIN_GRID_STEP`, dividing 1); CandidateError otherwise."""
+    """The number of steps in 1 for a valid composition grid step.
+
+    Parameters
+    ----------
+    step : float
+        Grid step, atomic fraction: at least :data:`MIN_GRID_STEP`, below 1, and dividing 1.
+    order : int
+        Elements per composition; each takes at least one step.
+
+    Returns
+    -------
+    int
+        ``round(1 / step)``.
+
+    Raises
+    ------
+    CandidateError
+        If ``step`` is not finite, outside (0, 1), finer than :data:`MIN_GRID_STEP`, does not
+        divide 1, or is too coarse for ``order`` elements.
+    """
     if not (math.isfinite(step) and 0 < step < 1):
         raise CandidateError(f"grid step {step:g} must lie between 0 and 1")
     if step < MIN_GRID_STEP:
@@ -284,8 +480,29 @@ def grid_divisions(step: float, order: int = 1) -> int:
 
 
 def grid_size(n_elements: int, alloys: str, step: float) -> int:
-    """How many compositions :func:`alloy_grid` makes, computed without building them:
-    C(elements, order) element sets × C(1/step - 1, order - 1) fraction vectors (each fraction >= step)."""
+    """How many compositions :func:`alloy_grid` makes, computed without building them.
+
+    C(elements, order) element sets × C(1/step - 1, order - 1) fraction vectors (each fraction >= step).
+
+    Parameters
+    ----------
+    n_elements : int
+        Number of distinct elements.
+    alloys : {"binary", "ternary"}
+        Elements per composition.
+    step : float
+        Grid step, atomic fraction (:func:`grid_divisions`).
+
+    Returns
+    -------
+    int
+        The number of compositions.
+
+    Raises
+    ------
+    CandidateError
+        For an unknown alloy order or an invalid step.
+    """
     if alloys not in ALLOY_ORDERS:
         raise CandidateError(f"alloy order must be one of {', '.join(ALLOY_ORDERS)}, not {alloys!r}")
     order = ALLOY_ORDERS[alloys]
@@ -300,7 +517,31 @@ def check_grid_size(
     n_thicknesses: int = 1,
     max_candidates: int | None = DEFAULT_MAX_CANDIDATES,
 ) -> int:
-    """The number of candidates of an alloy screen; CandidateError above ``max_candidates`` (None: no cap)."""
+    """The number of candidates of an alloy screen, checked against the cap before anything is built.
+
+    Parameters
+    ----------
+    n_elements : int
+        Number of distinct elements.
+    alloys : {"binary", "ternary"}
+        Elements per composition.
+    step : float
+        Grid step, atomic fraction.
+    n_thicknesses : int
+        Overlayer thicknesses per composition.
+    max_candidates : int or None
+        The cap; None: no cap.
+
+    Returns
+    -------
+    int
+        Compositions × thicknesses.
+
+    Raises
+    ------
+    CandidateError
+        For an invalid order or step, or a count above ``max_candidates``.
+    """
     count = grid_size(n_elements, alloys, step) * n_thicknesses
     what = f"{alloys} alloys of {n_elements} elements on a {step:g} grid at {n_thicknesses} thickness(es) make {count:,} candidates"
     check_candidate_count(count, max_candidates, what)
@@ -316,9 +557,38 @@ def check_pool_size(
     alloy_elements: Sequence[str] | None = None,
     max_candidates: int | None = DEFAULT_MAX_CANDIDATES,
 ) -> int:
-    """The size of ``suggest``'s pool (:func:`candidate_pool`: the elements and, with ``alloys``
-    (``binary`` or ``ternary``), their alloy grid, at every thickness) before it is built;
-    CandidateError above the cap."""
+    """The size of ``suggest``'s pool (:func:`candidate_pool`), computed before it is built.
+
+    The pool is the elements and, with ``alloys``, their alloy grid, at every thickness. Tested
+    stacks are not subtracted, so this is an upper bound.
+
+    Parameters
+    ----------
+    elements : sequence of str
+        Element symbols; duplicates and the underlayer's element are dropped.
+    underlayer : str
+        The underlayer element.
+    n_thicknesses : int
+        Overlayer thicknesses per composition (at least 1 is counted).
+    alloys : {"binary", "ternary"} or None
+        Add the alloy grid of that order; None: single elements only.
+    alloy_step : float
+        Alloy grid step, atomic fraction.
+    alloy_elements : sequence of str or None
+        Constituents of the alloys; None: ``elements``.
+    max_candidates : int or None
+        The cap; None: no cap.
+
+    Returns
+    -------
+    int
+        The number of candidates.
+
+    Raises
+    ------
+    CandidateError
+        For an invalid order or step, or a count above ``max_candidates``.
+    """
     singles = [element for element in dict.fromkeys(elements) if element != underlayer]
     count = len(singles)
     if alloys:
@@ -330,7 +600,25 @@ def check_pool_size(
 
 
 def grid_fractions(order: int, step: float) -> np.ndarray:
-    """Every ``(order,)`` fraction vector on the grid, all fractions >= step, summing to 1."""
+    """Every fraction vector on the grid, all fractions >= step, summing to 1.
+
+    Parameters
+    ----------
+    order : int
+        Elements per composition.
+    step : float
+        Grid step, atomic fraction (:func:`grid_divisions`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(m, order)``, one composition per row, in lexicographic order.
+
+    Raises
+    ------
+    CandidateError
+        For an invalid step.
+    """
     n = grid_divisions(step, order)
     counts = [c for c in _compositions(n, order) if min(c) >= 1]
     return np.array(counts, dtype=float) / n
@@ -357,7 +645,28 @@ def alloy_grid(
 ) -> list[str]:
     """Composition strings of every pair (or triple) of ``elements`` on the grid, e.g. ``Cr0.3W0.7``.
 
-    The count is checked against ``max_candidates`` before anything is built (None: no cap).
+    Parameters
+    ----------
+    elements : sequence of str
+        Single elements (metals or metalloids, not Li); duplicates are dropped, the order is kept
+        within each composition.
+    alloys : {"binary", "ternary"}
+        Elements per composition.
+    step : float
+        Grid step, atomic fraction; every fraction is at least one step.
+    max_candidates : int or None
+        The count is checked against this before anything is built; None: no cap.
+
+    Returns
+    -------
+    list of str
+        One composition per element set and fraction vector.
+
+    Raises
+    ------
+    CandidateError
+        For an invalid order, step or element, fewer elements than the order, or too many
+        compositions.
     """
     if alloys not in ALLOY_ORDERS:
         raise CandidateError(f"alloy order must be one of {', '.join(ALLOY_ORDERS)}, not {alloys!r}")
@@ -385,7 +694,32 @@ def grid_candidates(
     underlayer: str | None = config.DEFAULT_UNDERLAYER,
     underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
 ) -> pd.DataFrame:
-    """Candidate table: every composition at every overlayer thickness, on one underlayer."""
+    """Candidate table: every composition at every overlayer thickness, on one underlayer.
+
+    The compositions are not validated here (alloy grids are validated once per element).
+
+    Parameters
+    ----------
+    compositions : sequence of str
+        Overlayer compositions.
+    overlayer_nm : sequence of float
+        Overlayer thicknesses, nm.
+    underlayer : str or None
+        Underlayer element; None or ``none`` for no underlayer.
+    underlayer_nm : float
+        Underlayer thickness, nm (ignored without an underlayer).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CANDIDATE_COLUMNS`, ``len(compositions) * len(overlayer_nm)`` rows,
+        composition-major (every thickness of a composition in consecutive rows).
+
+    Raises
+    ------
+    CandidateError
+        For no thickness, an invalid thickness or underlayer, or a 0 nm underlayer.
+    """
     thicknesses = [check_thickness(value, "overlayer_nm") for value in overlayer_nm]
     if not thicknesses:
         raise CandidateError("no overlayer thickness given")
@@ -415,8 +749,35 @@ def alloy_screen(
     underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
     max_candidates: int | None = DEFAULT_MAX_CANDIDATES,
 ) -> pd.DataFrame:
-    """The candidate table of an alloy screen: every composition of :func:`alloy_grid` at every
-    thickness. Its size is checked against ``max_candidates`` before anything is built."""
+    """The candidate table of an alloy screen: every composition of :func:`alloy_grid` at every thickness.
+
+    Parameters
+    ----------
+    elements : sequence of str
+        Single elements to alloy.
+    alloys : {"binary", "ternary"}
+        Elements per composition.
+    step : float
+        Grid step, atomic fraction.
+    overlayer_nm : sequence of object
+        Overlayer thicknesses, nm (numbers or their text).
+    underlayer : str or None
+        Underlayer element; None or ``none`` for no underlayer.
+    underlayer_nm : float
+        Underlayer thickness, nm.
+    max_candidates : int or None
+        The size is checked against this before anything is built; None: no cap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The candidate table (:func:`grid_candidates`).
+
+    Raises
+    ------
+    CandidateError
+        As :func:`alloy_grid` and :func:`grid_candidates`.
+    """
     symbols = list(dict.fromkeys(str(element).strip() for element in elements))
     thicknesses = [check_thickness(value, "overlayer_nm") for value in overlayer_nm]
     check_grid_size(len(symbols), alloys, step, max(len(thicknesses), 1), max_candidates)
@@ -431,12 +792,46 @@ def default_candidates(
     underlayer: str = config.DEFAULT_UNDERLAYER,
     underlayer_nm: float = config.DEFAULT_UNDERLAYER_NM,
 ) -> pd.DataFrame:
-    """Every element of the phase-data table as an overlayer on the given stack."""
+    """Every element of the phase-data table as an overlayer on the given stack.
+
+    Parameters
+    ----------
+    phase_data : pandas.DataFrame
+        The phase-data table (:func:`lithioscreen.data.load_phase_data`); its ``element`` column is used.
+    overlayer_nm : float
+        Overlayer thickness, nm.
+    underlayer : str
+        Underlayer element, or ``none``.
+    underlayer_nm : float
+        Underlayer thickness, nm.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated candidate table (:func:`make_candidates`).
+    """
     return make_candidates(phase_data["element"].tolist(), overlayer_nm, underlayer, underlayer_nm)
 
 
 def stack_key(candidate: str, overlayer_nm: float, underlayer: str, underlayer_nm: float) -> tuple:
-    """One key per stack as built: composition, thicknesses (to 1e-6 nm) and the underlayer."""
+    """One key per stack as built: composition, thicknesses (to 1e-6 nm) and the underlayer.
+
+    Parameters
+    ----------
+    candidate : str
+        Overlayer composition.
+    overlayer_nm : float
+        Overlayer thickness, nm.
+    underlayer : str
+        Underlayer element, or ``none``.
+    underlayer_nm : float
+        Underlayer thickness, nm (taken as 0 without an underlayer).
+
+    Returns
+    -------
+    tuple
+        ``(composition_key, overlayer_nm, underlayer, underlayer_nm)``, thicknesses rounded to 6 decimals.
+    """
     below = 0.0 if underlayer == NO_UNDERLAYER else float(underlayer_nm)
     return (composition_key(candidate), round(float(overlayer_nm), 6), underlayer, round(below, 6))
 
@@ -451,11 +846,39 @@ def candidate_pool(
     alloy_step: float = DEFAULT_POOL_ALLOY_STEP,
     alloy_elements: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Every untested stack: elements (and, with ``alloys`` = ``binary`` or ``ternary``, their alloy
-    grid) × thicknesses on the underlayer.
+    """Every untested stack: elements (and, with ``alloys``, their alloy grid) × thicknesses on the underlayer.
 
-    ``cells`` is the validated ``cells.csv`` table: every stack in it counts as tested, whether or
-    not a CCD came out of it (a cell that was built and gave no CCD is no suggestion either).
+    Parameters
+    ----------
+    elements : iterable of str
+        Element symbols; duplicates and the underlayer's element are dropped.
+    cells : pandas.DataFrame
+        The validated ``cells.csv`` table: every stack in it counts as tested, whether or not a CCD
+        came out of it (a cell that was built and gave no CCD is no suggestion either).
+    thicknesses_nm : sequence of float
+        Overlayer thicknesses, nm.
+    underlayer : str
+        Underlayer element.
+    underlayer_nm : float
+        Underlayer thickness, nm.
+    alloys : {"binary", "ternary"} or None
+        Add the alloy grid of that order; None: single elements only.
+    alloy_step : float
+        Alloy grid step, atomic fraction.
+    alloy_elements : sequence of str or None
+        Constituents of the alloys (sorted alphabetically before the grid is built); None: ``elements``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The untested stacks, columns :data:`CANDIDATE_COLUMNS`, thickness-major.
+
+    Raises
+    ------
+    CandidateError
+        For an invalid element, thickness or grid, or too few alloy constituents.
+    ValueError
+        If no composition or no thickness is left.
     """
     elements = [element for element in dict.fromkeys(elements) if element != underlayer]
     compositions = list(elements)

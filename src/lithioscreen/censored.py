@@ -39,6 +39,13 @@ def as_interval_targets(y) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     lower, upper : ndarray of shape (n,)
+        The bounds; NaN becomes -inf (lower) or +inf (upper). Exact targets have ``lower == upper``.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is None, has another shape, holds non-finite exact targets, ``lower > upper``,
+        or a target unbounded on both sides.
     """
     if y is None:
         raise ValueError("requires y to be passed, but the target y is None")
@@ -71,7 +78,18 @@ def as_interval_targets(y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def initial_imputation(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Midpoint of finite intervals, the finite bound of open ones."""
+    """Midpoint of finite intervals, the finite bound of open ones.
+
+    Parameters
+    ----------
+    lower, upper : numpy.ndarray
+        Interval bounds, shape ``(n,)``; ±inf for an open side.
+
+    Returns
+    -------
+    numpy.ndarray
+        The starting value of each target, shape ``(n,)`` (the value itself when exact).
+    """
     return np.where(
         np.isfinite(lower) & np.isfinite(upper),
         (lower + upper) / 2,
@@ -80,7 +98,18 @@ def initial_imputation(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
 
 
 def interval_error(prediction, lower, upper) -> np.ndarray:
-    """Distance from each prediction to its target interval (0 inside)."""
+    """Distance from each prediction to its target interval (0 inside).
+
+    Parameters
+    ----------
+    prediction, lower, upper : array_like
+        Predictions and interval bounds, same units, broadcastable shapes; ±inf for an open side.
+
+    Returns
+    -------
+    numpy.ndarray
+        Non-negative errors, in the targets' units.
+    """
     prediction = np.asarray(prediction, dtype=float)
     return np.maximum(np.asarray(lower, float) - prediction, 0) + np.maximum(prediction - np.asarray(upper, float), 0)
 
@@ -90,6 +119,18 @@ def widen_exact(lower, upper, half_width) -> tuple[np.ndarray, np.ndarray]:
 
     A CCD test raises the current in steps (0.1 mA/cm² in the paper); an "exact" CCD of 4.8 says
     the cell shorted during the 4.8 step, so it is known to about one step, not to zero width.
+
+    Parameters
+    ----------
+    lower, upper : array_like
+        Interval bounds, mA/cm², shape ``(n,)``; ``lower == upper`` marks an exact value.
+    half_width : float or array_like
+        Half-width ``h`` per target (broadcast to ``(n,)``), mA/cm².
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray
+        New arrays, exact targets widened.
     """
     lower, upper = np.asarray(lower, float).copy(), np.asarray(upper, float).copy()
     half = np.broadcast_to(np.asarray(half_width, float), lower.shape)
@@ -100,8 +141,23 @@ def widen_exact(lower, upper, half_width) -> tuple[np.ndarray, np.ndarray]:
 
 
 def interval_log_probability(mean, std, lower, upper, floor: float = 1e-12) -> np.ndarray:
-    """log P(lower <= Y <= upper) for Y ~ N(mean, std²) (bounds may be infinite; zero-width intervals
-    should be widened first, :func:`widen_exact`)."""
+    """log P(lower <= Y <= upper) for Y ~ N(mean, std²).
+
+    Parameters
+    ----------
+    mean, std : array_like
+        Predictive mean and standard deviation (std > 0), shape ``(n,)``.
+    lower, upper : array_like
+        Interval bounds in the same units; may be infinite. Zero-width intervals should be widened
+        first (:func:`widen_exact`), or they score ``log(floor)``.
+    floor : float
+        Smallest probability, so that the log stays finite.
+
+    Returns
+    -------
+    numpy.ndarray
+        Log probabilities, shape ``(n,)``.
+    """
     from scipy.special import ndtr
 
     mean, std = np.asarray(mean, float), np.asarray(std, float)
@@ -111,7 +167,18 @@ def interval_log_probability(mean, std, lower, upper, floor: float = 1e-12) -> n
 
 
 def representative_value(lower, upper) -> np.ndarray:
-    """One number per target for rank statistics: the value, the interval midpoint, or the bound."""
+    """One number per target for rank statistics: the value, the interval midpoint, or the bound.
+
+    Parameters
+    ----------
+    lower, upper : array_like
+        Interval bounds, shape ``(n,)``; ±inf for an open side.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n,)``, as :func:`initial_imputation`.
+    """
     return initial_imputation(np.asarray(lower, float), np.asarray(upper, float))
 
 
@@ -121,6 +188,27 @@ class IntervalCensoredRegressor(RegressorMixin, BaseEstimator):
     ``y`` is either a 1-D array (all exact) or an ``(n, 2)`` array of ``[lower, upper]`` with
     ``upper = inf`` for lower bounds. ``predict(X, return_std=True)`` is passed through to the
     wrapped estimator, which must support it.
+
+    Parameters
+    ----------
+    estimator : regressor
+        The scikit-learn regressor to fit (cloned for every fit). It must be given: the default,
+        None, cannot be cloned.
+    max_iter : int
+        At most this many imputation updates (each one refit).
+    tol : float
+        Stop when no imputed target moves by more than this, in the targets' units.
+
+    Attributes
+    ----------
+    estimator_ : regressor
+        The last fit of ``estimator``.
+    imputed_targets_ : numpy.ndarray
+        The final imputed targets, shape ``(n,)``.
+    censored_mask_ : numpy.ndarray
+        True for the targets that are not exact, shape ``(n,)``.
+    n_iter_ : int
+        Number of fits made.
     """
 
     def __init__(self, estimator=None, max_iter: int = 10, tol: float = 1e-3):
@@ -129,6 +217,20 @@ class IntervalCensoredRegressor(RegressorMixin, BaseEstimator):
         self.tol = tol
 
     def fit(self, X, y):
+        """Fit by self-consistent imputation of the censored targets.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape ``(n, p)``; NaN allowed if the wrapped estimator takes it.
+        y : array_like
+            Targets, shape ``(n,)`` (exact) or ``(n, 2)`` (``[lower, upper]``, :func:`as_interval_targets`).
+
+        Returns
+        -------
+        IntervalCensoredRegressor
+            ``self``.
+        """
         from sklearn.utils.validation import validate_data
 
         X = validate_data(self, X, reset=True, ensure_all_finite="allow-nan")
@@ -152,6 +254,20 @@ class IntervalCensoredRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X, return_std: bool = False):
+        """Predict with the wrapped estimator.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape ``(m, p)``.
+        return_std : bool
+            Also return the wrapped estimator's predictive standard deviation.
+
+        Returns
+        -------
+        numpy.ndarray or tuple of numpy.ndarray
+            The mean, shape ``(m,)``, or ``(mean, std)`` with ``return_std``.
+        """
         from sklearn.utils.validation import validate_data
 
         check_is_fitted(self, "estimator_")

@@ -35,13 +35,33 @@ AMOUNT_TOLERANCE = 1e-8
 
 @dataclass(frozen=True)
 class CompositionMatrix:
+    """``n`` compositions as ``(n, k)`` arrays of element indices and atomic fractions.
+
+    Build one with :func:`from_formulas`. ``len()`` is the number of compositions.
+
+    Attributes
+    ----------
+    elements : numpy.ndarray
+        Shape ``(n, k)``, int: ``Z - 1`` per slot in written order, -1 for an empty slot.
+    fractions : numpy.ndarray
+        Shape ``(n, k)``, float: atomic fractions (rows sum to 1), 0 in empty slots.
+    amounts : numpy.ndarray or None
+        Shape ``(n, k)``, float: the amounts as written (``Cr0.3W0.7001``); None if not known.
+    """
+
     elements: np.ndarray  # (n, k) int, Z - 1, or -1 for an empty slot
     fractions: np.ndarray  # (n, k) float, atomic fractions (rows sum to 1), 0 in empty slots
     amounts: np.ndarray | None = None  # (n, k) float, the amounts as written (Cr0.3W0.7001), if known
 
     @property
     def weights(self) -> np.ndarray:
-        """The amounts as written where known, else the fractions: matminer's statistics weigh by these."""
+        """The amounts as written where known, else the fractions: matminer's statistics weigh by these.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, k)``.
+        """
         return self.fractions if self.amounts is None else self.amounts
 
     def __len__(self) -> int:
@@ -49,23 +69,61 @@ class CompositionMatrix:
 
     @property
     def present(self) -> np.ndarray:
+        """Which slots hold an element.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, k)``, bool.
+        """
         return self.elements >= 0
 
     def dense(self) -> np.ndarray:
-        """The ``(n, 118)`` fraction matrix."""
+        """The dense fraction matrix, one column per element.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, 118)``: column ``Z - 1`` holds the atomic fraction of element ``Z``.
+        """
         out = np.zeros((len(self), N_ELEMENTS))
         rows, slots = np.nonzero(self.present)
         np.add.at(out, (rows, self.elements[rows, slots]), self.fractions[rows, slots])
         return out
 
     def element_column(self, values: np.ndarray, fill: float = np.nan) -> np.ndarray:
-        """``values[element]`` per slot, ``fill`` in empty slots."""
+        """Look up a per-element property for every slot.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            Shape ``(118,)``, indexed by ``Z - 1`` (e.g. a column of :mod:`lithioscreen.elements`).
+        fill : float
+            Value for empty slots.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, k)``: ``values[element]`` per slot, ``fill`` in empty slots.
+        """
         return np.where(self.present, np.asarray(values)[np.maximum(self.elements, 0)], fill)
 
     def mixed_with(self, symbol: str, fraction: float) -> CompositionMatrix:
         """``symbol`` (first) mixed with each composition: ``{symbol: f, X: (1 - f)}``, renormalised.
 
         An element already present is merged into the first slot, as pymatgen's Composition does.
+
+        Parameters
+        ----------
+        symbol : str
+            The element to add (``Li``).
+        fraction : float
+            Its atomic fraction ``f`` in the mixture, 0 to 1.
+
+        Returns
+        -------
+        CompositionMatrix
+            Shape ``(n, k + 1)``, ``symbol`` in the first slot; ``amounts`` are the mixed fractions.
         """
         index = symbol_index()[symbol]
         elements = np.column_stack([np.full(len(self), index), self.elements])
@@ -78,6 +136,18 @@ class CompositionMatrix:
         return _normalised(elements, amounts)
 
     def formulas(self, digits: int = 6) -> list[str]:
+        """One formula string per composition, elements in written order.
+
+        Parameters
+        ----------
+        digits : int
+            Significant digits of each atomic fraction.
+
+        Returns
+        -------
+        list of str
+            ``Cr0.3W0.7`` for a mixture; the bare symbol for a single element.
+        """
         names = symbols()
         out = []
         for row_elements, row_fractions in zip(self.elements.tolist(), self.fractions.tolist()):
@@ -97,8 +167,20 @@ def _normalised(elements: np.ndarray, amounts: np.ndarray) -> CompositionMatrix:
 
 
 def finite_total(amounts: Iterable[float]) -> float | None:
-    """The sum of the amounts if it is finite and positive, else None (``W1e308Cr1e308`` overflows:
-    its fractions would be 0 and NaN, and the features nonsense)."""
+    """The sum of the amounts if it is finite and positive, else None.
+
+    ``W1e308Cr1e308`` overflows: its fractions would be 0 and NaN, and the features nonsense.
+
+    Parameters
+    ----------
+    amounts : iterable of float
+        Amounts of a composition's elements.
+
+    Returns
+    -------
+    float or None
+        The exact (``math.fsum``) total; None if it overflows, is not finite, or is not positive.
+    """
     try:
         total = math.fsum(amounts)
     except (OverflowError, ValueError):  # fsum raises on an intermediate overflow, or on inf - inf
@@ -107,7 +189,20 @@ def finite_total(amounts: Iterable[float]) -> float | None:
 
 
 def plain_formula_symbols(text: str) -> list[str] | None:
-    """The element symbols of a plain formula with positive amounts that normalise (``Cr0.5W0.5``), else None. No pymatgen."""
+    """The element symbols of a plain formula with positive amounts that normalise (``Cr0.5W0.5``). No pymatgen.
+
+    Parameters
+    ----------
+    text : str
+        A composition as written.
+
+    Returns
+    -------
+    list of str or None
+        The symbols in written order (repeats kept; not checked against the periodic table); None
+        for anything but ``Symbol[amount]...``, an amount below :data:`AMOUNT_TOLERANCE`, or a
+        total that does not normalise.
+    """
     value = str(text).strip()
     if not _PLAIN.fullmatch(value):
         return None
@@ -121,8 +216,24 @@ def plain_formula_symbols(text: str) -> list[str] | None:
 def parse_formula(text: str) -> list[tuple[str, float]]:
     """``"Cr0.3W0.7"`` -> ``[("Cr", 0.3), ("W", 0.7)]`` (written order, repeated elements merged).
 
-    Raises ``ValueError`` for an unknown element, a non-positive total or a formula pymatgen
-    cannot read either.
+    Plain formulas are read by a regular expression; anything else by pymatgen's ``Composition``.
+
+    Parameters
+    ----------
+    text : str
+        A composition as written.
+
+    Returns
+    -------
+    list of tuple of (str, float)
+        Element symbol and amount as written (not normalised); amounts below
+        :data:`AMOUNT_TOLERANCE` are dropped.
+
+    Raises
+    ------
+    ValueError
+        For an unknown element, no atoms, a total that does not normalise, or a formula pymatgen
+        cannot read either.
     """
     value = str(text).strip()
     amounts: dict[str, float] = {}
@@ -166,7 +277,23 @@ def _parsed(formula: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
 
 
 def from_formulas(formulas: Iterable[str]) -> CompositionMatrix:
-    """Parse formula strings into a :class:`CompositionMatrix` (parses are cached: featurizers share them)."""
+    """Parse formula strings into a :class:`CompositionMatrix` (parses are cached: featurizers share them).
+
+    Parameters
+    ----------
+    formulas : iterable of str
+        Compositions as written.
+
+    Returns
+    -------
+    CompositionMatrix
+        ``n`` rows, ``k`` = the most elements in any formula (at least 1).
+
+    Raises
+    ------
+    ValueError
+        For a formula :func:`parse_formula` refuses.
+    """
     rows = [_parsed(formula) for formula in formulas]
     width = max((len(elements) for elements, _ in rows), default=1) or 1
     elements = np.array([row[0] + (-1,) * (width - len(row[0])) for row in rows], dtype=np.int64).reshape(

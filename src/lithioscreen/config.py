@@ -32,11 +32,11 @@ DEFAULT_UNDERLAYER = "Mg"
 DEFAULT_UNDERLAYER_NM = 200.0
 
 #: At most this many candidates per screen (a grid, a candidates file) unless ``--max-candidates``
-#: raises it: a ranking keeps every row, about 1.5 KB each (``rank --alloys ternary --grid 0.1``:
-#: 413,280 rows, 601 MiB RSS), so the default keeps a screen under ~1.5 GB.
+#: raises it: a ranking keeps every row in memory, so the cap bounds a screen's memory (the memory
+#: of a large screen is on the benchmarks page, ``docs/benchmarks.md``).
 DEFAULT_MAX_CANDIDATES = 1_000_000
 #: At most this many new cells per file for ``cells add`` unless ``--max-rows`` raises it (a week in
-#: the lab is a handful; a 100k-row file took 630 MB to ingest and 16 MB of permanent history).
+#: the lab is a handful; a huge file costs memory to ingest and stays in the append-only history for good).
 MAX_NEW_CELLS = 1000
 
 REGISTERED_MODEL_NAME = "lithioscreen-ccd"
@@ -50,7 +50,13 @@ ORDERINGS_FILE = "ccd_orderings.csv"
 
 
 def in_checkout() -> bool:
-    """True when running from a source checkout (``data/``, ``models/`` and ``pyproject.toml`` beside ``src/``)."""
+    """Whether this is a source checkout (``data/``, ``src/`` and ``pyproject.toml`` in :data:`PROJECT_ROOT`).
+
+    Returns
+    -------
+    bool
+        True in a source checkout (editable install), False in an installed package.
+    """
     return (
         (PROJECT_ROOT / "pyproject.toml").is_file()
         and (PROJECT_ROOT / "data").is_dir()
@@ -59,23 +65,47 @@ def in_checkout() -> bool:
 
 
 def shipped_dir(package: str, marker: str) -> Path:
-    """The folder of a shipped package-data package, found through one file it holds (``marker``).
+    """The folder of a shipped package-data package, found through one file it holds.
 
     The shipped folders are namespace packages, for which :func:`importlib.resources.files` returns
     a multiplexed path; a file inside it is a plain path (wheels install unzipped).
+
+    Parameters
+    ----------
+    package : str
+        The package's dotted name (:data:`SHIPPED_DATA_PACKAGE`).
+    marker : str
+        A file the folder holds (``cells.csv``).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
     """
     return Path(str(resources.files(package).joinpath(marker))).parent
 
 
 def data_dir() -> Path:
-    """The data folder: ``LITHIOSCREEN_DATA_DIR``, else the checkout's ``data/``, else the shipped copy."""
+    """The data folder: ``LITHIOSCREEN_DATA_DIR``, else the checkout's ``data/``, else the shipped copy.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not checked to exist); the shipped copy is read-only (:func:`writable`).
+    """
     if "LITHIOSCREEN_DATA_DIR" in os.environ:
         return Path(os.environ["LITHIOSCREEN_DATA_DIR"])
     return PROJECT_ROOT / "data" if in_checkout() else shipped_dir(SHIPPED_DATA_PACKAGE, CELLS_FILE)
 
 
 def models_dir() -> Path:
-    """The models folder: ``LITHIOSCREEN_MODELS_DIR``, else the checkout's ``models/``, else the shipped copy."""
+    """The models folder: ``LITHIOSCREEN_MODELS_DIR``, else the checkout's ``models/``, else the shipped copy.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not checked to exist); the shipped copy is read-only (:func:`writable`).
+    """
     if "LITHIOSCREEN_MODELS_DIR" in os.environ:
         return Path(os.environ["LITHIOSCREEN_MODELS_DIR"])
     return PROJECT_ROOT / "models" if in_checkout() else shipped_dir(SHIPPED_MODELS_PACKAGE, "champion.json")
@@ -86,7 +116,25 @@ class ReadOnlyFolderError(PermissionError):
 
 
 def writable(folder: Path, what: str) -> Path:
-    """``folder``, unless it is inside the installed package (never written: site-packages is not a lab notebook)."""
+    """``folder``, unless it is inside the installed package (never written: site-packages is not a lab notebook).
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The folder a command is about to write into.
+    what : str
+        What would be written, for the error message (``the exported champion``, a file name).
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``, unchanged.
+
+    Raises
+    ------
+    ReadOnlyFolderError
+        If ``folder`` is the installed package or inside it (never in a source checkout).
+    """
     package_root = Path(__file__).resolve().parent
     target = Path(folder).resolve()
     if not in_checkout() and (target == package_root or package_root in target.parents):

@@ -4,7 +4,8 @@ The vectorized featurizers (:mod:`lithioscreen.features._vectorized`) index thes
 ``Z - 1``. The values are read from the very files matminer's ``MagpieData`` and ``Miedema``
 read, and imputed the way matminer imputes them, so the features are identical to matminer's;
 the files are located with :func:`importlib.util.find_spec`, which finds a package without
-importing it: importing ``matminer.featurizers`` costs seconds, reading these files milliseconds.
+importing it: importing ``matminer.featurizers`` is slow, reading these files is cheap (the
+start-up time of the commands is measured by ``benchmarks/cli_latency.py``).
 
 * ``magpie_table(properties)``: ``matminer/utils/data_files/magpie_elementdata/<property>.table``,
   one line per Z = 1..118; a missing or unparsable value becomes the mean over the elements that
@@ -46,7 +47,23 @@ MIEDEMA_COLUMNS = (
 
 
 def package_dir(name: str) -> Path:
-    """Folder of an installed package, found without importing it."""
+    """Folder of an installed package, found without importing it.
+
+    Parameters
+    ----------
+    name : str
+        The package's import name (``matminer``).
+
+    Returns
+    -------
+    pathlib.Path
+        Its folder.
+
+    Raises
+    ------
+    ModuleNotFoundError
+        If it is not installed, or is not a package.
+    """
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(f"package {name!r} is not installed")
@@ -54,6 +71,13 @@ def package_dir(name: str) -> Path:
 
 
 def matminer_data_dir() -> Path:
+    """matminer's ``utils/data_files`` folder, found without importing matminer.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+    """
     return package_dir("matminer") / "utils" / "data_files"
 
 
@@ -67,7 +91,13 @@ def _periodic_table() -> dict:
 
 @lru_cache(maxsize=1)
 def symbols() -> tuple[str, ...]:
-    """Element symbols by atomic number: ``symbols()[Z - 1]``."""
+    """Element symbols by atomic number: ``symbols()[Z - 1]``.
+
+    Returns
+    -------
+    tuple of str
+        118 symbols, H to Og.
+    """
     table = _periodic_table()
     by_z = {entry["Atomic no"]: symbol for symbol, entry in table.items() if not entry.get("Is named isotope", False)}
     return tuple(by_z[z] for z in range(1, N_ELEMENTS + 1))
@@ -75,7 +105,13 @@ def symbols() -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def symbol_index() -> dict[str, int]:
-    """``{symbol: Z - 1}``."""
+    """Index of each element symbol in the tables: ``{symbol: Z - 1}``.
+
+    Returns
+    -------
+    dict of str to int
+        118 entries.
+    """
     return {symbol: index for index, symbol in enumerate(symbols())}
 
 
@@ -92,13 +128,25 @@ def _element_values(key: str) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def pauling_electronegativity() -> np.ndarray:
-    """``Element.X``: Pauling electronegativity (NaN where pymatgen has none)."""
+    """``Element.X``: Pauling electronegativity (NaN where pymatgen has none).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(118,)``, indexed by ``Z - 1``, read-only.
+    """
     return _element_values("X")
 
 
 @lru_cache(maxsize=1)
 def molar_volume_cm3() -> np.ndarray:
-    """``Element.molar_volume``: experimental molar volume, cm³/mol (NaN where pymatgen has none)."""
+    """``Element.molar_volume``: experimental molar volume, cm³/mol (NaN where pymatgen has none).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(118,)``, indexed by ``Z - 1``, read-only.
+    """
     return _element_values("Molar volume")
 
 
@@ -118,13 +166,30 @@ def _magpie_column(prop: str) -> np.ndarray:
 
 
 def magpie_table(properties: tuple[str, ...]) -> np.ndarray:
-    """``(118, len(properties))`` array of Magpie element properties, imputed as matminer does."""
+    """Magpie element properties, imputed as matminer does (missing values: the mean over elements).
+
+    Parameters
+    ----------
+    properties : tuple of str
+        Magpie property names (``MeltingT``), i.e. ``magpie_elementdata/<name>.table`` files.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(118, len(properties))``, row ``Z - 1``, in matminer's units for each property.
+    """
     return np.column_stack([_magpie_column(prop) for prop in properties])
 
 
 @lru_cache(maxsize=1)
 def miedema_table() -> dict[str, np.ndarray]:
-    """Miedema parameters per element (arrays of length 118), imputed as matminer does."""
+    """Miedema parameters per element, imputed as matminer does (missing values: the column mean).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One read-only array of shape ``(118,)`` per name in :data:`MIEDEMA_COLUMNS`, indexed by ``Z - 1``.
+    """
     with (matminer_data_dir() / "Miedema.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     index = symbol_index()

@@ -30,7 +30,22 @@ def rank_candidates(
     champion: Champion,
     threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
 ) -> pd.DataFrame:
-    """Predict, describe and rank ``candidates`` (a validated candidate table)."""
+    """Predict, describe and rank ``candidates`` in one go.
+
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        A validated candidate table (:mod:`lithioscreen.candidates`).
+    champion : Champion
+        The exported champion (:func:`lithioscreen.models.champion.load_champion`).
+    threshold_mev_per_a2 : float
+        Interfacial energies at or above this are flagged, meV/Å².
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`RANK_COLUMNS`, best first (:func:`order_ranking`).
+    """
     return order_ranking(describe_candidates(candidates, champion, threshold_mev_per_a2))
 
 
@@ -42,12 +57,38 @@ def describe_candidates(
     """The champion's prediction table of every candidate, in the input order (no ``rank`` yet).
 
     Large screens call this chunk by chunk (:func:`rank_screen`).
+
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        A validated candidate table.
+    champion : Champion
+        The exported champion.
+    threshold_mev_per_a2 : float
+        Interfacial energies at or above this are flagged, meV/Å².
+
+    Returns
+    -------
+    pandas.DataFrame
+        :meth:`lithioscreen.models.prediction.CCDScreeningModel.predict_table`: one row per
+        candidate, the prediction columns.
     """
     return champion.model.predict_table(candidates, threshold_mev_per_a2)
 
 
 def feasibility_class(feasible) -> np.ndarray:
-    """0 for feasible, 1 for unknown (None), 2 for infeasible."""
+    """The sort class of each stack's feasibility: feasible first, then unknown, then infeasible.
+
+    Parameters
+    ----------
+    feasible : iterable
+        True, False or None per stack.
+
+    Returns
+    -------
+    numpy.ndarray
+        0 for feasible, 1 for unknown (None), 2 for infeasible.
+    """
     from lithioscreen.models.feasibility import feasibility_masks
 
     feasible_, infeasible, _ = feasibility_masks(feasible)
@@ -55,7 +96,21 @@ def feasibility_class(feasible) -> np.ndarray:
 
 
 def order_ranking(table: pd.DataFrame) -> pd.DataFrame:
-    """Sort described candidates and number them: ``rank`` 1 is the best."""
+    """Sort described candidates and number them: ``rank`` 1 is the best.
+
+    The order is the one of the module docstring: feasible, inside the training domain, a
+    predicted CCD (highest first), the smaller σ, the higher interfacial energy.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Prediction rows (:func:`describe_candidates`), possibly from several chunks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`RANK_COLUMNS`, index from 0.
+    """
     mean = table["predicted_ccd_ma_cm2"].to_numpy(float)
     order = np.lexsort(
         (
@@ -74,7 +129,18 @@ def order_ranking(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def limitations(champion: Champion) -> list[str]:
-    """Plain-language limits of the model, printed under every ranking."""
+    """Plain-language limits of the model, printed under every ranking.
+
+    Parameters
+    ----------
+    champion : Champion
+        The exported champion; its metadata and its fitted feasibility and domain are read.
+
+    Returns
+    -------
+    list of str
+        One sentence or short paragraph per limit.
+    """
     meta = champion.metadata
     model = champion.model
     metrics = meta.get("cv_metrics", {})
@@ -108,7 +174,26 @@ def rank_screen(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """:func:`~lithioscreen.ranking.rank_candidates` in chunks of ``chunk_rows``; ``progress(done, total)`` after each."""
+    """:func:`rank_candidates` in chunks, so that the descriptors of a large screen are never all in memory.
+
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        A validated candidate table (not empty).
+    champion : Champion
+        The exported champion.
+    threshold_mev_per_a2 : float
+        Interfacial energies at or above this are flagged, meV/Å².
+    chunk_rows : int
+        Candidates per chunk.
+    progress : callable or None
+        Called as ``progress(done, total)`` after each chunk; None: silent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`rank_candidates`.
+    """
     total = len(candidates)
     parts = []
     for start in range(0, total, chunk_rows):

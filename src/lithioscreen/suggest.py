@@ -76,9 +76,22 @@ def _descriptors(frame: pd.DataFrame) -> np.ndarray:
 def closest_tested(candidates: pd.DataFrame, tested: pd.DataFrame) -> pd.DataFrame:
     """For each candidate, the nearest tested cell in descriptor space.
 
-    Both tables are rank tables (:func:`rank_candidates` output; ``tested`` with a ``cell_id``).
-    Each descriptor is scaled by its standard deviation over the tested cells, so the distance is
-    in "spreads of the tested cells"; descriptors that are NaN for either side are left out.
+    Each descriptor (interfacial energy, Li-X mixing enthalpy, log10 overlayer thickness) is scaled
+    by its standard deviation over the tested cells, so the distance is in "spreads of the tested
+    cells"; descriptors that are NaN for either side are left out.
+
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        A rank table (:func:`lithioscreen.ranking.rank_candidates` output).
+    tested : pandas.DataFrame
+        The rank table of the tested cells, with a ``cell_id`` column; not empty.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate (index from 0): ``closest_tested_cell``, ``closest_tested_candidate``
+        (``W 30 nm/Mg``) and ``closest_tested_distance`` (dimensionless).
     """
     a, b = _descriptors(candidates), _descriptors(tested)
     scale = np.nanstd(b, axis=0)
@@ -134,15 +147,50 @@ def suggest(
     domain: str = "first",
     include_unknown: bool = False,
 ) -> pd.DataFrame:
-    """Rank the untested ``pool`` by the acquisition ``strategy``; the best ``n`` (all if None).
+    """Rank the untested ``pool`` by the acquisition ``strategy``; the best ``n``.
 
-    ``cells``: the validated ``cells.csv`` table (the incumbent and the closest tested cells
-    come from its cells with a CCD). Only stacks the feasibility model judges feasible are
-    scored (with ``include_unknown`` also those whose feasibility is unknown), and only those with
-    a predicted CCD. ``domain``: ``first`` ranks candidates inside the training domain before
-    extrapolations (as ``rank`` does: an acquisition value computed from an extrapolated mean and σ
-    is no basis for building a cell), ``only`` drops extrapolations, ``ignore`` ranks by the
-    acquisition value alone.
+    Only stacks the feasibility model judges feasible are scored (with ``include_unknown`` also
+    those whose feasibility is unknown), and only those with a predicted CCD. Ties in the
+    acquisition value go to the higher mean, then the smaller σ, then the name.
+
+    Parameters
+    ----------
+    champion : Champion
+        The exported champion.
+    cells : pandas.DataFrame
+        The validated ``cells.csv`` table; the incumbent (:func:`lithioscreen.acquisition.best_measured_ccd`)
+        and the closest tested cells come from its cells with a CCD.
+    pool : pandas.DataFrame
+        The untested candidates (:func:`lithioscreen.candidates.candidate_pool`).
+    strategy : {"ei", "ucb", "explore"}
+        The acquisition function (:func:`lithioscreen.acquisition.acquisition`).
+    n : int or None
+        How many to return; None: all scored.
+    kappa : float
+        UCB's weight of σ.
+    xi : float
+        EI's margin, mA/cm².
+    threshold_mev_per_a2 : float
+        Interfacial energies at or above this are flagged, meV/Å².
+    domain : {"first", "only", "ignore"}
+        ``first`` ranks candidates inside the training domain before extrapolations (as ``rank``
+        does: an acquisition value computed from an extrapolated mean and σ is no basis for building
+        a cell), ``only`` drops extrapolations, ``ignore`` ranks by the acquisition value alone.
+    include_unknown : bool
+        Also score stacks whose feasibility is unknown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SUGGEST_COLUMNS`, best first, ``reason`` in words. ``attrs["incumbent"]`` is
+        the :class:`~lithioscreen.acquisition.Incumbent`; ``attrs["n_not_scored"]`` counts the pool's
+        stacks left out as infeasible, unknown or without a prediction.
+
+    Raises
+    ------
+    ValueError
+        For an empty pool, an unknown ``domain`` or strategy, no cell with a CCD, or no candidate
+        left to score.
     """
     from lithioscreen.data import ccd_cells
 

@@ -9,7 +9,7 @@ Physical limits of a layer thickness, the same everywhere:
   0.18-0.3 nm thick (the spacing of close-packed planes: Be 0.18, W(110) 0.22, Mg(0001) 0.26 nm);
   a nominal (quartz-balance) thickness of half a layer, 0.1 nm, is still a deposit one can report,
   anything thinner is not a film and only drives the model's log-thickness feature to nonsense
-  (1e-300 nm gave 268 ± 298 mA/cm²);
+  (a CCD far above anything measured; ``tests/test_cli.py`` keeps the 1e-300 nm case out);
 * at most :data:`MAX_THICKNESS_NM` = 100 µm: thicker is no thin film any more.
 """
 
@@ -34,7 +34,23 @@ ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-
 
 
 def parse_ascii_number(text: str) -> float:
-    """``float(text)`` for plain ASCII decimal numbers only; ValueError otherwise (also for NaN, inf)."""
+    """``float(text)`` for plain ASCII decimal numbers only.
+
+    Parameters
+    ----------
+    text : str
+        The number as written; surrounding whitespace is ignored.
+
+    Returns
+    -------
+    float
+        The value.
+
+    Raises
+    ------
+    ValueError
+        For anything else, also ``nan``, ``inf``, full-width digits and ``3_0``.
+    """
     value = str(text).strip()
     if not ASCII_NUMBER.fullmatch(value):
         raise ValueError(f"{value!r} is not a number")
@@ -42,7 +58,23 @@ def parse_ascii_number(text: str) -> float:
 
 
 def as_number(value: object) -> float:
-    """A thickness-like value as float: numbers (not booleans) and ASCII number strings; ValueError otherwise."""
+    """A thickness-like value as float: numbers (not booleans) and ASCII number strings.
+
+    Parameters
+    ----------
+    value : object
+        A number (not a bool), or a string (:func:`parse_ascii_number`).
+
+    Returns
+    -------
+    float
+        The value; a float NaN or inf passes through (the range checks refuse them).
+
+    Raises
+    ------
+    ValueError
+        For booleans, non-ASCII or non-numeric strings, and objects ``float()`` refuses.
+    """
     import numpy as np
 
     if isinstance(value, (bool, np.bool_)):  # True is 1.0 to float(), not a thickness
@@ -56,7 +88,21 @@ def as_number(value: object) -> float:
 
 
 def thickness_problem(value: float, allow_zero: bool = False) -> str | None:
-    """Why ``value`` (nm) is not a layer thickness, or None. ``allow_zero``: 0 means "no layer"."""
+    """Why ``value`` is not a layer thickness, or None.
+
+    Parameters
+    ----------
+    value : float
+        Thickness, nm.
+    allow_zero : bool
+        Accept 0, meaning "no layer".
+
+    Returns
+    -------
+    str or None
+        The problem (for a message after the value's name): NaN, negative, 0, below
+        :data:`MIN_THICKNESS_NM` or above :data:`MAX_THICKNESS_NM`; None when the value is fine.
+    """
     if math.isnan(value):
         return "is missing (NaN)"
     if value < 0:
@@ -71,7 +117,18 @@ def thickness_problem(value: float, allow_zero: bool = False) -> str | None:
 
 
 def threshold_problem(value: float) -> str | None:
-    """Why ``value`` is not an interfacial-energy threshold (meV/Å²), or None."""
+    """Why ``value`` is not an interfacial-energy threshold, or None.
+
+    Parameters
+    ----------
+    value : float
+        Threshold, meV/Å².
+
+    Returns
+    -------
+    str or None
+        The problem (not finite, or outside :data:`THRESHOLD_RANGE_MEV_PER_A2`); None when fine.
+    """
     low, high = THRESHOLD_RANGE_MEV_PER_A2
     if not math.isfinite(value):
         return f"threshold {value!r} is not a finite number"
@@ -81,13 +138,35 @@ def threshold_problem(value: float) -> str | None:
 
 
 def invisible_characters(text: str) -> list[str]:
-    """Control, format (zero-width, bidi overrides), separator and unassigned characters, as U+XXXX."""
+    """Control, format (zero-width, bidi overrides), separator and unassigned characters, as U+XXXX.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    list of str
+        Each distinct such character as ``U+XXXX``, in order of first appearance; empty if none.
+    """
     bad = [ch for ch in text if unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}]
     return [f"U+{ord(ch):04X}" for ch in dict.fromkeys(bad)]
 
 
 def identifier_problem(text: str) -> str | None:
-    """An id people type and read back: no control, zero-width or other invisible characters."""
+    """Why ``text`` is not an id people can type and read back, or None.
+
+    Parameters
+    ----------
+    text : str
+        A cell id or similar identifier.
+
+    Returns
+    -------
+    str or None
+        The problem (control, zero-width or other invisible characters, listed); None when fine.
+    """
     bad = invisible_characters(text)
     if bad:
         return f"{text!r} contains invisible or control characters ({', '.join(bad)})"
@@ -95,8 +174,21 @@ def identifier_problem(text: str) -> str | None:
 
 
 def regular_file_problem(path: str | Path) -> str | None:
-    """Why ``path`` cannot be read as a data file, or None. ``os.stat`` only: opening a FIFO
-    (or a terminal, a socket) to find out would block until someone writes to it."""
+    """Why ``path`` cannot be read as a data file, or None.
+
+    ``os.stat`` only: opening a FIFO (or a terminal, a socket) to find out would block until
+    someone writes to it.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+
+    Returns
+    -------
+    str or None
+        ``file not found``, unreadable, a folder, or not a regular file; None for a regular file.
+    """
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:

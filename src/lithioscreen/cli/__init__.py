@@ -29,10 +29,11 @@ def main() -> None:
     A CLI run is one short process that spends most of its time importing pandas and scikit-learn:
     hundreds of thousands of objects that live until exit, which the cyclic garbage collector would
     scan again and again, and once more at exit, without freeing any. Collecting less often, and
-    freezing what is alive when the command ends so that the final collection skips it, takes about
-    0.25 s off ``lithioscreen rank --top 10`` (``benchmarks/cli_latency.py``). Garbage is still
-    collected during the run: ``rank --alloys ternary --grid 0.1`` peaks at the same RSS with and
-    without these settings (README, *Start-up*).
+    freezing what is alive when the command ends so that the final collection skips it, shortens
+    ``lithioscreen rank --top 10`` noticeably: ``benchmarks/cli_latency.py`` times it with and
+    without these settings (``benchmarks/results/cli_latency.json``). Garbage is still collected
+    during the run, so the peak memory of a large screen does not grow (see the benchmarks page,
+    ``docs/benchmarks.md``).
     """
     from lithioscreen.config import ReadOnlyFolderError
 

@@ -1,3 +1,5 @@
+"""``python -m lithioscreen.cli``: the same as the ``lithioscreen`` executable."""
+
 from lithioscreen.cli import main
 
 main()

@@ -40,6 +40,8 @@ stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 class OutputFormat(str, Enum):
+    """``--format``: ``table`` (rich, for people), ``json`` or ``csv`` (for programs; data alone on stdout)."""
+
     table = "table"
     json = "json"
     csv = "csv"
@@ -57,6 +59,8 @@ CandidatesFile = Annotated[
 
 
 class AlloyOrder(str, Enum):
+    """``--alloys``: alloys of two (``binary``) or three (``ternary``) elements."""
+
     binary = "binary"
     ternary = "ternary"
 
@@ -102,7 +106,17 @@ MaxCandidates = Annotated[
 
 
 def say(console: Console, message: str, style: str | None = None) -> None:
-    """Print ``message`` literally (no rich markup: user values may contain brackets)."""
+    """Print ``message`` literally (no rich markup: user values may contain brackets).
+
+    Parameters
+    ----------
+    console : rich.console.Console
+        :data:`stdout` or :data:`stderr`.
+    message : str
+        The text.
+    style : str or None
+        A rich style for the whole message (``"yellow"``); None: plain.
+    """
     console.print(Text(str(message), style=style or ""), highlight=False, soft_wrap=True)
 
 
@@ -117,20 +131,58 @@ FLAGS = {
 
 
 def as_flags(message: str) -> str:
-    """A library message with its parameter names replaced by the CLI's flags."""
+    """A library message with its parameter names replaced by the CLI's flags.
+
+    Parameters
+    ----------
+    message : str
+        A message naming parameters in backticks (:data:`FLAGS`).
+
+    Returns
+    -------
+    str
+        The message with ``--max-candidates`` in place of `` `max_candidates` ``, and so on.
+    """
     for name, flag in FLAGS.items():
         message = message.replace(name, flag)
     return message
 
 
 def fail(message: str) -> None:
-    """The one-line error of bad input: ``error: <message>`` on stderr, exit code 2."""
+    """The one-line error of bad input: ``error: <message>`` on stderr, exit code 2.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong; parameter names are shown as flags (:func:`as_flags`).
+
+    Raises
+    ------
+    typer.Exit
+        Always, with code 2.
+    """
     stderr.print(Text.assemble(("error:", "bold red"), " ", as_flags(str(message))), highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
 def checked_threshold(value: float) -> float:
-    """``--threshold`` within the physical range (NaN, ±inf, -1e9 are exit 2)."""
+    """``--threshold`` within the physical range (NaN, ±inf, -1e9 are exit 2).
+
+    Parameters
+    ----------
+    value : float
+        The option's value, meV/Å².
+
+    Returns
+    -------
+    float
+        The threshold, meV/Å².
+
+    Raises
+    ------
+    typer.Exit
+        Code 2 (after :func:`fail`) for a value outside the range.
+    """
     from lithioscreen.candidates import CandidateError, check_threshold
 
     try:
@@ -140,8 +192,33 @@ def checked_threshold(value: float) -> float:
 
 
 def candidate_table(candidates, candidates_file, overlayer_nm, underlayer, underlayer_nm, max_candidates=None):
-    """The candidates of a command: a ``--candidates`` file, the named ones, or every metal of the phase
-    data, on the stack given (``overlayer_nm`` may be a list of thicknesses); exit 2 on bad input."""
+    """The candidates of a command: a ``--candidates`` file, the named ones, or every metal of the phase data.
+
+    Parameters
+    ----------
+    candidates : list of str or None
+        Compositions named on the command line; None or empty: every element of the phase data.
+    candidates_file : pathlib.Path or None
+        A ``--candidates`` CSV; it wins over ``candidates`` and keeps its own stacks.
+    overlayer_nm : float or list of float
+        Overlayer thickness(es), nm; with several, every candidate at each (thickness-major).
+    underlayer : str
+        Underlayer element, or ``none``.
+    underlayer_nm : float
+        Underlayer thickness, nm.
+    max_candidates : int or None
+        Row cap of a candidates file; None: :data:`lithioscreen.candidates.DEFAULT_MAX_CANDIDATES`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated candidate table.
+
+    Raises
+    ------
+    typer.Exit
+        Code 2 (after :func:`fail`) on bad input.
+    """
     import pandas as pd
 
     from lithioscreen.candidates import DEFAULT_MAX_CANDIDATES, CandidateError, make_candidates, read_candidates_file
@@ -162,7 +239,18 @@ def candidate_table(candidates, candidates_file, overlayer_nm, underlayer, under
 
 
 def json_ready(value):
-    """Plain JSON values: NaN and infinities become null, numpy scalars Python numbers."""
+    """Plain JSON values: NaN and infinities become null, numpy scalars Python numbers.
+
+    Parameters
+    ----------
+    value : object
+        A value, or dicts, lists and tuples of values (converted recursively).
+
+    Returns
+    -------
+    object
+        The same structure with tuples as lists, ready for :func:`json.dumps`.
+    """
     if isinstance(value, dict):
         return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -179,14 +267,36 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(value):
-    """A text cell that a spreadsheet would run as a formula gets a leading ``'``; anything else is unchanged."""
+    """A text cell that a spreadsheet would run as a formula gets a leading ``'``; anything else is unchanged.
+
+    Parameters
+    ----------
+    value : object
+        A cell.
+
+    Returns
+    -------
+    object
+        ``"'" + value`` for a string starting with one of :data:`FORMULA_STARTS`, else ``value``.
+    """
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
 def csv_ready(frame):
-    """The frame as CSV cells: lists joined with ``;``, text cells :func:`spreadsheet_safe`, numbers untouched."""
+    """The frame as CSV cells: lists joined with ``;``, text cells :func:`spreadsheet_safe`, numbers untouched.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A result table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy, headers made spreadsheet-safe too.
+    """
     csv_frame = frame.copy()
     csv_frame.columns = [spreadsheet_safe(str(column)) for column in csv_frame.columns]
     for position in range(csv_frame.shape[1]):
@@ -206,6 +316,21 @@ def _json_records(frame) -> list[dict]:
 def print_frame(
     frame, output: OutputFormat, title: str, float_digits: int = 2, columns: list[str] | None = None
 ) -> None:
+    """Print a result table to stdout in the chosen format.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    output : OutputFormat
+        ``json``: one array of records (NaN as null); ``csv``: :func:`csv_ready`; ``table``: a rich table.
+    title : str
+        The rich table's title (``table`` only).
+    float_digits : int
+        Decimals of floats in the rich table.
+    columns : list of str or None
+        The columns the rich table shows; None: all. json and csv always carry every column.
+    """
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(_json_records(frame), indent=2) + "\n")
     elif output is OutputFormat.csv:
@@ -221,8 +346,21 @@ def print_frame(
 
 
 class FrameWriter:
-    """Writes a table chunk by chunk to stdout as csv or json, byte for byte what :func:`print_frame`
-    writes for the whole table (json: one array; csv: one header)."""
+    """Writes a table chunk by chunk to stdout as csv or json.
+
+    The output is byte for byte what :func:`print_frame` writes for the whole table (json: one
+    array; csv: one header). Call :meth:`close` at the end.
+
+    Parameters
+    ----------
+    output : OutputFormat
+        ``csv`` or ``json``.
+
+    Raises
+    ------
+    ValueError
+        For ``table``.
+    """
 
     def __init__(self, output: OutputFormat):
         if output is OutputFormat.table:
@@ -230,6 +368,13 @@ class FrameWriter:
         self.output, self.started = output, False
 
     def write(self, frame) -> None:
+        """Write the next chunk and flush stdout.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The chunk; every chunk has the same columns.
+        """
         if self.output is OutputFormat.csv:
             sys.stdout.write(csv_ready(frame).to_csv(index=False, header=not self.started))
             self.started = True
@@ -241,15 +386,44 @@ class FrameWriter:
         sys.stdout.flush()
 
     def close(self) -> None:
+        """End the output (json: close the array, or write ``[]`` if nothing was written)."""
         if self.output is OutputFormat.json:
             sys.stdout.write("\n]\n" if self.started else "[]\n")
 
 
 def plus_minus(mean: float, std: float, digits: int) -> str:
+    """``mean ± std`` for a table cell.
+
+    Parameters
+    ----------
+    mean, std : float
+        The values (mA/cm² in the tables).
+    digits : int
+        Decimals.
+
+    Returns
+    -------
+    str
+        ``"4.21 ± 0.50"``, or ``"-"`` when ``mean`` is NaN.
+    """
     return "-" if math.isnan(mean) else f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def cell(value, digits: int) -> str:
+    """A value as rich table text.
+
+    Parameters
+    ----------
+    value : object
+        A cell of a result table.
+    digits : int
+        Decimals of floats.
+
+    Returns
+    -------
+    str
+        Lists joined with ``, `` (``none`` if empty); None and NaN as ``unknown``; floats rounded.
+    """
     if isinstance(value, list):
         return ", ".join(value) if value else "none"
     if value is None:

@@ -60,7 +60,18 @@ def _resolved(tracking_uri: str | None) -> str:
 
 
 def is_loopback(host: str) -> bool:
-    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    """Whether ``host`` is an address only this machine can reach (127.0.0.0/8, ::1, localhost).
+
+    Parameters
+    ----------
+    host : str
+        The ``--host`` value; an IPv6 address may be bracketed.
+
+    Returns
+    -------
+    bool
+        False for host names other than ``localhost`` and for ``0.0.0.0``: other machines may reach them.
+    """
     import ipaddress
 
     if host.strip().lower() == "localhost":

@@ -28,12 +28,16 @@ from lithioscreen.cli.common import (
 
 
 class Strategy(str, Enum):
+    """``--strategy``: the acquisition function (:data:`lithioscreen.acquisition.STRATEGIES`)."""
+
     ei = "ei"
     ucb = "ucb"
     explore = "explore"
 
 
 class Domain(str, Enum):
+    """``--domain``: how the training domain orders suggestions (:data:`lithioscreen.suggest.DOMAIN_MODES`)."""
+
     first = "first"
     only = "only"
     ignore = "ignore"

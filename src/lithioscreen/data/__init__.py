@@ -1,4 +1,4 @@
-"""Validated access to the tables in the repository's ``data/`` folder."""
+"""Validated access to the data tables (a project's ``data/`` folder, or the copy the package ships)."""
 
 from lithioscreen.data.loaders import (
     DataValidationError,

@@ -22,8 +22,32 @@ from lithioscreen import config
 
 @contextmanager
 def exclusive_lock(lock_path: Path, timeout_s: float, holder: str = "another process") -> Iterator[None]:
-    """An exclusive lock on ``lock_path`` (:mod:`filelock`: an OS lock, POSIX or Windows), waiting up to
-    ``timeout_s``; the OS releases it when the process dies, so a killed writer never blocks the next."""
+    """An exclusive lock on ``lock_path``, held for the ``with`` block.
+
+    :mod:`filelock`: an OS lock, POSIX or Windows; the OS releases it when the process dies, so a
+    killed writer never blocks the next.
+
+    Parameters
+    ----------
+    lock_path : pathlib.Path
+        The lock file (created if missing; its folder must exist).
+    timeout_s : float
+        How long to wait for the lock, seconds.
+    holder : str
+        Who holds it, for the error message.
+
+    Yields
+    ------
+    None
+        While the lock is held.
+
+    Raises
+    ------
+    TimeoutError
+        If the lock is not free within ``timeout_s``.
+    lithioscreen.config.ReadOnlyFolderError
+        If the lock file would lie inside the installed package.
+    """
     from filelock import FileLock, Timeout
 
     lock_path = Path(lock_path)
@@ -55,7 +79,25 @@ def _write_fd(fd: int, content: bytes) -> None:
 
 
 def atomic_write(path: Path, content: bytes, check=None) -> None:
-    """Replace ``path`` by ``content``: temp file in the same folder, fsync, ``check(temp)``, rename, fsync folder."""
+    """Replace ``path`` by ``content``: temp file in the same folder, fsync, ``check(temp)``, rename, fsync folder.
+
+    The old file's permission bits are kept (a new file gets ``0o666`` less the umask). On any error
+    the temporary file is removed and ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to replace or create; its folder must exist.
+    content : bytes
+        The new content.
+    check : callable or None
+        Called with the temporary file's path before the rename; whatever it raises aborts the write.
+
+    Raises
+    ------
+    lithioscreen.config.ReadOnlyFolderError
+        If ``path`` lies inside the installed package.
+    """
     path = Path(path)
     config.writable(path.parent, f"{path.name}")
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

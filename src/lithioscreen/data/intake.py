@@ -77,7 +77,18 @@ REPLICATE_KEY = (
 
 
 def cells_template(example: bool = False) -> str:
-    """The header of ``cells.csv`` (and, with ``example``, one filled-in example row to overwrite)."""
+    """The header of ``cells.csv`` (and, with ``example``, one filled-in example row to overwrite).
+
+    Parameters
+    ----------
+    example : bool
+        Add one example row (a Nb/Mg cell, "> 5.0") whose ``notes`` say to replace every value.
+
+    Returns
+    -------
+    str
+        CSV text, ``\\n`` line endings.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CELLS_SCHEMA.column_names)
@@ -116,7 +127,19 @@ def cells_template(example: bool = False) -> str:
 
 @dataclass
 class NewCells:
-    """A validated file of new cells: typed rows, and their text in ``cells.csv`` column order."""
+    """A validated file of new cells: typed rows, and their text in ``cells.csv`` column order.
+
+    Attributes
+    ----------
+    source : str
+        The file's path.
+    frame : pandas.DataFrame
+        The typed rows, as :func:`lithioscreen.data.load_cells` returns them.
+    rows : list of list of str
+        The stripped text cells, in the column order of the ``cells.csv`` schema.
+    lines : list of int
+        The line each row starts on in the file.
+    """
 
     source: str
     frame: pd.DataFrame  # typed, as load_cells returns
@@ -125,6 +148,13 @@ class NewCells:
 
     @property
     def cell_ids(self) -> list[str]:
+        """The new cells' ids.
+
+        Returns
+        -------
+        list of str
+            In file order.
+        """
         return [str(value) for value in self.frame["cell_id"]]
 
 
@@ -204,11 +234,34 @@ def validate_new_cells(
     max_rows: int | None = MAX_NEW_CELLS,
     allow_replicates: bool = False,
 ) -> NewCells:
-    """Check a CSV of new cells against the ``cells.csv`` schema, the existing cell ids and (unless
-    ``allow_replicates``) rows that repeat another cell's stack, protocol and result.
+    """Check a CSV of new cells against the ``cells.csv`` schema, the existing cells and each other.
 
-    Every problem (file, line, column, message) is collected; any problem raises
-    :class:`DataValidationError` listing all of them.
+    Unless ``allow_replicates``, rows that repeat another cell's stack, protocol and result
+    (:data:`REPLICATE_KEY`) are refused too. Every problem (file, line, column, message) is
+    collected; any problem raises :class:`DataValidationError` listing all of them.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The UTF-8 CSV of new cells (a BOM is allowed; blank lines are skipped). Columns in any
+        order; only :data:`OPTIONAL_INTAKE_COLUMNS` may be left out.
+    existing : pandas.DataFrame or None
+        The current ``cells.csv`` (:func:`lithioscreen.data.load_cells`) to check ids and
+        replicates against; None: check the file on its own.
+    max_rows : int or None
+        More data rows than this are refused; None: no cap.
+    allow_replicates : bool
+        Accept rows that repeat another cell's stack, protocol and result.
+
+    Returns
+    -------
+    NewCells
+        The validated rows.
+
+    Raises
+    ------
+    DataValidationError
+        With every problem found.
     """
     path = Path(path)
     source = str(path)
@@ -339,7 +392,20 @@ def _duplicates_against(existing: pd.DataFrame, cell_ids: list[str], lines: list
 
 
 def data_lock(data_dir: Path, timeout_s: float = LOCK_TIMEOUT_S):
-    """The lock every change of ``data_dir/cells.csv`` and its history takes."""
+    """The lock every change of ``data_dir/cells.csv`` and its history takes.
+
+    Parameters
+    ----------
+    data_dir : pathlib.Path
+        The data folder; the lock file is ``data_dir/.cells.csv.lock``.
+    timeout_s : float
+        How long to wait for another addition, seconds.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        Use as ``with data_lock(folder): ...`` (:func:`lithioscreen.data._files.exclusive_lock`).
+    """
     return exclusive_lock(Path(data_dir) / LOCK_FILE, timeout_s, "another `cells add`")
 
 
@@ -352,6 +418,22 @@ def _remove_stale_temp_files(data_dir: Path) -> None:
 
 @dataclass
 class AddResult:
+    """What :func:`add_cells` did.
+
+    Attributes
+    ----------
+    cell_ids : list of str
+        The cells added, in file order.
+    version : HistoryEntry
+        The new version of ``cells.csv``.
+    previous : HistoryEntry
+        The version it was appended to.
+    cells_path, history_path : str
+        The files written.
+    snapshots_recorded : list of HistoryEntry
+        Snapshots recorded first (the file before the first addition, or after a change by other means).
+    """
+
     cell_ids: list[str]
     version: HistoryEntry  # the new version
     previous: HistoryEntry  # the version it was appended to
@@ -361,6 +443,13 @@ class AddResult:
 
     @property
     def data_version(self) -> str:
+        """The data version of the new state (:func:`lithioscreen.data.versions.data_version`).
+
+        Returns
+        -------
+        str
+            SHA-256 hex digest.
+        """
         return self.version.data_version
 
 
@@ -395,9 +484,35 @@ def add_cells(
 ) -> AddResult:
     """Validate the new cells in ``path`` and append them to ``data_dir/cells.csv`` atomically.
 
-    Raises :class:`DataValidationError` (nothing written) if any row of ``path`` or the current
-    ``cells.csv`` is invalid, if a cell id already exists, if a row repeats a cell (stack,
-    protocol and result; unless ``allow_replicates``) or if ``path`` has more than ``max_rows`` rows.
+    The steps, the lock and the history are described in the module docstring.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The CSV of new cells (:func:`validate_new_cells`).
+    data_dir : pathlib.Path or str or None
+        The data folder holding ``cells.csv``; None: :func:`lithioscreen.config.data_dir`.
+    lock_timeout_s : float
+        How long to wait for another addition, seconds.
+    max_rows : int or None
+        More new cells than this are refused; None: no cap.
+    allow_replicates : bool
+        Accept rows that repeat another cell's stack, protocol and result.
+
+    Returns
+    -------
+    AddResult
+        The cells added and the versions recorded.
+
+    Raises
+    ------
+    DataValidationError
+        Nothing written: a row of ``path`` or the current ``cells.csv`` is invalid, a cell id already
+        exists, a row repeats a cell (unless ``allow_replicates``), or ``path`` has too many rows.
+    TimeoutError
+        If another addition holds the lock for longer than ``lock_timeout_s``.
+    lithioscreen.config.ReadOnlyFolderError
+        If ``data_dir`` is the copy shipped inside the installed package.
     """
     data_dir = Path(data_dir or config.data_dir())
     cells_path = data_dir / config.CELLS_FILE

@@ -125,8 +125,16 @@ COMPUTED_HERE = "computed here"
 
 @dataclass(frozen=True)
 class ReportedCCD:
-    """What a ``ccd_reported`` text says: ``kind`` exact | lower_bound | upper_bound | interval, or
-    ``none`` (no CCD value: free text such as ``not reported`` or ``failed: Li plated on top of W``)."""
+    """What a ``ccd_reported`` text says.
+
+    Attributes
+    ----------
+    kind : str
+        ``exact``, ``lower_bound``, ``upper_bound``, ``interval``, or ``none`` (no CCD value: free
+        text such as ``not reported`` or ``failed: Li plated on top of W``).
+    lower, upper : float
+        The bounds, mA/cm²; NaN where the text gives none (both equal for ``exact``).
+    """
 
     kind: str
     lower: float = math.nan
@@ -148,12 +156,22 @@ _REPORTED_FORMS = [
 
 
 def parse_ccd_reported(text: str) -> ReportedCCD:
-    """Read ``ccd_reported`` as written in a paper or a lab notebook (mA/cm², unit optional):
+    """Read ``ccd_reported`` as written in a paper or a lab notebook (mA/cm², unit optional).
 
     ``1.3`` (also ``~1.3``) exact; ``> 5.0`` (``>=``, ``≥``, ``above``, ``exceeded``) a lower bound;
     ``< 2`` an upper bound; ``3.2-4.8``, ``3.2 to 4.8``, ``between 3.2 and 4.8`` an interval. Any
     other text is ``none``: it states no CCD, which is what a ``not_measured`` or ``failed`` cell
     says (``not reported``, ``failed: Li plated on top of W``); a cell with a CCD needs one of the forms.
+
+    Parameters
+    ----------
+    text : str
+        The ``ccd_reported`` cell; runs of whitespace count as one space.
+
+    Returns
+    -------
+    ReportedCCD
+        The kind and bounds, mA/cm².
     """
     value = " ".join(str(text).split())
     for kind, pattern in _REPORTED_FORMS:
@@ -425,7 +443,24 @@ LATER_CELL_COLUMNS = ("failure_mode",)
 
 
 def load_cells(path: Path | str | None = None) -> pd.DataFrame:
-    """All tested cells, validated; ``ccd_lower/upper_ma_cm2`` encode the censoring."""
+    """All tested cells, validated; ``ccd_lower/upper_ma_cm2`` encode the censoring.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str or None
+        The ``cells.csv`` to read; None: the one in :func:`lithioscreen.config.data_dir`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One typed row per cell, the schema's columns (:data:`CELLS_SCHEMA`); a file written before
+        :data:`LATER_CELL_COLUMNS` existed has them empty. ``attrs["source_path"]`` is the file read.
+
+    Raises
+    ------
+    DataValidationError
+        With every bad cell of the file (or a missing or unreadable file).
+    """
     path = Path(path) if path is not None else config.data_dir() / config.CELLS_FILE
     raw = read_raw(path)
     for column in LATER_CELL_COLUMNS:
@@ -437,7 +472,23 @@ def load_cells(path: Path | str | None = None) -> pd.DataFrame:
 
 
 def read_interfacial_raw(path: Path | str | None = None) -> pd.DataFrame:
-    """The interfacial-energy file as text cells, with any missing :data:`MLIP_COLUMNS` added empty."""
+    """The interfacial-energy file as text cells, with any missing :data:`MLIP_COLUMNS` added empty.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str or None
+        The file to read; None: ``interfacial_energies.csv`` in :func:`lithioscreen.config.data_dir`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every cell as text, not validated; ``attrs["source_path"]`` is the file read.
+
+    Raises
+    ------
+    DataValidationError
+        If the file is missing or cannot be read as CSV.
+    """
     path = Path(path) if path is not None else config.data_dir() / config.INTERFACIAL_ENERGIES_FILE
     raw = read_raw(path)
     for column in MLIP_COLUMNS:
@@ -448,7 +499,23 @@ def read_interfacial_raw(path: Path | str | None = None) -> pd.DataFrame:
 
 
 def load_interfacial_energies(path: Path | str | None = None) -> pd.DataFrame:
-    """Literature values (method ``dft``) and values computed here (``mlip:<model>``), validated."""
+    """Literature values (method ``dft``) and values computed here (``mlip:<model>``), validated.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str or None
+        The file to read; None: ``interfacial_energies.csv`` in :func:`lithioscreen.config.data_dir`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Typed rows (:data:`INTERFACIAL_SCHEMA`), energies in meV/Å²; ``attrs["source_path"]`` is the file read.
+
+    Raises
+    ------
+    DataValidationError
+        With every bad cell of the file.
+    """
     raw = read_interfacial_raw(path)
     frame = validate(raw, INTERFACIAL_SCHEMA, source=raw.attrs["source_path"])
     frame.attrs["source_path"] = raw.attrs["source_path"]
@@ -456,11 +523,44 @@ def load_interfacial_energies(path: Path | str | None = None) -> pd.DataFrame:
 
 
 def load_ccd_orderings(path: Path | str | None = None) -> pd.DataFrame:
-    """The paper's statements on the order of measured CCDs (Cr > Mo ≈ Ti > Zr), validated."""
+    """The paper's statements on the order of measured CCDs (Cr > Mo ≈ Ti > Zr), validated.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str or None
+        The file to read; None: ``ccd_orderings.csv`` in :func:`lithioscreen.config.data_dir`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One typed row per statement; ``attrs["source_path"]`` is the file read.
+
+    Raises
+    ------
+    DataValidationError
+        With every bad cell of the file.
+    """
     return _load(path and Path(path), config.ORDERINGS_FILE, ORDERINGS_SCHEMA)
 
 
 def load_phase_data(path: Path | str | None = None) -> pd.DataFrame:
+    """The Li-X binary phase-diagram facts, one row per element X, validated.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str or None
+        The file to read; None: ``li_binary_phase_data.csv`` in :func:`lithioscreen.config.data_dir`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Typed rows (:data:`PHASE_SCHEMA`); unknown values stay NaN; ``attrs["source_path"]`` is the file read.
+
+    Raises
+    ------
+    DataValidationError
+        With every bad cell of the file.
+    """
     return _load(path and Path(path), config.PHASE_DATA_FILE, PHASE_SCHEMA)
 
 
@@ -478,6 +578,19 @@ def training_cells(cells: pd.DataFrame) -> pd.DataFrame:
     interval in ``ccd_lower_ma_cm2`` / ``ccd_upper_ma_cm2``, a lower bound open above) or
     ``failed`` for stacks that were built and failed (``failure_mode`` says how; no CCD). Cells
     ``not_measured`` carry no outcome and are left out.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        The validated ``cells.csv`` table (:func:`load_cells`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per kept cell: ``cell_id``, the candidate columns (``candidate`` is the overlayer),
+        ``outcome``, ``ccd_lower_ma_cm2``, ``ccd_upper_ma_cm2`` (inf for a lower bound, NaN when
+        failed), ``ccd_step_ma_cm2`` (:data:`DEFAULT_CCD_STEP_MA_CM2` where not stated),
+        ``ccd_censoring``, ``ccd_reported``, ``failure_mode``; CCDs in mA/cm².
     """
     kept = cells[cells["ccd_censoring"] != "not_measured"].reset_index(drop=True)
     failed = (kept["ccd_censoring"] == "failed").to_numpy()
@@ -504,10 +617,33 @@ def training_cells(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 def ccd_cells(cells: pd.DataFrame) -> pd.DataFrame:
-    """The rows of :func:`training_cells` (or of ``cells.csv``, which is converted first) that have a CCD."""
+    """The rows of :func:`training_cells` that have a CCD.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        A :func:`training_cells` table, or the ``cells.csv`` table (converted first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows with ``outcome == "ccd"``, index reset.
+    """
     table = cells if "outcome" in cells.columns else training_cells(cells)
     return table[table["outcome"] == OUTCOME_CCD].reset_index(drop=True)
 
 
 def file_sha256(path: Path | str) -> str:
+    """SHA-256 of a file's bytes.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The file.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

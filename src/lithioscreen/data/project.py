@@ -35,6 +35,11 @@ def init_project(
     -------
     (data_dir, models_dir) : tuple of Path
         The project's data and models folders.
+
+    Raises
+    ------
+    ProjectExistsError
+        If ``folder/data`` or ``folder/models`` already exists (nothing is changed).
     """
     folder = Path(folder)
     data_dir, models_dir = folder / "data", folder / "models"

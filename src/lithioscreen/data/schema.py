@@ -19,7 +19,21 @@ from lithioscreen.validation import parse_ascii_number, regular_file_problem
 
 @dataclass(frozen=True)
 class Problem:
-    """One bad cell (or row, when ``column`` is empty)."""
+    """One bad cell (or row, when ``column`` is empty); ``str()`` gives the message users see.
+
+    Attributes
+    ----------
+    file : str
+        The file (or another source name).
+    line : int
+        Line number in the file; the header is line 1, 0 for the file as a whole.
+    column : str
+        The column, or ``""``.
+    message : str
+        What is wrong, naming the value.
+    key : str
+        The row's key (``cell_id=...``), or ``""``.
+    """
 
     file: str
     line: int  # line number in the file; the header is line 1
@@ -37,7 +51,13 @@ class Problem:
 
 
 class DataValidationError(ValueError):
-    """Raised with every problem found in a data file."""
+    """Raised with every problem found in a data file.
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        Every problem found; kept as ``problems``, and listed one per line in the message.
+    """
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
@@ -49,10 +69,22 @@ class DataValidationError(ValueError):
 class Column:
     """Rule for one column.
 
-    kind: ``str``, ``float`` or ``int``. ``required``: empty cells are errors; otherwise they
-    become NaN (numbers) or ``""`` (text). ``allowed``: the permitted text values. ``minimum`` /
-    ``maximum``: inclusive bounds for numbers. ``check``: an extra test on non-empty text that
-    returns an error message or None.
+    Attributes
+    ----------
+    name : str
+        The column's header.
+    kind : str
+        ``str``, ``float`` or ``int``; numbers must be written in ASCII digits and be finite.
+    required : bool
+        Empty cells are errors; otherwise they become NaN (numbers) or ``""`` (text).
+    allowed : frozenset of str or None
+        The permitted text values; None: any.
+    minimum, maximum : float or None
+        Inclusive bounds for numbers; None: unbounded.
+    check : callable or None
+        An extra test on non-empty text that returns an error message or None.
+    unit : str
+        The unit named in messages (``nm``).
     """
 
     name: str
@@ -67,6 +99,21 @@ class Column:
 
 @dataclass(frozen=True)
 class Schema:
+    """The rules of one CSV file.
+
+    Attributes
+    ----------
+    name : str
+        The file's name.
+    columns : sequence of Column
+        Its columns, in file order.
+    key : str or None
+        The column whose value names a row in messages and must be unique; None: no key.
+    row_checks : sequence of callable
+        Cross-column checks on a well-typed row (a ``pandas.Series``), each returning
+        ``(column, message)`` pairs for what is wrong.
+    """
+
     name: str
     columns: Sequence[Column]
     key: str | None = None  # column whose value names a row in messages and must be unique
@@ -74,6 +121,12 @@ class Schema:
 
     @property
     def column_names(self) -> list[str]:
+        """The column names, in file order.
+
+        Returns
+        -------
+        list of str
+        """
         return [column.name for column in self.columns]
 
 
@@ -111,7 +164,23 @@ def _parse_cell(raw: str, column: Column) -> tuple[object, str | None]:
 
 
 def read_raw(path: Path) -> pd.DataFrame:
-    """Read a CSV as text cells, or raise DataValidationError naming the file."""
+    """Read a CSV as text cells, or raise DataValidationError naming the file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A UTF-8 CSV file (a BOM is allowed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every cell as a string (empty cells ``""``), not validated.
+
+    Raises
+    ------
+    DataValidationError
+        If the file is missing, not a regular file, not UTF-8, empty, or not valid CSV.
+    """
     problem = regular_file_problem(path)
     if problem and problem != "file not found":
         raise DataValidationError([Problem(str(path), 0, "", problem)])
@@ -133,7 +202,28 @@ def read_raw(path: Path) -> pd.DataFrame:
 
 
 def validate(raw: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
-    """Check every cell of ``raw`` (text cells) against ``schema``; return typed columns."""
+    """Check every cell of ``raw`` (text cells) against ``schema``; return typed columns.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        Text cells, as :func:`read_raw` returns them; data row ``i`` is reported as line ``i + 2``.
+    schema : Schema
+        The rules.
+    source : str
+        The file named in the problems.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The schema's columns only: text as ``str``, ``float`` columns as float (NaN for empty),
+        ``int`` columns as pandas' nullable ``Int64``.
+
+    Raises
+    ------
+    DataValidationError
+        With every problem: missing columns, no data rows, bad cells, duplicate keys, failed row checks.
+    """
     problems: list[Problem] = []
     missing = [name for name in schema.column_names if name not in raw.columns]
     if missing:

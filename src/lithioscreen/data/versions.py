@@ -31,7 +31,18 @@ VERSIONED_FILES = (config.CELLS_FILE, config.PHASE_DATA_FILE, config.INTERFACIAL
 
 
 def data_version_from_hashes(hashes: Iterable[tuple[str, str]]) -> str:
-    """SHA-256 over ``name:sha256`` lines, in the given order (see :func:`data_version`)."""
+    """SHA-256 over ``name:sha256`` lines, in the given order (see :func:`data_version`).
+
+    Parameters
+    ----------
+    hashes : iterable of tuple of (str, str)
+        ``(file name, SHA-256 hex digest)`` pairs.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
     digest = hashlib.sha256()
     for name, sha in hashes:
         digest.update(f"{name}:{sha}\n".encode())
@@ -43,17 +54,68 @@ def data_version(paths: Iterable[Path]) -> str:
 
     This is the ``data_version`` every MLflow training run records, and the one
     ``cells_history.jsonl`` records for every version of ``cells.csv``.
+
+    Parameters
+    ----------
+    paths : iterable of pathlib.Path
+        The files, in order (:func:`versioned_paths`); only their names and contents count.
+
+    Returns
+    -------
+    str
+        Hex digest.
     """
     return data_version_from_hashes((Path(path).name, file_sha256(path)) for path in paths)
 
 
 def versioned_paths(data_dir: Path) -> list[Path]:
+    """The files whose hashes make up the data version, in :data:`VERSIONED_FILES` order.
+
+    Parameters
+    ----------
+    data_dir : pathlib.Path
+        The data folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``cells.csv``, the phase data and the interfacial energies in ``data_dir``.
+    """
     return [Path(data_dir) / name for name in VERSIONED_FILES]
 
 
 @dataclass
 class HistoryEntry:
-    """One version of ``cells.csv``: ``snapshot`` (the whole file) or ``append`` (rows added)."""
+    """One version of ``cells.csv``: ``snapshot`` (the whole file) or ``append`` (rows added).
+
+    One line of ``cells_history.jsonl``.
+
+    Attributes
+    ----------
+    seq : int
+        Version number, from 1.
+    kind : str
+        ``snapshot`` or ``append``.
+    created_utc : str
+        ISO 8601 time, UTC.
+    cells_sha256 : str
+        SHA-256 of ``cells.csv`` at this version.
+    data_version : str
+        As MLflow records it (:func:`data_version`): ``cells.csv`` plus the phase and
+        interfacial-energy files.
+    file_hashes : dict of str to str
+        SHA-256 of every versioned file at this version, by file name.
+    n_rows : int
+        Cells in the file at this version.
+    text : str
+        The whole file (snapshot) or the appended text (append).
+    parent_cells_sha256, parent_data_version : str or None
+        The previous version's hashes; None for the first.
+    cell_ids_added : list of str
+        The cells an append added.
+    source : str
+        The added file's name, or why a snapshot was taken.
+    """
 
     seq: int
     kind: str  # "snapshot" | "append"
@@ -69,11 +131,34 @@ class HistoryEntry:
     source: str = ""  # the added file, or why a snapshot was taken
 
     def to_json(self) -> str:
+        """The entry as one line of ``cells_history.jsonl``.
+
+        Returns
+        -------
+        str
+            JSON, keys sorted, non-ASCII kept, no newline.
+        """
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
 
 
 def read_history(data_dir: Path | str | None = None) -> list[HistoryEntry]:
-    """Every recorded version, oldest first (empty before the first addition)."""
+    """Every recorded version, oldest first (empty before the first addition).
+
+    Parameters
+    ----------
+    data_dir : pathlib.Path or str or None
+        The data folder; None: :func:`lithioscreen.config.data_dir`.
+
+    Returns
+    -------
+    list of HistoryEntry
+        Empty if there is no ``cells_history.jsonl``.
+
+    Raises
+    ------
+    DataValidationError
+        For a line that is not a history entry.
+    """
     path = Path(data_dir or config.data_dir()) / HISTORY_FILE
     if not path.exists():
         return []
@@ -90,11 +175,28 @@ def read_history(data_dir: Path | str | None = None) -> list[HistoryEntry]:
 
 @dataclass
 class ReconstructedVersion:
+    """``cells.csv`` at one recorded version, rebuilt from the history.
+
+    Attributes
+    ----------
+    entry : HistoryEntry
+        The version.
+    content : bytes
+        The file's bytes at that version.
+    """
+
     entry: HistoryEntry
     content: bytes  # cells.csv at this version
 
     @property
     def sha256(self) -> str:
+        """SHA-256 of :attr:`content`.
+
+        Returns
+        -------
+        str
+            Hex digest.
+        """
         return hashlib.sha256(self.content).hexdigest()
 
 
@@ -105,9 +207,23 @@ class HistoryError(ValueError):
 def reconstruct_versions(data_dir: Path | str | None = None) -> Iterator[ReconstructedVersion]:
     """Rebuild ``cells.csv`` at every recorded version, checking each hash and parent link.
 
-    Raises :class:`HistoryError` at the first version whose content does not hash to what the
-    log says, whose parent is not the version before it, or whose data version does not follow
-    from its file hashes.
+    Parameters
+    ----------
+    data_dir : pathlib.Path or str or None
+        The data folder; None: :func:`lithioscreen.config.data_dir`.
+
+    Yields
+    ------
+    ReconstructedVersion
+        Each version, oldest first, after its checks passed.
+
+    Raises
+    ------
+    HistoryError
+        At the first version whose content does not hash to what the log says, whose parent is not
+        the version before it, or whose data version does not follow from its file hashes.
+    DataValidationError
+        For a line of the log that is not a history entry.
     """
     content = b""
     previous: HistoryEntry | None = None
@@ -171,11 +287,36 @@ def _entry(
 
 
 def load_cells_bytes(content: bytes) -> pd.DataFrame:
+    """A version of ``cells.csv`` as text cells, not validated.
+
+    Parameters
+    ----------
+    content : bytes
+        The file's bytes (UTF-8, a BOM allowed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every cell as a string.
+    """
     return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 def current_version(data_dir: Path | str | None = None) -> dict[str, object]:
-    """The data version of the files as they are now, and whether the history records it."""
+    """The data version of the files as they are now, and whether the history records it.
+
+    Parameters
+    ----------
+    data_dir : pathlib.Path or str or None
+        The data folder; None: :func:`lithioscreen.config.data_dir`.
+
+    Returns
+    -------
+    dict
+        ``cells_sha256``, ``data_version``, ``in_history`` (``cells.csv`` is the history's latest
+        version), ``history_seq`` (the latest version with this ``cells.csv``, or None) and
+        ``n_rows``.
+    """
     data_dir = Path(data_dir or config.data_dir())
     content = (data_dir / config.CELLS_FILE).read_bytes()
     hashes = _file_hashes(data_dir, content)

@@ -58,7 +58,13 @@ KJ_PER_MOL_PER_EV = 96.4853
 
 
 def magpie_labels() -> list[str]:
-    """matminer's labels, ``"MagpieData <stat> <property>"``, in its order."""
+    """matminer's labels, ``"MagpieData <stat> <property>"``, in its order.
+
+    Returns
+    -------
+    list of str
+        132 labels: for each of the 22 properties, its six statistics.
+    """
     return [f"MagpieData {stat} {prop}" for prop in MAGPIE_PROPERTIES for stat in MAGPIE_STATS]
 
 
@@ -79,7 +85,18 @@ def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def magpie_features(matrix: CompositionMatrix) -> np.ndarray:
-    """``(n, 132)`` Magpie features, columns in :func:`magpie_labels` order."""
+    """Magpie features of every composition, as matminer computes them.
+
+    Parameters
+    ----------
+    matrix : lithioscreen.compositions.CompositionMatrix
+        ``n`` compositions; statistics are weighted by the amounts as written where known.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, 132)``, columns in :func:`magpie_labels` order, in matminer's units.
+    """
     table = _magpie_table()
     present = matrix.present
     weights = np.where(present, matrix.weights, 0.0)
@@ -200,7 +217,18 @@ def _structural(valence_mean: np.ndarray, stability_mean: np.ndarray, lattice: s
 
 
 def miedema_enthalpies(matrix: CompositionMatrix) -> dict[str, np.ndarray]:
-    """Miedema formation enthalpies (eV/atom) keyed by matminer's labels (:data:`MIEDEMA_LABELS`)."""
+    """Miedema formation enthalpies keyed by matminer's labels (:data:`MIEDEMA_LABELS`).
+
+    Parameters
+    ----------
+    matrix : lithioscreen.compositions.CompositionMatrix
+        ``n`` compositions (atomic fractions are used, not the amounts as written).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Intermetallic, amorphous and minimum solid-solution enthalpies, eV/atom, shape ``(n,)`` each.
+    """
     elements, frac = _sorted_by_electronegativity(CompositionMatrix(matrix.elements, matrix.fractions))
     present = elements >= 0
     frac = np.where(present, frac, 0.0)

@@ -35,11 +35,13 @@ class CandidateFeaturizer(TransformerMixin, BaseEstimator):
         ----------
         X : DataFrame, optional
             A candidate table.
-        y : ignored
+        y : None
+            Ignored.
 
         Returns
         -------
-        self
+        CandidateFeaturizer
+            ``self``.
         """
         self.feature_names_in_ = np.asarray(CANDIDATE_COLUMNS, dtype=object)
         self.n_features_in_ = len(CANDIDATE_COLUMNS)
@@ -47,7 +49,18 @@ class CandidateFeaturizer(TransformerMixin, BaseEstimator):
         return self
 
     def get_feature_names_out(self, input_features=None):
-        """The descriptor names, in column order."""
+        """The descriptor names, in column order.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the input is always a candidate table).
+
+        Returns
+        -------
+        numpy.ndarray
+            The names, dtype object.
+        """
         return np.asarray(self.feature_names, dtype=object)
 
     def transform(self, X):
@@ -72,6 +85,25 @@ class CandidateFeaturizer(TransformerMixin, BaseEstimator):
 
 
 def check_candidate_frame(X) -> pd.DataFrame:
+    """Check that ``X`` is a candidate table; the values are not validated here.
+
+    Parameters
+    ----------
+    X : object
+        The input of ``transform``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``X`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not a DataFrame.
+    ValueError
+        If a column of :data:`lithioscreen.candidates.CANDIDATE_COLUMNS` is missing.
+    """
     if not isinstance(X, pd.DataFrame):
         raise TypeError("featurizers take a pandas DataFrame of candidates (column 'candidate', ...)")
     missing = [column for column in CANDIDATE_COLUMNS if column not in X.columns]
@@ -84,10 +116,24 @@ _LAST_DISTINCT: list = []  # the last (candidates, matrix): the featurizers of a
 
 
 def distinct_compositions(frame: pd.DataFrame):
-    """``(codes, candidates, matrix)``: row ``i`` of ``frame`` is composition ``codes[i]`` of ``candidates``.
+    """The distinct compositions of a candidate table, parsed once.
 
     The matrix of the last call is reused when the distinct candidates are the same, so that the
     featurizers of one FeatureUnion parse a table once and can share work done on its matrix.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A candidate table (its ``candidate`` column is used, as text).
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        Shape ``(len(frame),)``: row ``i`` of ``frame`` is composition ``codes[i]``.
+    candidates : list of str
+        The distinct compositions, in order of first appearance.
+    matrix : lithioscreen.compositions.CompositionMatrix
+        Their parsed compositions, one row per distinct composition.
     """
     from lithioscreen.compositions import from_formulas
 
@@ -101,5 +147,18 @@ def distinct_compositions(frame: pd.DataFrame):
 
 
 def broadcast(columns: dict, codes: np.ndarray) -> pd.DataFrame:
-    """Per-composition columns (arrays aligned with the distinct compositions) expanded to the rows."""
+    """Per-composition columns expanded to the rows of the candidate table.
+
+    Parameters
+    ----------
+    columns : dict of str to array_like
+        Column name to values, each aligned with the distinct compositions.
+    codes : numpy.ndarray
+        Composition of each row (:func:`distinct_compositions`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per code, a fresh 0-based index.
+    """
     return pd.DataFrame({name: np.asarray(values)[codes] for name, values in columns.items()})

@@ -27,6 +27,13 @@ def _snake(label: str) -> str:
 
 @lru_cache(maxsize=1)
 def magpie_feature_names() -> tuple[str, ...]:
+    """The 132 Magpie column names, ``magpie_<property>_<statistic>`` in snake case.
+
+    Returns
+    -------
+    tuple of str
+        In the order of matminer's feature labels.
+    """
     from lithioscreen.features._vectorized import magpie_labels
 
     return tuple(_snake(label) for label in magpie_labels())
@@ -40,6 +47,12 @@ class MagpieFeaturizer(CandidateFeaturizer):
 
     @property
     def feature_names(self):  # type: ignore[override]
+        """The descriptor names (:func:`magpie_feature_names`).
+
+        Returns
+        -------
+        tuple of str
+        """
         return magpie_feature_names()
 
     def _features(self, frame: pd.DataFrame) -> pd.DataFrame:

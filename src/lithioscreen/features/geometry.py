@@ -14,6 +14,12 @@ from lithioscreen.features.base import CandidateFeaturizer
 
 
 class LayerGeometryFeaturizer(CandidateFeaturizer):
+    """The layer stack as numbers: overlayer thickness and the underlayer beneath it.
+
+    Columns: ``overlayer_nm`` (nm), ``overlayer_log10_nm`` (log10 of nm), ``underlayer_present``
+    (1.0 or 0.0) and ``underlayer_nm`` (nm, 0 without an underlayer).
+    """
+
     feature_names = ("overlayer_nm", "overlayer_log10_nm", "underlayer_present", "underlayer_nm")
 
     def __init__(self):

@@ -42,7 +42,18 @@ _LAST_MIEDEMA: list = []  # (matrix, columns) of the last call: two featurizers 
 
 
 def binary_li_miedema(element_indices: np.ndarray) -> dict[str, np.ndarray]:
-    """Miedema enthalpies (eV/atom) of the binary Li0.5X0.5 for each element index (Z - 1)."""
+    """Miedema enthalpies of the binary Li0.5X0.5 for each element.
+
+    Parameters
+    ----------
+    element_indices : array_like of int
+        Element indices ``Z - 1``, shape ``(m,)``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        For each name in :data:`MIEDEMA_FEATURES`, the enthalpies in eV/atom, shape ``(m,)``.
+    """
     from lithioscreen.compositions import CompositionMatrix
     from lithioscreen.features._vectorized import miedema_enthalpies
 
@@ -54,8 +65,21 @@ def binary_li_miedema(element_indices: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def li_miedema_columns(matrix) -> dict[str, np.ndarray]:
-    """Li-X Miedema enthalpies (eV/atom) of every composition of a CompositionMatrix: the
-    fraction-weighted binary Li0.5X0.5 values of its elements (see the module docstring)."""
+    """Li-X Miedema enthalpies of every composition: the fraction-weighted binary Li0.5X0.5 values of its elements.
+
+    See the module docstring for why alloys are weighted rather than computed as ternaries. The
+    result of the last call is reused when called again with the same matrix object.
+
+    Parameters
+    ----------
+    matrix : lithioscreen.compositions.CompositionMatrix
+        ``n`` compositions.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        For each name in :data:`MIEDEMA_FEATURES`, eV/atom, shape ``(n,)``.
+    """
     if _LAST_MIEDEMA and _LAST_MIEDEMA[0] is matrix:
         return dict(_LAST_MIEDEMA[1])
     present = matrix.present
@@ -95,6 +119,20 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
         self.phase_data = phase_data
 
     def fit(self, X=None, y=None):
+        """Index the phase-data table by element.
+
+        Parameters
+        ----------
+        X : DataFrame, optional
+            A candidate table (not used beyond its columns).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        LiPhaseDiagramFeaturizer
+            ``self``.
+        """
         from lithioscreen.data import load_phase_data
 
         table = self.phase_data if self.phase_data is not None else load_phase_data()
@@ -138,8 +176,22 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
         }
 
     def compounds_of(self, candidates) -> list[list[str] | None]:
-        """The Li-X compounds of every element of each candidate (None when any element's are unknown);
-        the answer depends on the elements only, computed once per set of elements."""
+        """The Li-X compounds of every element of each candidate.
+
+        The answer depends on the elements only and is computed once per set of elements.
+
+        Parameters
+        ----------
+        candidates : iterable of str
+            Compositions.
+
+        Returns
+        -------
+        list of (list of str or None)
+            Per candidate, the compounds of its elements (``LiAl``, ...) in written order, an empty
+            list when none form; None when any element is missing from the table or its compounds
+            are ``unknown``.
+        """
         from lithioscreen.compositions import from_formulas
         from lithioscreen.elements import symbols
 
@@ -172,8 +224,20 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
         return [None if found_unique[code] is None else list(found_unique[code]) for code in codes]
 
     def miscibilities(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per row of a candidate table: immiscible / solid_solution / compound_forming / unknown; an
-        alloy takes its worst element (in the order of :data:`MISCIBILITY_ORDER`)."""
+        """The Li-X miscibility class of each candidate; an alloy takes its worst element.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            A candidate table.
+
+        Returns
+        -------
+        numpy.ndarray
+            Per row, dtype object: ``immiscible``, ``solid_solution``, ``unknown`` or
+            ``compound_forming``, the latest of its elements' classes in :data:`MISCIBILITY_ORDER`
+            (an element missing from the table is ``unknown``).
+        """
         codes, _, matrix = distinct_compositions(frame)
         classes = matrix.element_column(self._element_arrays()["miscibility"], fill=-1).max(axis=1).astype(int)
         return np.asarray(MISCIBILITY_ORDER, dtype=object)[classes][codes]

@@ -18,7 +18,20 @@ def make_featurizer(
 ) -> FeatureUnion:
     """A FeatureUnion of every featurizer, returning a pandas DataFrame with plain feature names.
 
-    ``include_magpie=False`` leaves out the 132 Magpie columns (the CCD models do not use them).
+    Parameters
+    ----------
+    phase_data : pandas.DataFrame or None
+        The Li-X phase-data table for :class:`~lithioscreen.features.phase_diagram.LiPhaseDiagramFeaturizer`;
+        None: what that featurizer loads by default.
+    interfacial_data : pandas.DataFrame or None
+        The interfacial-energy table for the interfacial-energy featurizer; None: its default.
+    include_magpie : bool
+        Add the 132 Magpie columns (the CCD models do not use them).
+
+    Returns
+    -------
+    sklearn.pipeline.FeatureUnion
+        Unfitted; interfacial energy, phase diagram, geometry, then Magpie columns.
     """
     parts = [
         ("interfacial_energy", InterfacialEnergyFeaturizer(interfacial_data)),
@@ -35,8 +48,23 @@ DEFAULT_CHUNK_ROWS = 4096
 
 
 def featurize_in_chunks(candidates: pd.DataFrame, include_magpie: bool = True, chunk_rows: int = DEFAULT_CHUNK_ROWS):
-    """The descriptor table of ``candidates`` chunk by chunk (candidate columns first): memory stays
-    bounded by one chunk's descriptors (148 columns), however long the table."""
+    """The descriptor table of ``candidates`` chunk by chunk, so that memory stays bounded by one chunk.
+
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        A validated candidate table.
+    include_magpie : bool
+        Add the 132 Magpie columns.
+    chunk_rows : int
+        Rows per chunk.
+
+    Yields
+    ------
+    pandas.DataFrame
+        Up to ``chunk_rows`` rows, index from 0 in each chunk: the candidate columns, then every
+        descriptor not already among them.
+    """
     featurizer = make_featurizer(include_magpie=include_magpie).fit(candidates.head(1))
     for start in range(0, len(candidates), chunk_rows):
         chunk = candidates.iloc[start : start + chunk_rows].reset_index(drop=True)

@@ -40,14 +40,44 @@ class NoChampionError(FileNotFoundError):
 
 @dataclass
 class Champion:
+    """The exported champion as ranking uses it.
+
+    Attributes
+    ----------
+    model : object
+        The fitted model (:class:`lithioscreen.models.prediction.CCDScreeningModel`).
+    metadata : dict
+        ``champion.json``: model name, registry version, run id, data version, cross-validated
+        metrics, the threshold the data supports.
+    """
+
     model: object  # a fitted lithioscreen pipeline
     metadata: dict
 
 
 @contextmanager
 def models_lock(models_dir: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[list[str]]:
-    """Hold ``models_dir/.promotion.lock``; first clean up after writers that died (see
-    :func:`recover_staging`). Yields the names of the staging folders recovered or removed."""
+    """Hold ``models_dir/.promotion.lock``, after cleaning up what writers that died left behind.
+
+    Parameters
+    ----------
+    models_dir : pathlib.Path
+        The models folder; created if missing.
+    timeout_s : float
+        How long to wait for another writer, seconds.
+
+    Yields
+    ------
+    list of str
+        The names of the staging folders recovered or removed (:func:`recover_staging`).
+
+    Raises
+    ------
+    TimeoutError
+        If another writer holds the lock for longer than ``timeout_s``.
+    lithioscreen.config.ReadOnlyFolderError
+        If ``models_dir`` is the copy shipped inside the installed package.
+    """
     from lithioscreen.data._files import exclusive_lock
 
     models_dir = Path(models_dir)
@@ -64,6 +94,16 @@ def recover_staging(models_dir: Path) -> list[str]:
     * a staging folder that still holds the metadata but no longer the model: killed after the new
       model was renamed in; its metadata is moved in too, completing the install;
     * every staging folder is then removed (``kill -9`` during a retraining left ``.candidate-*``).
+
+    Parameters
+    ----------
+    models_dir : pathlib.Path
+        The models folder.
+
+    Returns
+    -------
+    list of str
+        The names of the staging folders handled, in sorted order.
     """
     models_dir = Path(models_dir)
     target = models_dir / MODEL_DIRNAME
@@ -85,7 +125,20 @@ def install_export(staging: Path, models_dir: Path) -> Path:
     """Move a complete export (model folder + metadata) from ``staging`` into ``models_dir``.
 
     The old model folder is first renamed aside, then the new one renamed in, so that ``models_dir``
-    never holds a half-written model; ``staging`` must be on the same file system (a sub-folder).
+    never holds a half-written model. Call while holding :func:`models_lock`.
+
+    Parameters
+    ----------
+    staging : pathlib.Path
+        A folder holding ``lithioscreen-ccd/`` and ``champion.json``, on the same file system as
+        ``models_dir`` (a sub-folder of it).
+    models_dir : pathlib.Path
+        The models folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The installed model folder, ``models_dir/lithioscreen-ccd``.
     """
     target = models_dir / MODEL_DIRNAME
     retired = None
@@ -100,7 +153,23 @@ def install_export(staging: Path, models_dir: Path) -> Path:
 
 
 def load_champion(models_dir: Path | None = None) -> Champion:
-    """Load the exported champion (plain pickle: fast, and no MLflow import)."""
+    """Load the exported champion (plain pickle: fast, and no MLflow import).
+
+    Parameters
+    ----------
+    models_dir : pathlib.Path or None
+        The models folder; None: :func:`lithioscreen.config.models_dir`.
+
+    Returns
+    -------
+    Champion
+        The unpickled model and its metadata.
+
+    Raises
+    ------
+    NoChampionError
+        If ``lithioscreen-ccd/model.pkl`` or ``champion.json`` is missing.
+    """
     models_dir = Path(models_dir or config.models_dir())
     model_file = models_dir / MODEL_DIRNAME / "model.pkl"
     metadata_file = models_dir / METADATA_FILENAME

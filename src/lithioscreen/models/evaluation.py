@@ -38,21 +38,48 @@ from lithioscreen.candidates import CANDIDATE_COLUMNS, composition_key
 from lithioscreen.censored import interval_error, interval_log_probability, representative_value, widen_exact
 from lithioscreen.models.feasibility import BILAYER, feasibility_masks
 
-#: A model beats the default only with a mean NLPD lower by more than this (nats per cell): the
-#: Monte-Carlo noise of the Bayesian fits alone moves a model's NLPD by about ±0.03 between seeds
-#: on the paper's five bilayer cells, so smaller differences mean nothing.
+#: A model beats the default only with a mean NLPD lower by more than this (nats per cell): on the
+#: paper's five bilayer cells the Monte-Carlo noise of the Bayesian fits alone moves a model's NLPD
+#: between seeds by a fraction of this, so smaller differences mean nothing.
 SELECTION_MARGIN = 0.1
 
 
 @dataclass
 class CrossValidationResult:
+    """Held-out predictions and metrics of one model (:func:`cross_validate`).
+
+    Attributes
+    ----------
+    predictions : pandas.DataFrame
+        One row per held-out cell: ``cell_id``, ``candidate``, ``ccd_lower_ma_cm2``,
+        ``ccd_upper_ma_cm2``, ``predicted_ccd_ma_cm2``, ``predicted_ccd_std``,
+        ``interval_error_ma_cm2``, ``log_probability``.
+    metrics : dict of str to float
+        See the module docstring; also ``n_cells`` and ``n_censored``.
+    order_checks : list of dict
+        :func:`order_checks` on the held-out predictions.
+    """
+
     predictions: pd.DataFrame  # cell_id, candidate, interval, held-out mean and std, errors
     metrics: dict[str, float]
     order_checks: list[dict] = field(default_factory=list)
 
 
 def regression_rows(model, table: pd.DataFrame) -> np.ndarray:
-    """Positions of the cells the CCD regressor learns from: feasible bilayers with a CCD."""
+    """Positions of the cells the CCD regressor learns from: feasible bilayers with a CCD.
+
+    Parameters
+    ----------
+    model : CCDScreeningModel
+        Its ``phase_data`` decides feasibility (fitted here on ``table``).
+    table : pandas.DataFrame
+        The training table (:func:`lithioscreen.data.training_cells`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer positions into ``table``.
+    """
     from lithioscreen.models.feasibility import BilayerFeasibility
 
     feasibility = BilayerFeasibility(model.phase_data).fit(table)
@@ -63,9 +90,23 @@ def regression_rows(model, table: pd.DataFrame) -> np.ndarray:
 
 
 def order_checks(predicted: pd.DataFrame, orderings: pd.DataFrame | None) -> list[dict]:
-    """Each CCD-order statement of the paper, checked on predictions (``candidate``, ``predicted_ccd_ma_cm2``).
+    """Each CCD-order statement of the paper, checked on predictions.
 
-    Statements about overlayers without a prediction are skipped.
+    Predictions of the same composition are averaged first. Statements about overlayers without a
+    prediction are skipped.
+
+    Parameters
+    ----------
+    predicted : pandas.DataFrame
+        Columns ``candidate`` and ``predicted_ccd_ma_cm2`` (mA/cm²).
+    orderings : pandas.DataFrame or None
+        The statements (:func:`lithioscreen.data.load_ccd_orderings`); None: no checks.
+
+    Returns
+    -------
+    list of dict
+        Per statement checked: ``statement`` (text), ``difference_ma_cm2`` (higher minus lower) and
+        ``holds`` (``greater``: difference > 0; otherwise: within the statement's tolerance).
     """
     if orderings is None or predicted.empty:
         return []
@@ -88,11 +129,28 @@ def order_checks(predicted: pd.DataFrame, orderings: pd.DataFrame | None) -> lis
 
 
 def ccd_metrics(mean, std, lower, upper, widened_lower, widened_upper) -> dict[str, float]:
-    """Held-out metrics (see the module docstring); ``widened_*``: intervals with exact CCDs widened."""
+    """Held-out metrics (see the module docstring).
+
+    Parameters
+    ----------
+    mean, std : array_like
+        Held-out predictive mean and standard deviation, mA/cm², shape ``(n,)``.
+    lower, upper : array_like
+        Measured CCD intervals, mA/cm² (``upper = inf`` for a lower bound).
+    widened_lower, widened_upper : array_like
+        The same intervals with exact CCDs widened to their protocol step
+        (:func:`lithioscreen.censored.widen_exact`), used for the NLPD.
+
+    Returns
+    -------
+    dict of str to float
+        ``nlpd``, ``mae``, ``rmse``, ``spearman`` (NaN for fewer than 3 cells or no spread),
+        ``coverage_2sigma``, ``mean_std``, ``n_cells``, ``n_censored``.
+    """
     mean, std, lower, upper = (np.asarray(a, dtype=float) for a in (mean, std, lower, upper))
     errors = interval_error(mean, lower, upper)
     measured = representative_value(lower, upper)
-    from scipy.stats import spearmanr  # scipy.stats takes ~0.5 s to import; only CV needs it
+    from scipy.stats import spearmanr  # slow to import (start-up: benchmarks/cli_latency.py); only CV needs it
 
     spearman = (
         spearmanr(mean, measured).statistic if len(mean) > 2 and np.ptp(mean) > 0 and np.ptp(measured) > 0 else np.nan
@@ -114,9 +172,27 @@ def cross_validate(
 ) -> CrossValidationResult:
     """Leave-one-overlayer-out predictions and metrics of an (unfitted) :class:`CCDScreeningModel`.
 
-    ``table``: the training table (:func:`lithioscreen.data.training_cells`); ``features``: its
-    descriptor table, computed once (optional, for speed); ``rows``: the positions to hold out
-    (default: every regression cell).
+    Each distinct overlayer composition among ``rows`` is held out in turn; the model is cloned and
+    fitted on every other row of ``table``.
+
+    Parameters
+    ----------
+    model : CCDScreeningModel
+        Unfitted; cloned for every fold.
+    table : pandas.DataFrame
+        The training table (:func:`lithioscreen.data.training_cells`).
+    orderings : pandas.DataFrame or None
+        The paper's CCD-order statements; None: no order checks.
+    features : pandas.DataFrame or None
+        The descriptor table of ``table`` (:func:`descriptor_table`), computed once by the caller
+        to save time; None: computed here.
+    rows : array_like of int or None
+        Positions in ``table`` to hold out; None: every regression cell (:func:`regression_rows`).
+
+    Returns
+    -------
+    CrossValidationResult
+        The held-out predictions, metrics and order checks.
     """
     table = table.reset_index(drop=True)
     if features is None:
@@ -150,7 +226,21 @@ def cross_validate(
 
 
 def descriptor_table(model, table: pd.DataFrame) -> pd.DataFrame:
-    """The descriptors of every row of the training table, as the model computes them (no CCD used)."""
+    """The descriptors of every row of the training table, as the model computes them (no CCD used).
+
+    Parameters
+    ----------
+    model : CCDScreeningModel
+        Its ``phase_data`` and ``interfacial_data`` are used.
+    table : pandas.DataFrame
+        The training table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per row of ``table`` (index from 0), descriptors without Magpie, computed on the
+        effective stacks (:func:`lithioscreen.models.feasibility.effective_stacks`).
+    """
     from lithioscreen.features import make_featurizer
     from lithioscreen.models.feasibility import effective_stacks
 
@@ -160,7 +250,23 @@ def descriptor_table(model, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def select_model(metrics: dict[str, dict[str, float]], default: str, margin: float = SELECTION_MARGIN) -> str:
-    """The default model, unless another selectable model has a mean NLPD lower by more than ``margin``."""
+    """The default model, unless another selectable model has a mean NLPD lower by more than ``margin``.
+
+    Parameters
+    ----------
+    metrics : dict of str to dict
+        Per model name, its cross-validation metrics (``nlpd``, ``mae``).
+    default : str
+        The default model's name.
+    margin : float
+        NLPD margin, nats per cell.
+
+    Returns
+    -------
+    str
+        The chosen model's name; among the challengers, the lowest NLPD wins (ties: MAE, then name).
+        Only models in ``SELECTABLE_MODELS`` compete, unless none of ``metrics`` is one.
+    """
     from lithioscreen.models.regressors import SELECTABLE_MODELS
 
     eligible = [name for name in metrics if name in SELECTABLE_MODELS] or list(metrics)
@@ -172,6 +278,19 @@ def select_model(metrics: dict[str, dict[str, float]], default: str, margin: flo
 
 @dataclass
 class NestedResult:
+    """The nested cross-validation of the model selection (:func:`nested_cross_validate`).
+
+    Attributes
+    ----------
+    predictions : pandas.DataFrame
+        One row per held-out cell: the held-out prediction of the model chosen in its outer fold
+        (``chosen_model``), mA/cm².
+    metrics : dict of str to float
+        As :func:`ccd_metrics`, plus ``order_checks_passed`` when statements were checked.
+    chosen : dict of str to str
+        Held-out overlayer (composition key) to the model chosen on the other cells.
+    """
+
     predictions: pd.DataFrame  # held-out prediction of the model chosen in each outer fold
     metrics: dict[str, float]
     chosen: dict[str, str]  # held-out overlayer -> model chosen on the other cells
@@ -180,7 +299,24 @@ class NestedResult:
 def nested_cross_validate(
     models: dict, table: pd.DataFrame, default: str, orderings: pd.DataFrame | None = None
 ) -> NestedResult:
-    """Nested leave-one-overlayer-out of the selection procedure (:func:`select_model`)."""
+    """Nested leave-one-overlayer-out of the selection procedure (:func:`select_model`).
+
+    Parameters
+    ----------
+    models : dict of str to CCDScreeningModel
+        Unfitted candidate models by name (all sharing the same data tables).
+    table : pandas.DataFrame
+        The training table.
+    default : str
+        The default model's name.
+    orderings : pandas.DataFrame or None
+        The paper's CCD-order statements; None: no order checks.
+
+    Returns
+    -------
+    NestedResult
+        Outer held-out predictions, metrics and the model chosen in each fold.
+    """
     table = table.reset_index(drop=True)
     any_model = next(iter(models.values()))
     features = descriptor_table(any_model, table)

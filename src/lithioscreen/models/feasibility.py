@@ -51,14 +51,39 @@ SINGLE_LAYER = "single_layer"
 
 @dataclass(frozen=True)
 class LiAffinity:
-    """How an element behaves with Li, and the evidence, in words."""
+    """How an element behaves with Li, and the evidence, in words.
+
+    Attributes
+    ----------
+    kind : str
+        ``lithiophobic``, ``lithiophilic`` or ``unknown``.
+    evidence : str
+        Why, citing the assessed diagram (or its absence).
+    """
 
     kind: str  # lithiophobic | lithiophilic | unknown
     evidence: str
 
 
 def li_affinity(phase_data: pd.DataFrame, dissolves_li_at_pct: float = DISSOLVES_LI_AT_PCT) -> dict[str, LiAffinity]:
-    """Per element of the phase table: lithiophobic, lithiophilic or unknown, with the evidence."""
+    """Per element of the phase table: lithiophobic, lithiophilic or unknown, with the evidence.
+
+    Compounds with Li, a solid solution, or a known solubility of at least ``dissolves_li_at_pct``
+    make an element lithiophilic; otherwise an ``unknown`` diagram makes it unknown; otherwise it
+    is lithiophobic.
+
+    Parameters
+    ----------
+    phase_data : pandas.DataFrame
+        The validated phase-data table (:func:`lithioscreen.data.load_phase_data`).
+    dissolves_li_at_pct : float
+        Li solubility, at.%, from which an element counts as dissolving Li.
+
+    Returns
+    -------
+    dict of str to LiAffinity
+        By element symbol.
+    """
     table: dict[str, LiAffinity] = {}
     for row in phase_data.to_dict("records"):
         element = row["element"]
@@ -102,7 +127,18 @@ def _composition_affinity(candidate: str, affinity: dict[str, LiAffinity]) -> Li
 
 
 def feasibility_masks(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(feasible, infeasible, unknown)`` boolean arrays of a column of True / False / None."""
+    """Split a ``feasible`` column of True / False / None into three masks.
+
+    Parameters
+    ----------
+    values : iterable
+        True, False or None (anything that is not ``True`` or ``False`` counts as unknown).
+
+    Returns
+    -------
+    feasible, infeasible, unknown : numpy.ndarray
+        Boolean arrays of the same length.
+    """
     values = list(values)
     feasible = np.array([value is True for value in values], dtype=bool)
     infeasible = np.array([value is False for value in values], dtype=bool)
@@ -112,8 +148,17 @@ def feasibility_masks(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def effective_stacks(candidates: pd.DataFrame) -> pd.DataFrame:
     """The stack as the cell sees it: an overlayer of the underlayer's element merges into one layer.
 
-    Returns the candidate columns of the effective stack plus ``architecture`` (bilayer or
-    single_layer) and ``stack_note`` (why a stack was merged, else "").
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        A table with the candidate columns (other columns are dropped).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The candidate columns of the effective stack (index from 0; thicknesses in nm; a merged
+        stack has the summed thickness and no underlayer), plus ``architecture`` (``bilayer`` or
+        ``single_layer``) and ``stack_note`` (why a stack was merged, else ``""``).
     """
     frame = candidates[CANDIDATE_COLUMNS].reset_index(drop=True).copy()
     notes = [""] * len(frame)
@@ -144,15 +189,21 @@ class BilayerFeasibility(BaseEstimator):
     dissolves_li_at_pct : float
         Li solubility (at.%) from which an element counts as dissolving Li.
 
-    Attributes (after ``fit``)
-    --------------------------
-    affinity_ : dict of element -> LiAffinity
+    Attributes
+    ----------
+    affinity_ : dict of str to LiAffinity
+        Per element of the phase table (set by ``fit``, as are the attributes below).
     worked_max_nm_, failed_min_nm_ : float
-        Largest overlayer thickness that worked and smallest that failed by Li plating on top,
+        Largest overlayer thickness that worked and smallest that failed by Li plating on top, nm,
         pooled over lithiophobic overlayers on lithiophilic underlayers (NaN / inf without evidence).
-    per_overlayer_ : dict of composition key -> (worked max nm, failed min nm, ids of the cells that failed there)
-    thickness_evidence_, underlayer_evidence_ : str
-        The cells behind the thickness bounds and behind "a lithiophilic underlayer is needed".
+    per_overlayer_ : dict of str to tuple
+        Composition key to (largest thickness that worked, smallest that failed, ids of the cells
+        that failed there), nm; -inf / inf without evidence.
+    worked_cells_, failed_cells_ : list of str
+        The cells at the pooled bounds.
+    underlayer_evidence_ : str
+        The cells behind "a lithiophilic underlayer is needed" (lithiophobic single layers that
+        failed), ``""`` if none.
     """
 
     def __init__(self, phase_data: pd.DataFrame | None = None, dissolves_li_at_pct: float = DISSOLVES_LI_AT_PCT):
@@ -160,7 +211,21 @@ class BilayerFeasibility(BaseEstimator):
         self.dissolves_li_at_pct = dissolves_li_at_pct
 
     def fit(self, X: pd.DataFrame, y=None):
-        """``X``: the training table (:func:`lithioscreen.data.training_cells`: stacks with an ``outcome``)."""
+        """Learn the Li affinities and the thickness bounds from the cells' outcomes.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            The training table (:func:`lithioscreen.data.training_cells`): stacks with an
+            ``outcome``, and optionally ``cell_id`` and ``failure_mode``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        BilayerFeasibility
+            ``self``.
+        """
         from lithioscreen.data import load_phase_data
 
         table = self.phase_data if self.phase_data is not None else load_phase_data()
@@ -202,9 +267,21 @@ class BilayerFeasibility(BaseEstimator):
     # ------------------------------------------------------------------ judging stacks
 
     def assess(self, candidates: pd.DataFrame) -> pd.DataFrame:
-        """Per candidate: ``feasible`` (True / False / None = unknown), ``infeasible_reason``,
-        ``feasibility_probability``, ``thickness_tested`` and the effective stack (see
-        :func:`effective_stacks`), in the input order."""
+        """Judge every candidate stack.
+
+        Parameters
+        ----------
+        candidates : pandas.DataFrame
+            A candidate table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            In input order (index from 0): the effective stack (:func:`effective_stacks`), then
+            ``feasible`` (True / False / None = unknown), ``infeasible_reason`` (text or None),
+            ``feasibility_probability`` (0 to 1, NaN when unknown; below 1 inside the untested
+            thickness window) and ``unknown_reason`` (text or None).
+        """
         stacks = effective_stacks(candidates)
         affinity: dict[str, LiAffinity] = {}  # per distinct composition: grids repeat them at many thicknesses
         results = [self._assess_one(row, affinity) for row in stacks.itertuples(index=False)]
@@ -287,11 +364,23 @@ class BilayerFeasibility(BaseEstimator):
         return float(np.log(failed / thickness_nm) / np.log(failed / worked)), None
 
     def thickness_window_nm(self) -> tuple[float, float]:
-        """(largest overlayer thickness that worked, smallest that failed), pooled, nm."""
+        """The pooled thickness bounds.
+
+        Returns
+        -------
+        tuple of float
+            (largest overlayer thickness that worked, smallest that failed), nm; NaN / inf without evidence.
+        """
         return self.worked_max_nm_, self.failed_min_nm_
 
     def describe(self) -> str:
-        """One sentence on what the thickness rule rests on (printed with every ranking)."""
+        """One sentence on what the thickness rule rests on (printed with every ranking).
+
+        Returns
+        -------
+        str
+            The three conditions and the cells behind the thickness bounds.
+        """
         if math.isnan(self.worked_max_nm_):
             return "No bilayer cell with a CCD yet: the overlayer thickness is unconstrained by data."
         failed = (

@@ -84,6 +84,7 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
     draws_ : ndarray (n_draws, n_parameters)
         Posterior samples: the mean function's parameters, then log τ.
     n_features_in_ : int
+        Number of columns of ``X`` at ``fit``.
     acceptance_rate_ : float
         Metropolis acceptance after burn-in (0.15-0.4 is healthy for random-walk proposals).
     """
@@ -119,6 +120,18 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
+        """Names of the columns of ``draws_``.
+
+        Returns
+        -------
+        tuple of str
+            The mean function's parameters, then ``log_discrepancy`` (log τ).
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``mean_function``.
+        """
         names = {
             "constant": ("level",),
             "linear": ("intercept", "slope"),
@@ -200,7 +213,14 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        BayesianCensoredRegressor
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            For non-finite ``X``, malformed ``y`` (:func:`lithioscreen.censored.as_interval_targets`) or
+            a different number of rows and targets.
         """
         from sklearn.utils.validation import validate_data
 
@@ -243,7 +263,16 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ predicting
 
     def discrepancy_std(self) -> float:
-        """Posterior-mean standard deviation of a metal's discrepancy δ (t with ν dof: τ √(ν/(ν-2))), mA/cm²."""
+        """Standard deviation of a metal's discrepancy δ, averaged over the posterior.
+
+        For a Student-t with ν degrees of freedom, ``τ √(ν/(ν-2))``; for ν <= 2 (infinite
+        variance) the factor ν/(ν-2) is replaced by 10.
+
+        Returns
+        -------
+        float
+            ``sqrt(mean(τ²) · ν/(ν-2))`` over the draws, mA/cm².
+        """
         check_is_fitted(self, "draws_")
         nu = self.discrepancy_df
         factor = nu / (nu - 2) if nu > 2 else 10.0
@@ -258,11 +287,15 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
         X : array-like of shape (n, n_features)
             Finite descriptors, the interfacial energy first.
         return_std : bool
+            Also return the standard deviation.
 
         Returns
         -------
         mean : ndarray of shape (n,)
-        std : ndarray of shape (n,), only with ``return_std``
+            Posterior mean of the trend, mA/cm².
+        std : ndarray of shape (n,)
+            Only with ``return_std``: the trend's posterior spread and the discrepancy
+            (:meth:`discrepancy_std`) in quadrature, mA/cm².
         """
         from sklearn.utils.validation import validate_data
 
@@ -275,7 +308,14 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
         return mean, np.sqrt(trend.var(axis=0) + self.discrepancy_std() ** 2)
 
     def posterior_summary(self) -> dict[str, float]:
-        """Posterior mean and 2.5/97.5 % quantiles of each parameter (τ in mA/cm², not log)."""
+        """Posterior mean and 2.5/97.5 % quantiles of each parameter (τ in mA/cm², not log).
+
+        Returns
+        -------
+        dict of str to float
+            ``<name>_mean``, ``<name>_q025``, ``<name>_q975`` for each parameter of the mean
+            function and ``discrepancy_tau``; levels in mA/cm², the threshold in meV/Å².
+        """
         check_is_fitted(self, "draws_")
         values = self.draws_.copy()
         values[:, -1] = np.exp(values[:, -1])
@@ -288,8 +328,26 @@ class BayesianCensoredRegressor(RegressorMixin, BaseEstimator):
 
 
 def imputation_model(name: str):
-    """The earlier approach, kept for comparison: a scikit-learn regressor on censored targets by
-    self-consistent imputation (:class:`lithioscreen.censored.IntervalCensoredRegressor`)."""
+    """The earlier approach, kept for comparison: a scikit-learn regressor on censored targets by imputation.
+
+    Median imputation, standardisation and the regressor, wrapped in
+    :class:`lithioscreen.censored.IntervalCensoredRegressor` (self-consistent imputation).
+
+    Parameters
+    ----------
+    name : {"bayesian_ridge", "gaussian_process"}
+        The regressor.
+
+    Returns
+    -------
+    IntervalCensoredRegressor
+        Unfitted.
+
+    Raises
+    ------
+    ValueError
+        For another name.
+    """
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
     from sklearn.impute import SimpleImputer

@@ -19,13 +19,42 @@ from lithioscreen import config
 
 
 def above_threshold(interfacial_energy_mev_per_a2, threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2):
-    """True where the interfacial energy is at or above the threshold (NaN is never flagged)."""
+    """True where the interfacial energy is at or above the threshold (NaN is never flagged).
+
+    Parameters
+    ----------
+    interfacial_energy_mev_per_a2 : array_like
+        Li/X interfacial energies, meV/Å².
+    threshold_mev_per_a2 : float
+        The threshold, meV/Å².
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, the shape of the input.
+    """
     energy = np.asarray(interfacial_energy_mev_per_a2, dtype=float)
     return np.where(np.isnan(energy), False, energy >= threshold_mev_per_a2)
 
 
 @dataclass
 class ThresholdEstimate:
+    """The change-point estimate of the threshold (:func:`fit_threshold`).
+
+    Attributes
+    ----------
+    threshold_mev_per_a2 : float
+        Midpoint of the best split, meV/Å².
+    lower_mev_per_a2, upper_mev_per_a2 : float
+        The highest interfacial energy below the split and the lowest above it, meV/Å².
+    bootstrap_low_mev_per_a2, bootstrap_high_mev_per_a2 : float
+        2.5th and 97.5th percentiles of the bootstrap midpoints, meV/Å² (NaN if no resample split).
+    n_cells : int
+        Cells used.
+    ccd_below_ma_cm2, ccd_above_ma_cm2 : float
+        Mean CCD on either side of the split, mA/cm².
+    """
+
     threshold_mev_per_a2: float  # midpoint of the best split
     lower_mev_per_a2: float  # highest interfacial energy below the split
     upper_mev_per_a2: float  # lowest interfacial energy above the split
@@ -36,6 +65,12 @@ class ThresholdEstimate:
     ccd_above_ma_cm2: float
 
     def as_dict(self) -> dict[str, float]:
+        """The fields as floats (``n_cells`` too), e.g. for ``champion.json`` and MLflow.
+
+        Returns
+        -------
+        dict of str to float
+        """
         return {key: float(value) for key, value in self.__dict__.items()}
 
 
@@ -54,7 +89,32 @@ def _best_split(energy: np.ndarray, ccd: np.ndarray) -> tuple[float, float, floa
 
 
 def fit_threshold(energy, ccd, n_bootstrap: int = 2000, seed: int = 0) -> ThresholdEstimate:
-    """Change-point estimate of the interfacial-energy threshold from (energy, CCD) pairs."""
+    """Change-point estimate of the interfacial-energy threshold from (energy, CCD) pairs.
+
+    Pairs with a NaN are dropped. The split with the least squared error of two constant CCD levels
+    wins; bootstrap resampling of the pairs gives the spread of its midpoint.
+
+    Parameters
+    ----------
+    energy : array_like
+        Interfacial energy of each cell, meV/Å².
+    ccd : array_like
+        CCD of each cell, mA/cm² (one number per cell).
+    n_bootstrap : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    ThresholdEstimate
+        The estimate.
+
+    Raises
+    ------
+    ValueError
+        If fewer than two cells with different interfacial energies are left.
+    """
     energy, ccd = np.asarray(energy, dtype=float), np.asarray(ccd, dtype=float)
     keep = ~(np.isnan(energy) | np.isnan(ccd))
     energy, ccd = energy[keep], ccd[keep]
@@ -74,7 +134,27 @@ def fit_threshold(energy, ccd, n_bootstrap: int = 2000, seed: int = 0) -> Thresh
 
 
 def threshold_from_cells(cell_features) -> dict[str, float]:
-    """Change-point threshold on the X/underlayer bilayer cells with a CCD (the paper's Fig. 7e population)."""
+    """Change-point threshold on the X/underlayer bilayer cells with a CCD (the paper's Fig. 7e population).
+
+    A censored CCD enters as one number (:func:`lithioscreen.censored.representative_value`: the
+    bound of "> 5.0", the midpoint of an interval).
+
+    Parameters
+    ----------
+    cell_features : pandas.DataFrame
+        The training table with its descriptors: ``underlayer``, ``outcome``, ``ccd_lower_ma_cm2``,
+        ``ccd_upper_ma_cm2`` and ``interfacial_energy_mev_per_a2``.
+
+    Returns
+    -------
+    dict of str to float
+        :meth:`ThresholdEstimate.as_dict`.
+
+    Raises
+    ------
+    ValueError
+        If fewer than two bilayer cells with different interfacial energies have a CCD.
+    """
     bilayers = cell_features[(cell_features["underlayer"] != "none") & (cell_features["outcome"] == "ccd")]
     lower = bilayers["ccd_lower_ma_cm2"].to_numpy(float)
     upper = bilayers["ccd_upper_ma_cm2"].to_numpy(float)

@@ -40,7 +40,25 @@ FIGURE_NAMES = (
 
 @dataclass
 class ReportInputs:
-    """Everything the figures show; see :func:`report_inputs`."""
+    """Everything the figures show; see :func:`report_inputs`.
+
+    Attributes
+    ----------
+    model_name : str
+        The champion's model name, for titles.
+    cell_features : pandas.DataFrame
+        Training cells with a CCD, with their descriptors and CCD intervals.
+    cv_predictions : pandas.DataFrame
+        Held-out predictions of the champion (:func:`lithioscreen.models.evaluation.cross_validate`).
+    ranking : pandas.DataFrame
+        :func:`lithioscreen.ranking.rank_candidates` over the default candidates.
+    threshold_mev_per_a2 : float
+        The flag threshold, meV/Å².
+    threshold_estimate : dict
+        The threshold the cells support (:func:`lithioscreen.models.threshold.threshold_from_cells`).
+    ccd_target_ma_cm2 : float
+        The CCD target line, mA/cm².
+    """
 
     model_name: str
     cell_features: pd.DataFrame  # training cells with their descriptors and CCD intervals
@@ -60,6 +78,22 @@ def ranking_plot(
     """Predicted CCD ± 1σ of every candidate with a prediction, best first; extrapolations in grey.
 
     Infeasible stacks and stacks without a prediction have no CCD and are left out (the title counts them).
+
+    Parameters
+    ----------
+    ranking : pandas.DataFrame
+        A rank table (:func:`lithioscreen.ranking.rank_candidates`).
+    threshold_mev_per_a2 : float
+        The flag threshold, meV/Å² (filled markers at or above it).
+    ccd_target_ma_cm2 : float
+        The dotted target line, mA/cm².
+    title : str
+        The title; ``""``: one naming the stack and the rows left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Close it with ``plt.close``.
     """
     table = ranking.sort_values("rank")
     left_out = int(table["predicted_ccd_ma_cm2"].isna().sum())
@@ -116,7 +150,20 @@ def ranking_plot(
 
 
 def interfacial_energy_sources_plot(ranking: pd.DataFrame, threshold_mev_per_a2: float) -> plt.Figure:
-    """Interfacial energy ± 1σ of every candidate, highest first, coloured by its source."""
+    """Interfacial energy ± 1σ of every candidate, highest first, coloured by its source.
+
+    Parameters
+    ----------
+    ranking : pandas.DataFrame
+        A rank table; one point per distinct candidate (the first row of each).
+    threshold_mev_per_a2 : float
+        The threshold line, meV/Å².
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Close it with ``plt.close``.
+    """
     table = ranking.drop_duplicates("candidate").sort_values(
         "interfacial_energy_mev_per_a2", ascending=False, na_position="last"
     )
@@ -159,7 +206,18 @@ def interfacial_energy_sources_plot(ranking: pd.DataFrame, threshold_mev_per_a2:
 
 
 def report_figures(inputs: ReportInputs) -> dict[str, plt.Figure]:
-    """The four figures, by file stem (close them with ``plt.close``)."""
+    """The four figures, by file stem (close them with ``plt.close``).
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        What they show.
+
+    Returns
+    -------
+    dict of str to matplotlib.figure.Figure
+        By the names in :data:`FIGURE_NAMES`.
+    """
     return {
         "interfacial_energy_vs_ccd": interfacial_energy_plot(
             inputs.cell_features, inputs.threshold_mev_per_a2, inputs.threshold_estimate
@@ -182,7 +240,25 @@ def report_inputs(
 ) -> ReportInputs:
     """Descriptors of the cells with a CCD, the threshold fit and the default ranking, for a champion.
 
-    ``cells``: the training table (:func:`lithioscreen.data.training_cells`).
+    Parameters
+    ----------
+    champion : Champion
+        A champion whose model is fitted (its featurizer describes the cells).
+    cells : pandas.DataFrame
+        The training table (:func:`lithioscreen.data.training_cells`).
+    phase_data : pandas.DataFrame
+        The phase-data table; every element in it is ranked on the paper's stack.
+    cv_predictions : pandas.DataFrame
+        The champion's held-out predictions.
+    threshold_mev_per_a2 : float
+        The flag threshold, meV/Å².
+    ccd_target_ma_cm2 : float
+        The CCD target, mA/cm².
+
+    Returns
+    -------
+    ReportInputs
+        Ready for :func:`report_figures`.
     """
     from lithioscreen.candidates import CANDIDATE_COLUMNS, default_candidates
     from lithioscreen.data import ccd_cells
@@ -214,7 +290,18 @@ class ReportOutputError(ValueError):
 
 
 def check_output_dir(out_dir: Path) -> None:
-    """``out_dir`` must be a folder, or not exist yet (it is created); checked before any work is done."""
+    """Check, before any work is done, that ``out_dir`` is a folder or can be created.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The output folder; it may not exist yet.
+
+    Raises
+    ------
+    ReportOutputError
+        If it, or its nearest existing parent, is not a folder or is not writable.
+    """
     out_dir = Path(out_dir)
     existing = next((parent for parent in (out_dir, *out_dir.parents) if parent.exists()), None)
     if existing is not None and not existing.is_dir():
@@ -233,6 +320,31 @@ def write_report(
 
     The held-out predictions are recomputed (leave-one-overlayer-out with the champion's model
     definition), so the report needs no tracking store.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The output folder; created if missing.
+    models_dir : pathlib.Path or None
+        The exported champion's folder; None: :func:`lithioscreen.config.models_dir`.
+    data_dir : pathlib.Path or None
+        The data folder (cells and phase data); None: :func:`lithioscreen.config.data_dir`.
+    threshold_mev_per_a2 : float
+        The flag threshold, meV/Å².
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG files written, one per name in :data:`FIGURE_NAMES`.
+
+    Raises
+    ------
+    ReportOutputError
+        If ``out_dir`` cannot be used.
+    lithioscreen.models.champion.NoChampionError
+        If there is no exported champion.
+    lithioscreen.data.DataValidationError
+        If a data file is invalid.
     """
     from sklearn.base import clone
 
@@ -260,7 +372,17 @@ def write_report(
 
 
 def log_report_figures(run_id: str, inputs: ReportInputs, artifact_dir: str = "report") -> None:
-    """Log the four figures as PNG artifacts of ``run_id`` (the training's parent run)."""
+    """Log the four figures as PNG artifacts of ``run_id`` (the training's parent run).
+
+    Parameters
+    ----------
+    run_id : str
+        The MLflow run, in the current tracking store.
+    inputs : ReportInputs
+        What the figures show.
+    artifact_dir : str
+        The artifact folder within the run.
+    """
     from mlflow import MlflowClient
 
     client = MlflowClient()
@@ -279,7 +401,27 @@ def log_training_figures(
     threshold_mev_per_a2: float,
     ccd_target_ma_cm2: float,
 ) -> None:
-    """What training calls: the report figures of the freshly fitted champion, on the parent run."""
+    """What training calls: the report figures of the freshly fitted champion, on the parent run.
+
+    Parameters
+    ----------
+    run_id : str
+        The parent run.
+    fitted_model : CCDScreeningModel
+        The champion, fitted on every cell.
+    model_name : str
+        Its name.
+    cells : pandas.DataFrame
+        The training table.
+    phase_data : pandas.DataFrame
+        The phase-data table.
+    cv_predictions : pandas.DataFrame
+        The champion's held-out predictions.
+    threshold_mev_per_a2 : float
+        The flag threshold, meV/Å².
+    ccd_target_ma_cm2 : float
+        The CCD target, mA/cm².
+    """
     from lithioscreen.models.champion import Champion
 
     champion = Champion(model=fitted_model, metadata={"model": model_name})

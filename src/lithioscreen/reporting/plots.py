@@ -21,7 +21,21 @@ def _measured_error_bars(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarr
 
 
 def parity_plot(predictions: pd.DataFrame, title: str) -> plt.Figure:
-    """Held-out predicted vs measured CCD, with predicted ±1σ and the measured interval as bars."""
+    """Held-out predicted vs measured CCD, with predicted ±1σ and the measured interval as bars.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        Held-out predictions (``CrossValidationResult.predictions``): ``candidate``,
+        ``ccd_lower_ma_cm2``, ``ccd_upper_ma_cm2``, ``predicted_ccd_ma_cm2``, ``predicted_ccd_std``.
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Close it with ``plt.close``.
+    """
     lower = predictions["ccd_lower_ma_cm2"].to_numpy(float)
     upper = predictions["ccd_upper_ma_cm2"].to_numpy(float)
     measured, below, above = _measured_error_bars(lower, upper)
@@ -55,10 +69,26 @@ def interfacial_energy_plot(
 ) -> plt.Figure:
     """CCD vs Li/X interfacial energy with the threshold line (the paper's Fig. 7e, our values).
 
-    ``cells`` needs candidate, interfacial_energy_mev_per_a2, interfacial_energy_std_mev_per_a2,
-    interfacial_energy_source, ccd_lower_ma_cm2, ccd_upper_ma_cm2 (and optionally
-    underlayer_present). Exact CCDs are points, intervals vertical bars, lower bounds ("> 5.0")
-    upward arrows from the bound; horizontal bars are ±1σ of the interfacial energy.
+    Exact CCDs are points, intervals vertical bars, lower bounds ("> 5.0") upward arrows from the
+    bound; horizontal bars are ±1σ of the interfacial energy. Cells without an underlayer are
+    drawn as open circles.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        Cells with a CCD: ``candidate``, ``interfacial_energy_mev_per_a2``,
+        ``interfacial_energy_std_mev_per_a2``, ``interfacial_energy_source``, ``ccd_lower_ma_cm2``,
+        ``ccd_upper_ma_cm2`` and optionally ``underlayer``.
+    threshold_mev_per_a2 : float
+        The threshold line, meV/Å².
+    estimate : dict or None
+        The threshold the cells support (:meth:`lithioscreen.models.threshold.ThresholdEstimate.as_dict`),
+        shaded between ``lower_mev_per_a2`` and ``upper_mev_per_a2``; None: no shading.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Close it with ``plt.close``.
     """
     lower = cells["ccd_lower_ma_cm2"].to_numpy(float)
     upper = cells["ccd_upper_ma_cm2"].to_numpy(float)
@@ -136,7 +166,18 @@ SOURCE_COLORS = {
 
 
 def source_color(source: str) -> str:
-    """MLIP values (``mlip:<model>``) share one colour."""
+    """The colour of an interfacial-energy source in every figure; MLIP values (``mlip:<model>``) share one.
+
+    Parameters
+    ----------
+    source : str
+        ``dft``, ``surrogate``, ``mlip:<model>``, ...
+
+    Returns
+    -------
+    str
+        A matplotlib colour name (:data:`SOURCE_COLORS`; other sources brown).
+    """
     return SOURCE_COLORS.get(source, "tab:purple" if str(source).startswith("mlip") else "tab:brown")
 
 
@@ -145,7 +186,18 @@ SOURCE_MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
 def source_markers(sources) -> dict[str, str]:
-    """A marker per source: the first source of each colour gets a circle, the next a square, and so on."""
+    """A marker per source: the first source of each colour gets a circle, the next a square, and so on.
+
+    Parameters
+    ----------
+    sources : iterable of str
+        The sources, in the order they should get markers; repeats are ignored.
+
+    Returns
+    -------
+    dict of str to str
+        Source to matplotlib marker (:data:`SOURCE_MARKERS`, cycled).
+    """
     seen_per_color: dict[str, int] = {}
     markers = {}
     for source in dict.fromkeys(map(str, sources)):

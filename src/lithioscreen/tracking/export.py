@@ -16,7 +16,37 @@ from lithioscreen.models.champion import METADATA_FILENAME, MODEL_DIRNAME, insta
 
 
 def export_champion(model, metadata: dict, models_dir: Path | None = None, signature=None, input_example=None) -> Path:
-    """Write the model and its metadata; the old export is replaced only once the new one is complete."""
+    """Write the model and its metadata; the old export is replaced only once the new one is complete.
+
+    The model is saved as an MLflow scikit-learn model with pickle serialisation, in a staging
+    folder inside ``models_dir``, and installed under the models folder's lock
+    (:func:`lithioscreen.models.champion.install_export`).
+
+    Parameters
+    ----------
+    model : CCDScreeningModel
+        The fitted champion.
+    metadata : dict
+        The content of ``champion.json`` (JSON-serialisable).
+    models_dir : pathlib.Path or None
+        The models folder; None: :func:`lithioscreen.config.models_dir`.
+    signature : mlflow.models.ModelSignature or None
+        Passed to ``mlflow.sklearn.save_model``.
+    input_example : pandas.DataFrame or None
+        Passed to ``mlflow.sklearn.save_model``.
+
+    Returns
+    -------
+    pathlib.Path
+        The installed model folder, ``models_dir/lithioscreen-ccd``.
+
+    Raises
+    ------
+    lithioscreen.config.ReadOnlyFolderError
+        If ``models_dir`` is the copy shipped inside the installed package.
+    TimeoutError
+        If another export or retraining holds the lock for too long.
+    """
     import mlflow.sklearn
 
     models_dir = config.writable(Path(models_dir or config.models_dir()), "the exported champion")

@@ -31,7 +31,7 @@ from lithioscreen import config
 from lithioscreen.models.champion import METADATA_FILENAME, install_export, models_lock
 from lithioscreen.tracking.serving import SKLEARN_MODEL_URI_TAG, register_serving_model
 
-#: Scores closer than this (mA/cm²) count as equal.
+#: Scores closer than this count as equal (NLPD in nats per cell, MAE in mA/cm²).
 SCORE_TOLERANCE = 1e-9
 #: How long a retraining waits for another one on the same models folder, seconds.
 PROMOTION_LOCK_TIMEOUT_S = 3600.0
@@ -39,6 +39,22 @@ PROMOTION_LOCK_TIMEOUT_S = 3600.0
 
 @dataclass
 class CurrentChampion:
+    """The champion a retraining must beat.
+
+    Attributes
+    ----------
+    model : object
+        The fitted model; it is cloned (unfitted) for re-evaluation.
+    name : str
+        Its model name (``physics_monotone``), or ``unknown``.
+    source : str
+        ``registry`` or ``models_dir``.
+    version : str or None
+        Its registry version, where known.
+    data_version : str or None
+        The data it was trained on, where known.
+    """
+
     model: object  # the fitted pipeline; it is cloned (unfitted) for re-evaluation
     name: str  # model name, e.g. bayesian_ridge
     source: str  # "registry" or "models_dir"
@@ -48,6 +64,37 @@ class CurrentChampion:
 
 @dataclass
 class PromotionDecision:
+    """What :func:`retrain_and_promote` decided, and why.
+
+    Attributes
+    ----------
+    promoted : bool
+        Whether the new model became the champion.
+    reason : str
+        Why, with both scores.
+    new_model : str
+        The new run's best model.
+    new_version : str or None
+        Its registry version.
+    new_metrics : dict of str to float
+        Its cross-validation metrics.
+    data_version : str
+        The data it was trained on.
+    n_cells : int
+        Cells it was trained on.
+    parent_run_id : str
+        The training's MLflow parent run.
+    champion_before : dict or None
+        ``model``, ``source``, ``version``, ``data_version`` of the champion compared with; None
+        if there was none (or one of an earlier format).
+    champion_before_metrics : dict of str to float or None
+        That champion's metrics, re-evaluated on the new data.
+    exported_to : str or None
+        The model folder written, when promoted.
+    all_models_metrics : dict of str to dict
+        Every model's cross-validation metrics in the new run.
+    """
+
     promoted: bool
     reason: str
     new_model: str
@@ -63,7 +110,19 @@ class PromotionDecision:
 
 
 def at_least_as_good(new: dict[str, float], old: dict[str, float], tolerance: float = SCORE_TOLERANCE) -> bool:
-    """(NLPD, then interval MAE) of ``new`` no worse than ``old``; lower is better."""
+    """Whether ``new`` scores no worse than ``old``: NLPD first, interval MAE on a tie; lower is better.
+
+    Parameters
+    ----------
+    new, old : dict of str to float
+        Cross-validation metrics with ``nlpd`` and ``mae``.
+    tolerance : float
+        Differences within this count as ties.
+
+    Returns
+    -------
+    bool
+    """
     if new["nlpd"] < old["nlpd"] - tolerance:
         return True
     if new["nlpd"] > old["nlpd"] + tolerance:
@@ -72,7 +131,23 @@ def at_least_as_good(new: dict[str, float], old: dict[str, float], tolerance: fl
 
 
 def current_champion(tracking_uri: str, models_dir: Path) -> CurrentChampion | None:
-    """The registry's champion, else the exported one in ``models_dir``, else None."""
+    """The registry's champion, else the exported one in ``models_dir``, else None.
+
+    The registry's champion counts only if the scikit-learn model it is tagged with can still be
+    loaded; otherwise the exported pickle is used.
+
+    Parameters
+    ----------
+    tracking_uri : str
+        The MLflow tracking store (also set as MLflow's current one when the registry has a champion).
+    models_dir : pathlib.Path
+        The models folder with the exported champion.
+
+    Returns
+    -------
+    CurrentChampion or None
+        None when there is neither.
+    """
     import mlflow
     import mlflow.sklearn
     from mlflow import MlflowClient
@@ -133,7 +208,40 @@ def retrain_and_promote(
     threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
     ccd_target_ma_cm2: float = config.DEFAULT_CCD_TARGET_MA_CM2,
 ) -> PromotionDecision:
-    """Train every model on ``data_dir`` in a new MLflow run; promote the best only if it beats the champion."""
+    """Train every model on ``data_dir`` in a new MLflow run; promote the best only if it beats the champion.
+
+    The rule and what is recorded are in the module docstring. The new version is registered either
+    way; only a promotion moves the ``champion`` alias and re-exports ``models_dir``.
+
+    Parameters
+    ----------
+    data_dir : pathlib.Path or None
+        The data folder; None: :func:`lithioscreen.config.data_dir`.
+    tracking_uri : str or None
+        The MLflow tracking store; None: as :func:`lithioscreen.tracking.training.resolve_tracking_uri`.
+    experiment_name : str
+        The MLflow experiment.
+    models_dir : pathlib.Path or None
+        The models folder; None: :func:`lithioscreen.config.models_dir`.
+    threshold_mev_per_a2 : float
+        The flag threshold recorded with the model, meV/Å².
+    ccd_target_ma_cm2 : float
+        The CCD target for the figures, mA/cm².
+
+    Returns
+    -------
+    PromotionDecision
+        The decision and the scores behind it.
+
+    Raises
+    ------
+    lithioscreen.config.ReadOnlyFolderError
+        If ``models_dir`` is the copy shipped inside the installed package.
+    lithioscreen.tracking.stores.TrackingStoreError
+        If the tracking URI cannot be used.
+    TimeoutError
+        If another retraining holds the models folder's lock for too long.
+    """
     from lithioscreen.tracking.stores import check_tracking_uri
     from lithioscreen.tracking.training import resolve_tracking_uri
 

@@ -59,8 +59,8 @@ OUTPUT_COLUMNS = [
     "prediction_note",
 ]
 OPTIONAL_COLUMNS = ("overlayer_nm", "underlayer", "underlayer_nm")
-#: Rows per predict call (one HTTP request): 500,000 rows gave a 187 MB reply. 10,000 rows take
-#: about 2 s and a 4 MB reply; split larger screens, or rank them with ``lithioscreen rank``.
+#: Rows per predict call (one HTTP request): the reply grows with every row, so larger screens are
+#: split, or ranked with ``lithioscreen rank`` (latency and throughput: ``benchmarks/serve_load.py``).
 MAX_ROWS_PER_REQUEST = 10_000
 
 
@@ -107,12 +107,42 @@ class CCDCandidateModel(mlflow.pyfunc.PythonModel):
     """Validates and featurizes candidates, then predicts with the fitted lithioscreen pipeline."""
 
     def load_context(self, context):
+        """Load the fitted pipeline (pickle) and its metadata JSON from the model's artifacts.
+
+        Parameters
+        ----------
+        context : mlflow.pyfunc.PythonModelContext
+            Its ``artifacts`` name the files ``pipeline`` and ``metadata``.
+        """
         with open(context.artifacts["pipeline"], "rb") as handle:
             self.pipeline = pickle.load(handle)
         with open(context.artifacts["metadata"], encoding="utf-8") as handle:
             self.metadata = json.load(handle)
 
     def predict(self, context, model_input: pd.DataFrame, params=None):
+        """Validate the candidates and return their prediction table (see the module docstring).
+
+        Parameters
+        ----------
+        context : mlflow.pyfunc.PythonModelContext
+            Not used.
+        model_input : pandas.DataFrame
+            ``candidate`` and optionally ``overlayer_nm``, ``underlayer``, ``underlayer_nm``; at most
+            :data:`MAX_ROWS_PER_REQUEST` rows.
+        params : dict or None
+            Optional ``threshold_mev_per_a2`` (meV/Å²); default: the one logged with the model.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per input row, in input order, columns :data:`OUTPUT_COLUMNS`; missing numbers
+            are None (JSON null).
+
+        Raises
+        ------
+        mlflow.exceptions.MlflowException
+            ``INVALID_PARAMETER_VALUE`` (HTTP 400) for too many rows, a bad threshold, or a bad row.
+        """
         from lithioscreen.candidates import CandidateError, validate_candidates
 
         if not isinstance(model_input, pd.DataFrame):

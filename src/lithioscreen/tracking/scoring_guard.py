@@ -27,8 +27,8 @@ import re
 
 #: Rows per request; the same cap as ``pyfunc_model.MAX_ROWS_PER_REQUEST`` (a test checks that they agree).
 MAX_ROWS_PER_REQUEST = 10_000
-#: Bytes per request body: 10,000 rows of ``{"candidate": "Cr0.5W0.5", "overlayer_nm": 30, ...}``
-#: take about 1 MB; 8 MiB leaves room for pretty-printed JSON.
+#: Bytes per request body: room for :data:`MAX_ROWS_PER_REQUEST` rows of
+#: ``{"candidate": "Cr0.5W0.5", "overlayer_nm": 30, ...}``, even as pretty-printed JSON.
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 #: ``{"dataframe_split": {"data": [[...]]}}`` is 3 deep; anything past 32 is no data frame.
 MAX_JSON_DEPTH = 32
@@ -37,13 +37,29 @@ _ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0
 
 
 class Rejected(Exception):
-    """A request answered here: HTTP ``status`` with a JSON ``{"error_code", "message"}``."""
+    """A request answered here: HTTP ``status`` with a JSON ``{"error_code", "message"}``.
+
+    Parameters
+    ----------
+    status : int
+        The HTTP status (400, 413 or 415).
+    message : str
+        What is wrong, for the client.
+    """
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status, self.message = status, message
 
     def body(self) -> bytes:
+        """The response body, as MLflow's own errors look.
+
+        Returns
+        -------
+        bytes
+            JSON ``{"error_code": ..., "message": ...}``; the code is ``RESOURCE_EXHAUSTED`` for 413,
+            ``BAD_REQUEST`` for 415, otherwise ``INVALID_PARAMETER_VALUE``.
+        """
         code = {413: "RESOURCE_EXHAUSTED", 415: "BAD_REQUEST"}.get(self.status, "INVALID_PARAMETER_VALUE")
         return json.dumps({"error_code": code, "message": self.message}).encode()
 
@@ -103,7 +119,25 @@ def _check_rows(rows: list[dict], max_rows: int) -> None:
 
 
 def check_request(body: bytes, content_type: str | None, max_rows: int = MAX_ROWS_PER_REQUEST) -> None:
-    """Raise :class:`Rejected` for a request MLflow would answer with 500 or read wrongly; else return."""
+    """Raise :class:`Rejected` for a request MLflow would answer with 500 or read wrongly; else return.
+
+    Malformed JSON or CSV is let through: MLflow's own 400 says where.
+
+    Parameters
+    ----------
+    body : bytes
+        The whole request body.
+    content_type : str or None
+        The ``Content-Type`` header.
+    max_rows : int
+        Rows allowed per request.
+
+    Raises
+    ------
+    Rejected
+        415 without a Content-Type; 413 for too many rows; 400 for JSON nested deeper than
+        :data:`MAX_JSON_DEPTH`, ``NaN``/``Infinity``, or a thickness that is not a number or null.
+    """
     if not content_type or not content_type.strip():
         raise Rejected(415, "no Content-Type: send 'Content-Type: application/json' (or text/csv)")
     mime = content_type.split(";")[0].strip().lower()
@@ -139,7 +173,19 @@ def check_request(body: bytes, content_type: str | None, max_rows: int = MAX_ROW
 
 
 class GuardedApp:
-    """ASGI wrapper: ``POST /invocations`` is read (up to ``max_bytes``), checked, then replayed to ``app``."""
+    """ASGI wrapper: ``POST /invocations`` is read (up to ``max_bytes``), checked, then replayed to ``app``.
+
+    Every other request goes to ``app`` untouched.
+
+    Parameters
+    ----------
+    app : callable
+        The ASGI app behind the guard (MLflow's scoring app).
+    max_bytes : int
+        Largest request body, bytes; a larger one is answered with 413 without reading further.
+    max_rows : int
+        Rows allowed per request.
+    """
 
     def __init__(self, app, max_bytes: int = MAX_REQUEST_BYTES, max_rows: int = MAX_ROWS_PER_REQUEST):
         self.app, self.max_bytes, self.max_rows = app, max_bytes, max_rows

@@ -30,6 +30,13 @@ RUNTIME_DISTRIBUTIONS = ("mlflow", "numpy", "pandas", "scipy", "scikit-learn", "
 
 
 def pip_requirements() -> list[str]:
+    """The served model's requirements, pinned to the versions installed here.
+
+    Returns
+    -------
+    list of str
+        ``name==version`` for each of :data:`RUNTIME_DISTRIBUTIONS`; the bare name where it is not installed.
+    """
     pins = []
     for distribution in RUNTIME_DISTRIBUTIONS:
         try:
@@ -40,7 +47,21 @@ def pip_requirements() -> list[str]:
 
 
 def serving_signature(threshold_mev_per_a2: float, input_example: pd.DataFrame, output_example: pd.DataFrame):
-    """Input: ``candidate`` required, the stack optional; a ``threshold_mev_per_a2`` parameter."""
+    """The served model's signature: ``candidate`` required, the stack optional; a ``threshold_mev_per_a2`` parameter.
+
+    Parameters
+    ----------
+    threshold_mev_per_a2 : float
+        The parameter's default, meV/Å².
+    input_example : pandas.DataFrame
+        Example input (used with ``output_example`` to infer the output schema).
+    output_example : pandas.DataFrame
+        The model's output for it.
+
+    Returns
+    -------
+    mlflow.models.ModelSignature
+    """
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
@@ -58,7 +79,25 @@ def serving_signature(threshold_mev_per_a2: float, input_example: pd.DataFrame, 
 
 
 def serving_metadata(model_name: str, fitted_model, threshold_mev_per_a2: float, data_version: str) -> dict:
-    """What the served model needs beside the pipeline (the training domain is the pipeline's own fitted state)."""
+    """What the served model needs beside the pipeline (the training domain is the pipeline's own fitted state).
+
+    Parameters
+    ----------
+    model_name : str
+        The model's name.
+    fitted_model : CCDScreeningModel
+        The fitted pipeline (its ``training_candidates_`` are recorded).
+    threshold_mev_per_a2 : float
+        The default flag threshold, meV/Å².
+    data_version : str
+        The data it was trained on.
+
+    Returns
+    -------
+    dict
+        ``model``, ``threshold_mev_per_a2``, ``data_version``, ``training_candidates``,
+        ``lithioscreen_version`` (JSON-serialisable).
+    """
     return {
         "model": model_name,
         "threshold_mev_per_a2": float(threshold_mev_per_a2),
@@ -76,7 +115,30 @@ def log_serving_model(
     data_version: str,
     input_example: pd.DataFrame,
 ) -> str:
-    """Log the candidate-table pyfunc of ``fitted_pipeline`` into run ``run_id``; returns its model URI."""
+    """Log the candidate-table pyfunc of ``fitted_pipeline`` into run ``run_id``.
+
+    The output schema is inferred by running the pyfunc's own class on ``input_example`` in this process.
+
+    Parameters
+    ----------
+    fitted_pipeline : CCDScreeningModel
+        The fitted champion.
+    model_name : str
+        Its name.
+    run_id : str or None
+        The run to log into; None: MLflow's active run (or a new one, as ``log_model`` does).
+    threshold_mev_per_a2 : float
+        The default flag threshold, meV/Å².
+    data_version : str
+        The data it was trained on.
+    input_example : pandas.DataFrame
+        A small candidate table.
+
+    Returns
+    -------
+    str
+        The logged model's URI.
+    """
     import mlflow
 
     metadata = serving_metadata(model_name, fitted_pipeline, threshold_mev_per_a2, data_version)
@@ -131,7 +193,26 @@ SKLEARN_MODEL_URI_TAG = "sklearn_model_uri"
 def register_serving_model(
     serving_uri: str, sklearn_model_uri: str, model_name: str, data_version: str, n_cells: int
 ) -> str:
-    """Register the pyfunc as a new version of ``lithioscreen-ccd``, tagged with what it wraps; returns the version."""
+    """Register the pyfunc as a new version of ``lithioscreen-ccd``, tagged with what it wraps.
+
+    Parameters
+    ----------
+    serving_uri : str
+        The pyfunc's model URI (:func:`log_serving_model`).
+    sklearn_model_uri : str
+        The scikit-learn model it wraps (tagged :data:`SKLEARN_MODEL_URI_TAG`, for re-evaluation).
+    model_name : str
+        The model's name (tag ``model``).
+    data_version : str
+        The data it was trained on (tag ``data_version``).
+    n_cells : int
+        Cells it was trained on (tag ``n_cells``).
+
+    Returns
+    -------
+    str
+        The new version number.
+    """
     import mlflow
 
     registered = mlflow.register_model(serving_uri, config.REGISTERED_MODEL_NAME)
@@ -148,7 +229,18 @@ def register_serving_model(
 
 
 def source_run_id(model_uri: str) -> str | None:
-    """The run that logged ``models:/<model id>`` (MLflow 3 logged models)."""
+    """The run that logged ``models:/<model id>`` (MLflow 3 logged models).
+
+    Parameters
+    ----------
+    model_uri : str
+        A model URI.
+
+    Returns
+    -------
+    str or None
+        The source run's id; None for any URI other than ``models:/m-...``.
+    """
     import mlflow
 
     if not model_uri.startswith("models:/m-"):
@@ -161,7 +253,25 @@ class ModelUnavailableError(ValueError):
 
 
 def download_model(model_uri: str, tracking_uri: str) -> str:
-    """The model's local folder, as ``mlflow models serve`` gets it (download from the store or the registry)."""
+    """The model's local folder, as ``mlflow models serve`` gets it (download from the store or the registry).
+
+    Parameters
+    ----------
+    model_uri : str
+        ``models:/lithioscreen-ccd@champion``, ``runs:/...``, a path, ...
+    tracking_uri : str
+        The tracking store (set as MLflow's current one).
+
+    Returns
+    -------
+    str
+        The local folder holding the ``MLmodel`` file.
+
+    Raises
+    ------
+    ModelUnavailableError
+        If the URI cannot be downloaded or is not an MLflow model.
+    """
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -185,7 +295,26 @@ SERVING_APP_DIR = Path(__file__).parent
 def scoring_server_command(
     local_model_path: str, host: str, port: int, workers: int
 ) -> tuple[list[str], dict[str, str]]:
-    """uvicorn on MLflow's scoring app behind the guard, with the environment MLflow's own ``get_cmd`` prepares."""
+    """uvicorn on MLflow's scoring app behind the guard, with the environment MLflow's own ``get_cmd`` prepares.
+
+    Parameters
+    ----------
+    local_model_path : str
+        The downloaded model (:func:`download_model`).
+    host : str
+        Interface to listen on.
+    port : int
+        Port to listen on.
+    workers : int
+        uvicorn worker processes.
+
+    Returns
+    -------
+    command : list of str
+        The command line to run.
+    env : dict of str to str
+        The environment variables MLflow's command would add or change.
+    """
     import sys
 
     from mlflow.pyfunc import scoring_server

@@ -38,7 +38,22 @@ class TrackingStoreError(ValueError):
 
 
 def check_tracking_uri(uri: str, timeout_s: float = PROBE_TIMEOUT_S) -> None:
-    """Raise :class:`TrackingStoreError` for an unsupported scheme or an unreachable tracking server."""
+    """Raise :class:`TrackingStoreError` for an unsupported scheme or an unreachable tracking server.
+
+    Also sets :data:`HTTP_DEFAULTS` in ``os.environ`` where the environment does not set them.
+
+    Parameters
+    ----------
+    uri : str
+        The tracking URI; an ``http(s)://`` server is probed once at ``/health`` (any HTTP answer will do).
+    timeout_s : float
+        How long the probe waits, seconds.
+
+    Raises
+    ------
+    TrackingStoreError
+        For a scheme MLflow has no tracking store for, or a server that does not answer.
+    """
     scheme = urlsplit(uri).scheme.lower()
     if len(scheme) == 1 and os.name == "nt":  # C:\path
         scheme = ""
@@ -79,7 +94,14 @@ def _process_start(pid: int) -> str:
 
 
 def process_tags() -> dict[str, str]:
-    """Tags that name the process running a training run."""
+    """Tags that name the process running a training run.
+
+    Returns
+    -------
+    dict of str to str
+        The pid, the host name and the process start time (clock ticks since boot; ``""`` where
+        ``/proc`` is not available).
+    """
     pid = os.getpid()
     return {PID_TAG: str(pid), HOST_TAG: socket.gethostname(), START_TAG: _process_start(pid)}
 
@@ -96,7 +118,23 @@ def _alive(pid: int, start: str) -> bool:
 
 
 def end_orphaned_runs(client, experiment_id: str) -> list[str]:
-    """End as FAILED the RUNNING runs of ``experiment_id`` started by a process of this host that is gone."""
+    """End as FAILED the RUNNING runs of ``experiment_id`` started by a process of this host that is gone.
+
+    A process counts as gone when its pid does not exist, or now belongs to a process that started
+    at another time. Each run ended is tagged ``lithioscreen.ended_by``.
+
+    Parameters
+    ----------
+    client : mlflow.MlflowClient
+        A client of the tracking store.
+    experiment_id : str
+        The experiment (at most 1,000 RUNNING runs are looked at).
+
+    Returns
+    -------
+    list of str
+        The ids of the runs ended.
+    """
     host = socket.gethostname()
     ended = []
     runs = client.search_runs([experiment_id], "attributes.status = 'RUNNING'", max_results=1000)

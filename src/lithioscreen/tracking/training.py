@@ -56,6 +56,40 @@ from lithioscreen.tracking.stores import check_tracking_uri, end_orphaned_runs, 
 
 @dataclass
 class TrainingSummary:
+    """What one training did (:func:`train`).
+
+    Attributes
+    ----------
+    experiment_id, parent_run_id : str
+        The MLflow experiment and the training's parent run.
+    champion : str
+        The model chosen (:func:`lithioscreen.models.select_model`).
+    registered_version : str or None
+        Its registry version; None when not registered.
+    data_version : str
+        The data trained on (:func:`lithioscreen.data.versions.data_version`).
+    n_cells : int
+        Cells the CCD regressor learned from (feasible bilayers with a CCD).
+    metrics : dict of str to dict
+        Every model's cross-validation metrics.
+    threshold : dict of str to float
+        The threshold the cells support (:meth:`lithioscreen.models.threshold.ThresholdEstimate.as_dict`).
+    model_uris : dict of str to str
+        Every model's logged scikit-learn model URI.
+    serving_model_uri : str or None
+        The champion's candidate-table pyfunc (what the registry holds).
+    exported_to : str or None
+        The exported model folder; None without export.
+    nested_metrics : dict of str to float
+        The nested cross-validation of the selection procedure.
+    nested_choices : dict of str to str
+        Held-out overlayer to the model the inner CV chose.
+    order_checks : dict of str to list
+        Per model, the paper's CCD-order statements on its held-out predictions.
+    training_cells : pandas.DataFrame or None
+        The training table exactly as trained on (the bytes behind ``data_version``), for re-evaluations.
+    """
+
     experiment_id: str
     parent_run_id: str
     champion: str
@@ -76,7 +110,13 @@ class TrainingSummary:
     training_cells: pd.DataFrame | None = field(default=None, repr=False)
 
     def as_record(self) -> dict:
-        """The summary as plain values (what ``train --format json`` prints); the cells table left out."""
+        """The summary as plain values (what ``train --format json`` prints); the cells table left out.
+
+        Returns
+        -------
+        dict
+            Every field but ``training_cells``.
+        """
         return {name: value for name, value in asdict(self).items() if name != "training_cells"}
 
 
@@ -85,6 +125,16 @@ def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
 
     Resolved on every call rather than left to MLflow's process-wide state, so that a training
     run always goes where the caller and the environment say.
+
+    Parameters
+    ----------
+    tracking_uri : str or None
+        An explicit URI; None or ``""``: from the environment.
+
+    Returns
+    -------
+    str
+        The URI (the default one with an absolute path in the current working directory).
     """
     return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
 
@@ -109,6 +159,16 @@ def artifact_location(tracking_uri: str) -> str | None:
     MLflow's own default is ``./mlruns`` in the current directory, which scatters artifacts of a
     store in /tmp (tests, ``cells add --tracking-uri``) into whatever folder the command ran in.
     Other stores (a tracking server) keep their own artifact root.
+
+    Parameters
+    ----------
+    tracking_uri : str
+        The tracking URI.
+
+    Returns
+    -------
+    str or None
+        A ``file://`` URI of ``mlruns`` beside the database for ``sqlite:///`` stores; None otherwise.
     """
     prefix = "sqlite:///"
     if not tracking_uri.startswith(prefix):
@@ -173,7 +233,45 @@ def train(
     register: bool = True,
     export: bool = True,
 ) -> TrainingSummary:
-    """Train, cross-validate and log every model; register and export the champion."""
+    """Train, cross-validate and log every model; register and export the champion.
+
+    The runs and what they record are described in the module docstring.
+
+    Parameters
+    ----------
+    data_dir : pathlib.Path or None
+        The data folder; None: :func:`lithioscreen.config.data_dir`.
+    tracking_uri : str or None
+        The MLflow tracking store; None: :func:`resolve_tracking_uri`.
+    experiment_name : str
+        The MLflow experiment (created if missing).
+    models_dir : pathlib.Path or None
+        Where to export the champion; None: :func:`lithioscreen.config.models_dir`.
+    threshold_mev_per_a2 : float
+        The flag threshold recorded with the model, meV/Å².
+    ccd_target_ma_cm2 : float
+        The CCD target for the figures, mA/cm².
+    register : bool
+        Register the champion's pyfunc as a new version and move the ``champion`` alias to it.
+    export : bool
+        Export the champion to ``models_dir``.
+
+    Returns
+    -------
+    TrainingSummary
+        What was trained, logged, registered and exported.
+
+    Raises
+    ------
+    lithioscreen.data.DataValidationError
+        If a data file is invalid.
+    lithioscreen.tracking.stores.TrackingStoreError
+        If the tracking URI cannot be used.
+    RuntimeError
+        If the data files keep changing while they are loaded.
+    lithioscreen.config.ReadOnlyFolderError
+        If exporting into the copy shipped inside the installed package.
+    """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=ConvergenceWarning)  # deliberate GP noise floor
         warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted in multiple ways")
