@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from lithioscreen.elements import N_ELEMENTS, symbol_index, symbols
+from lithioscreen.elements import N_ELEMENTS, symbol_index
 
 _TOKEN = re.compile(r"([A-Z][a-z]?)((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)?")
 _PLAIN = re.compile(r"(?:[A-Z][a-z]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)?)+")
@@ -134,26 +134,6 @@ class CompositionMatrix:
             amounts[:, 1:][same] = 0
             elements[:, 1:][same] = -1
         return _normalised(elements, amounts)
-
-    def formulas(self, digits: int = 6) -> list[str]:
-        """One formula string per composition, elements in written order.
-
-        Parameters
-        ----------
-        digits : int
-            Significant digits of each atomic fraction.
-
-        Returns
-        -------
-        list of str
-            ``Cr0.3W0.7`` for a mixture; the bare symbol for a single element.
-        """
-        names = symbols()
-        out = []
-        for row_elements, row_fractions in zip(self.elements.tolist(), self.fractions.tolist()):
-            parts = [(names[e], f) for e, f in zip(row_elements, row_fractions) if e >= 0]
-            out.append(names[parts[0][0]] if len(parts) == 1 else "".join(f"{s}{f:.{digits}g}" for s, f in parts))
-        return out
 
 
 def _normalised(elements: np.ndarray, amounts: np.ndarray) -> CompositionMatrix:

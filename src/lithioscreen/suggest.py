@@ -97,7 +97,12 @@ def closest_tested(candidates: pd.DataFrame, tested: pd.DataFrame) -> pd.DataFra
     scale = np.nanstd(b, axis=0)
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     difference = (a[:, None, :] - b[None, :, :]) / scale
-    distance = np.sqrt(np.nansum(np.square(difference), axis=2))
+    # a descriptor unknown on either side is left out, and the distance scaled up to all of them,
+    # so that not knowing a descriptor never makes a candidate look closer
+    compared = np.sum(~np.isnan(difference), axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        distance = np.sqrt(np.nansum(np.square(difference), axis=2) * difference.shape[2] / compared)
+    distance = np.where(compared > 0, distance, np.inf)
     nearest = np.argmin(distance, axis=1)
     return pd.DataFrame(
         {
@@ -203,9 +208,9 @@ def suggest(
     ranked = rank_candidates(pool, champion, threshold_mev_per_a2)
     feasible = ranked["feasible"].map(lambda value: value is True or (include_unknown and value is None)).to_numpy(bool)
     scored = ranked[feasible & ranked["predicted_ccd_ma_cm2"].notna().to_numpy()].reset_index(drop=True)
-    n_left_out = len(ranked) - len(scored)
     if domain == "only":
         scored = scored[scored["in_training_domain"]].reset_index(drop=True)
+    n_left_out = len(ranked) - len(scored)
     if scored.empty:
         raise ValueError(
             "no untested candidate is feasible"

@@ -64,6 +64,8 @@ def exclusive_lock(lock_path: Path, timeout_s: float, holder: str = "another pro
 
 
 def _fsync_dir(folder: Path) -> None:
+    if os.name == "nt":  # folders cannot be opened there; NTFS journals the rename itself
+        return
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)

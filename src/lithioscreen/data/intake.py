@@ -44,7 +44,7 @@ from lithioscreen import config
 from lithioscreen.data._files import atomic_write, exclusive_lock
 from lithioscreen.data.loaders import CELLS_SCHEMA, load_cells
 from lithioscreen.data.schema import DataValidationError, Problem, validate
-from lithioscreen.data.versions import HISTORY_FILE, HistoryEntry, _entry, load_cells_bytes, read_history
+from lithioscreen.data.versions import HISTORY_FILE, HistoryEntry, history_entry, load_cells_bytes, read_history
 from lithioscreen.validation import regular_file_problem
 
 LOCK_FILE = ".cells.csv.lock"
@@ -540,7 +540,7 @@ def add_cells(
                 if last is None
                 else "cells.csv changed outside `cells add` (edited by hand, or an addition was interrupted before its history entry)"
             )
-            last = _entry(
+            last = history_entry(
                 len(history) + 1, "snapshot", old_content, old_content.decode("utf-8"), data_dir, last, source=reason
             )
             recorded.append(last)
@@ -551,7 +551,7 @@ def add_cells(
         new_content = old_content + appended.encode("utf-8")
         atomic_write(cells_path, new_content, check=load_cells)
 
-        version = _entry(
+        version = history_entry(
             last.seq + 1,
             "append",
             new_content,

@@ -267,9 +267,30 @@ def _file_hashes(data_dir: Path, cells_content: bytes) -> dict[str, str]:
     return hashes
 
 
-def _entry(
+def history_entry(
     seq: int, kind: str, content: bytes, text: str, data_dir: Path, parent: HistoryEntry | None, **extra
 ) -> HistoryEntry:
+    """A new history entry for ``cells.csv`` as it is in ``content``, after ``parent``.
+
+    Parameters
+    ----------
+    seq : int
+        The entry's number (one more than the parent's).
+    kind : {"snapshot", "append"}
+    content : bytes
+        The whole ``cells.csv`` at this version.
+    text : str
+        What the entry stores: the whole file (snapshot) or the bytes appended (append).
+    data_dir : Path
+        The data folder (for the hashes of the other versioned files).
+    parent : HistoryEntry or None
+    **extra
+        ``cell_ids_added``, ``source``.
+
+    Returns
+    -------
+    HistoryEntry
+    """
     hashes = _file_hashes(data_dir, content)
     return HistoryEntry(
         seq=seq,

@@ -135,7 +135,7 @@ def interfacial_energy_plot(
         ax.plot(energy[i], position[i], "o", color=color, mfc=face, ms=7, label=label)
         name = (
             str(cells["candidate"].iloc[i])
-            + (" (no underlayer)" if bare[i] else "/Mg")
+            + (" (no underlayer)" if bare[i] else f"/{cells['underlayer'].iloc[i] if 'underlayer' in cells else 'Mg'}")
             + (f" > {lower[i]:g}" if open_above[i] else "")
         )
         ax.annotate(

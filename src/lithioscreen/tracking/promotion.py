@@ -335,7 +335,10 @@ def _retrain_and_promote(
         client.set_tag(summary.parent_run_id, "promotion.reason", reason[:5000])
         client.set_tag(summary.parent_run_id, "promotion.registered_version", version)
         if before is not None:
-            client.set_tag(summary.parent_run_id, "promotion.champion_before", f"{before.name} v{before.version}")
+            label = (
+                f"{before.name} v{before.version}" if before.version else f"{before.name} (exported in {models_dir})"
+            )
+            client.set_tag(summary.parent_run_id, "promotion.champion_before", label)
             for key in ("nlpd", "mae", "rmse"):
                 client.log_metric(summary.parent_run_id, f"champion_before_reevaluated_cv_{key}", before_metrics[key])
 
