@@ -277,3 +277,14 @@ def test_contradicting_rows_fail_the_cells_row_check(values, fragment):
     from lithioscreen.data.loaders import _cell_censoring
 
     assert any(fragment in message for _, message in _cell_censoring(_cell(**values)))
+
+
+def test_problems_name_the_line_in_the_file_after_blank_lines_and_quoted_line_breaks(data_copy):
+    path = data_copy / "cells.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace("oh2024-cr30-mg200,Cr,30,", "oh2024-cr30-mg200,Cr,-30,", 1)  # file line 4
+    lines.insert(2, "")  # a blank line before it: now file line 5
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError) as error:
+        load_cells(path)
+    assert [(p.line, p.column) for p in error.value.problems] == [(5, "overlayer_nm")]

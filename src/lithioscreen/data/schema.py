@@ -196,9 +196,30 @@ def read_raw(path: Path) -> pd.DataFrame:
     if not raw_bytes.strip():
         raise DataValidationError([Problem(str(path), 1, "", "file is empty")])
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.ParserError as error:
         raise DataValidationError([Problem(str(path), 0, "", f"not a valid CSV: {error}")]) from None
+    frame.attrs["lines"] = _record_lines(raw_bytes.decode("utf-8-sig"))
+    return frame
+
+
+def _record_lines(text: str) -> list[int]:
+    """The line each data record starts on (blank lines skipped, quoted line breaks followed), as pandas reads them."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text, newline=""))
+    lines, start, header_seen = [], 1, False
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                if header_seen:
+                    lines.append(start)
+                header_seen = True
+            start = reader.line_num + 1
+    except csv.Error:
+        return []
+    return lines
 
 
 def validate(raw: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
@@ -207,7 +228,8 @@ def validate(raw: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
     Parameters
     ----------
     raw : pandas.DataFrame
-        Text cells, as :func:`read_raw` returns them; data row ``i`` is reported as line ``i + 2``.
+        Text cells, as :func:`read_raw` returns them (its ``attrs["lines"]`` give each row's line in the
+        file; without them, data row ``i`` is reported as line ``i + 2``).
     schema : Schema
         The rules.
     source : str
@@ -235,8 +257,10 @@ def validate(raw: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
     typed: dict[str, list[object]] = {column.name: [] for column in schema.columns}
     bad_rows: set[int] = set()
     seen_keys: dict[str, int] = {}
+    recorded = raw.attrs.get("lines") or []
+    lines = recorded if len(recorded) == len(raw) else [index + 2 for index in range(len(raw))]
     for index, (_, row) in enumerate(raw.iterrows()):
-        line = index + 2
+        line = lines[index]
         key = f"{schema.key}={row[schema.key].strip()}" if schema.key else ""
         for column in schema.columns:
             value, message = _parse_cell(str(row[column.name]), column)
@@ -259,7 +283,7 @@ def validate(raw: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
         key = f"{schema.key}={row[schema.key]}" if schema.key else ""
         for check in schema.row_checks:
             for column, message in check(row):
-                problems.append(Problem(source, int(index) + 2, column, message, key))
+                problems.append(Problem(source, lines[int(index)], column, message, key))
     if problems:
         raise DataValidationError(problems)
     for column in schema.columns:
