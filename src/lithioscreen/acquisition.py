@@ -167,12 +167,8 @@ def probability_of_improvement(mean, std, best: float, xi: float = DEFAULT_XI) -
 
     Parameters
     ----------
-    mean, std : array_like
-        Predictive mean and standard deviation of the CCD, mA/cm², shape ``(n,)``.
-    best : float
-        The incumbent CCD, mA/cm².
-    xi : float
-        Margin ``ξ``, mA/cm².
+    mean, std, best, xi
+        As for :func:`expected_improvement`.
 
     Returns
     -------

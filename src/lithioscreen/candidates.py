@@ -521,12 +521,8 @@ def check_grid_size(
 
     Parameters
     ----------
-    n_elements : int
-        Number of distinct elements.
-    alloys : {"binary", "ternary"}
-        Elements per composition.
-    step : float
-        Grid step, atomic fraction.
+    n_elements, alloys, step
+        As for :func:`grid_size`.
     n_thicknesses : int
         Overlayer thicknesses per composition.
     max_candidates : int or None

@@ -201,7 +201,7 @@ def parse_formula(text: str) -> list[tuple[str, float]]:
     Parameters
     ----------
     text : str
-        A composition as written.
+        The formula, e.g. ``Cr0.3W0.7`` or ``(CrW)2Mo``.
 
     Returns
     -------

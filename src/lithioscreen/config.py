@@ -85,6 +85,12 @@ def shipped_dir(package: str, marker: str) -> Path:
     return Path(str(resources.files(package).joinpath(marker))).parent
 
 
+def _folder(variable: str, name: str, package: str, marker: str) -> Path:
+    if variable in os.environ:
+        return Path(os.environ[variable])
+    return PROJECT_ROOT / name if in_checkout() else shipped_dir(package, marker)
+
+
 def data_dir() -> Path:
     """The data folder: ``LITHIOSCREEN_DATA_DIR``, else the checkout's ``data/``, else the shipped copy.
 
@@ -93,22 +99,12 @@ def data_dir() -> Path:
     pathlib.Path
         The folder (not checked to exist); the shipped copy is read-only (:func:`writable`).
     """
-    if "LITHIOSCREEN_DATA_DIR" in os.environ:
-        return Path(os.environ["LITHIOSCREEN_DATA_DIR"])
-    return PROJECT_ROOT / "data" if in_checkout() else shipped_dir(SHIPPED_DATA_PACKAGE, CELLS_FILE)
+    return _folder("LITHIOSCREEN_DATA_DIR", "data", SHIPPED_DATA_PACKAGE, CELLS_FILE)
 
 
 def models_dir() -> Path:
-    """The models folder: ``LITHIOSCREEN_MODELS_DIR``, else the checkout's ``models/``, else the shipped copy.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder (not checked to exist); the shipped copy is read-only (:func:`writable`).
-    """
-    if "LITHIOSCREEN_MODELS_DIR" in os.environ:
-        return Path(os.environ["LITHIOSCREEN_MODELS_DIR"])
-    return PROJECT_ROOT / "models" if in_checkout() else shipped_dir(SHIPPED_MODELS_PACKAGE, "champion.json")
+    """The models folder: ``LITHIOSCREEN_MODELS_DIR``, else the checkout's ``models/``, else the shipped copy (see :func:`data_dir`)."""
+    return _folder("LITHIOSCREEN_MODELS_DIR", "models", SHIPPED_MODELS_PACKAGE, "champion.json")
 
 
 class ReadOnlyFolderError(PermissionError):

@@ -29,29 +29,21 @@ from lithioscreen.acquisition import (
 )
 from lithioscreen.candidates import CANDIDATE_COLUMNS
 from lithioscreen.models.champion import Champion
+from lithioscreen.models.prediction import CCD_COLUMNS, ENERGY_COLUMNS, FEASIBILITY_COLUMNS
 from lithioscreen.ranking import rank_candidates
 
 DOMAIN_MODES = ("first", "only", "ignore")
 
 SUGGEST_COLUMNS = [
     "rank",
-    "candidate",
-    "overlayer_nm",
-    "underlayer",
-    "underlayer_nm",
+    *CANDIDATE_COLUMNS,
     "strategy",
     "acquisition",
-    "feasible",
-    "infeasible_reason",
-    "feasibility_probability",
-    "predicted_ccd_ma_cm2",
-    "predicted_ccd_std",
-    "measured_ccd_reported",
+    *FEASIBILITY_COLUMNS,
+    *CCD_COLUMNS,
     "probability_of_improvement",
     "best_measured_ccd_ma_cm2",
-    "interfacial_energy_mev_per_a2",
-    "interfacial_energy_std_mev_per_a2",
-    "interfacial_energy_source",
+    *ENERGY_COLUMNS,
     "above_threshold",
     "li_x_miscibility",
     "in_training_domain",

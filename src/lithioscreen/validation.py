@@ -39,7 +39,7 @@ def parse_ascii_number(text: str) -> float:
     Parameters
     ----------
     text : str
-        The number as written; surrounding whitespace is ignored.
+        ASCII digits with an optional sign, decimal point and exponent (whitespace around them is stripped).
 
     Returns
     -------

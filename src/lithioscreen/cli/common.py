@@ -168,20 +168,8 @@ def fail(message: str) -> None:
 def checked_threshold(value: float) -> float:
     """``--threshold`` within the physical range (NaN, ±inf, -1e9 are exit 2).
 
-    Parameters
-    ----------
-    value : float
-        The option's value, meV/Å².
-
-    Returns
-    -------
-    float
-        The threshold, meV/Å².
-
-    Raises
-    ------
-    typer.Exit
-        Code 2 (after :func:`fail`) for a value outside the range.
+    Returns the value (meV/Å²) checked by :func:`lithioscreen.candidates.check_threshold`; exits
+    with code 2 (after :func:`fail`) for a value outside the range.
     """
     from lithioscreen.candidates import CandidateError, check_threshold
 

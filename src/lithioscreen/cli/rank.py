@@ -176,11 +176,11 @@ FEATURES_TABLE_CANDIDATES = 50
 @app.command()
 def features(
     candidates: CandidatesArg = None,
+    magpie: Annotated[bool, typer.Option(help="Include the 132 Magpie composition descriptors.")] = True,
     candidates_file: CandidatesFile = None,
     overlayer_nm: OverlayerNm = config.DEFAULT_OVERLAYER_NM,
     underlayer: Underlayer = config.DEFAULT_UNDERLAYER,
     underlayer_nm: UnderlayerNm = config.DEFAULT_UNDERLAYER_NM,
-    magpie: Annotated[bool, typer.Option(help="Include the 132 Magpie composition descriptors.")] = True,
     max_candidates: MaxCandidates = config.DEFAULT_MAX_CANDIDATES,
     output: Format = OutputFormat.table,
 ) -> None:

@@ -79,6 +79,8 @@ def suggest(
             help="Candidates outside the range of the tested cells (extrapolations): ranked after the others (first), left out (only), or ranked by acquisition alone (ignore)."
         ),
     ] = Domain.first,
+    data_dir: DataDir = None,
+    models_dir: ModelsDir = None,
     include_unknown: Annotated[
         bool,
         typer.Option(
@@ -86,8 +88,6 @@ def suggest(
             help="Also stacks whose feasibility is unknown (no assessed Li-X diagram); infeasible stacks are never suggested.",
         ),
     ] = False,
-    data_dir: DataDir = None,
-    models_dir: ModelsDir = None,
     max_candidates: MaxCandidates = config.DEFAULT_MAX_CANDIDATES,
     output: Format = OutputFormat.table,
 ) -> None:

@@ -494,10 +494,8 @@ def add_cells(
         The data folder holding ``cells.csv``; None: :func:`lithioscreen.config.data_dir`.
     lock_timeout_s : float
         How long to wait for another addition, seconds.
-    max_rows : int or None
-        More new cells than this are refused; None: no cap.
-    allow_replicates : bool
-        Accept rows that repeat another cell's stack, protocol and result.
+    max_rows, allow_replicates
+        As for :func:`validate_new_cells`.
 
     Returns
     -------

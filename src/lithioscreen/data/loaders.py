@@ -431,137 +431,58 @@ ORDERINGS_SCHEMA = Schema(
 )
 
 
-def _load(path: Path | None, default_name: str, schema: Schema) -> pd.DataFrame:
-    path = Path(path) if path is not None else config.data_dir() / default_name
-    frame = validate(read_raw(path), schema, source=str(path))
-    frame.attrs["source_path"] = str(path)
-    return frame
-
-
 #: Columns of cells.csv added after its first release; a file written before is read with them empty.
 LATER_CELL_COLUMNS = ("failure_mode",)
 
 
-def load_cells(path: Path | str | None = None) -> pd.DataFrame:
-    """All tested cells, validated; ``ccd_lower/upper_ma_cm2`` encode the censoring.
-
-    Parameters
-    ----------
-    path : pathlib.Path or str or None
-        The ``cells.csv`` to read; None: the one in :func:`lithioscreen.config.data_dir`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One typed row per cell, the schema's columns (:data:`CELLS_SCHEMA`); a file written before
-        :data:`LATER_CELL_COLUMNS` existed has them empty. ``attrs["source_path"]`` is the file read.
-
-    Raises
-    ------
-    DataValidationError
-        With every bad cell of the file (or a missing or unreadable file).
-    """
-    path = Path(path) if path is not None else config.data_dir() / config.CELLS_FILE
+def _read(path, default_name: str, later_columns=()) -> pd.DataFrame:
+    """The file as text cells (``attrs["source_path"]`` set), with ``later_columns`` added empty where missing."""
+    path = Path(path) if path is not None else config.data_dir() / default_name
     raw = read_raw(path)
-    for column in LATER_CELL_COLUMNS:
-        if column not in raw.columns:
-            raw[column] = ""
-    frame = validate(raw, CELLS_SCHEMA, source=str(path))
-    frame.attrs["source_path"] = str(path)
-    return frame
-
-
-def read_interfacial_raw(path: Path | str | None = None) -> pd.DataFrame:
-    """The interfacial-energy file as text cells, with any missing :data:`MLIP_COLUMNS` added empty.
-
-    Parameters
-    ----------
-    path : pathlib.Path or str or None
-        The file to read; None: ``interfacial_energies.csv`` in :func:`lithioscreen.config.data_dir`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Every cell as text, not validated; ``attrs["source_path"]`` is the file read.
-
-    Raises
-    ------
-    DataValidationError
-        If the file is missing or cannot be read as CSV.
-    """
-    path = Path(path) if path is not None else config.data_dir() / config.INTERFACIAL_ENERGIES_FILE
-    raw = read_raw(path)
-    for column in MLIP_COLUMNS:
+    for column in later_columns:
         if column not in raw.columns:
             raw[column] = ""
     raw.attrs["source_path"] = str(path)
     return raw
 
 
-def load_interfacial_energies(path: Path | str | None = None) -> pd.DataFrame:
-    """Literature values (method ``dft``) and values computed here (``mlip:<model>``), validated.
-
-    Parameters
-    ----------
-    path : pathlib.Path or str or None
-        The file to read; None: ``interfacial_energies.csv`` in :func:`lithioscreen.config.data_dir`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Typed rows (:data:`INTERFACIAL_SCHEMA`), energies in meV/Å²; ``attrs["source_path"]`` is the file read.
-
-    Raises
-    ------
-    DataValidationError
-        With every bad cell of the file.
-    """
-    raw = read_interfacial_raw(path)
-    frame = validate(raw, INTERFACIAL_SCHEMA, source=raw.attrs["source_path"])
+def _load(path, default_name: str, schema: Schema, later_columns=()) -> pd.DataFrame:
+    raw = _read(path, default_name, later_columns)
+    frame = validate(raw, schema, source=raw.attrs["source_path"])
     frame.attrs["source_path"] = raw.attrs["source_path"]
     return frame
 
 
-def load_ccd_orderings(path: Path | str | None = None) -> pd.DataFrame:
-    """The paper's statements on the order of measured CCDs (Cr > Mo ≈ Ti > Zr), validated.
+def load_cells(path: Path | str | None = None) -> pd.DataFrame:
+    """Every tested cell, validated; ``ccd_lower_ma_cm2`` / ``ccd_upper_ma_cm2`` encode the censoring.
 
-    Parameters
-    ----------
-    path : pathlib.Path or str or None
-        The file to read; None: ``ccd_orderings.csv`` in :func:`lithioscreen.config.data_dir`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One typed row per statement; ``attrs["source_path"]`` is the file read.
-
-    Raises
-    ------
-    DataValidationError
-        With every bad cell of the file.
+    Every ``load_*`` function takes the file's ``path`` (None: the file of that name in
+    :func:`lithioscreen.config.data_dir`), returns the validated table with its columns typed and
+    ``attrs["source_path"]`` set, and raises :class:`DataValidationError` naming the file, line and
+    column of every bad cell. A ``cells.csv`` written before the ``failure_mode`` column is read
+    with that column empty.
     """
-    return _load(path and Path(path), config.ORDERINGS_FILE, ORDERINGS_SCHEMA)
+    return _load(path, config.CELLS_FILE, CELLS_SCHEMA, LATER_CELL_COLUMNS)
+
+
+def read_interfacial_raw(path: Path | str | None = None) -> pd.DataFrame:
+    """The interfacial-energy file as text cells (not validated), with any missing :data:`MLIP_COLUMNS` empty."""
+    return _read(path, config.INTERFACIAL_ENERGIES_FILE, MLIP_COLUMNS)
+
+
+def load_interfacial_energies(path: Path | str | None = None) -> pd.DataFrame:
+    """Literature values (method ``dft``) and values computed here (``mlip:<model>``), validated (see :func:`load_cells`)."""
+    return _load(path, config.INTERFACIAL_ENERGIES_FILE, INTERFACIAL_SCHEMA, MLIP_COLUMNS)
+
+
+def load_ccd_orderings(path: Path | str | None = None) -> pd.DataFrame:
+    """The paper's statements on the order of measured CCDs (Cr > Mo ≈ Ti > Zr), validated (see :func:`load_cells`)."""
+    return _load(path, config.ORDERINGS_FILE, ORDERINGS_SCHEMA)
 
 
 def load_phase_data(path: Path | str | None = None) -> pd.DataFrame:
-    """The Li-X binary phase-diagram facts, one row per element X, validated.
-
-    Parameters
-    ----------
-    path : pathlib.Path or str or None
-        The file to read; None: ``li_binary_phase_data.csv`` in :func:`lithioscreen.config.data_dir`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Typed rows (:data:`PHASE_SCHEMA`); unknown values stay NaN; ``attrs["source_path"]`` is the file read.
-
-    Raises
-    ------
-    DataValidationError
-        With every bad cell of the file.
-    """
-    return _load(path and Path(path), config.PHASE_DATA_FILE, PHASE_SCHEMA)
+    """The Li-X phase-diagram facts per element, validated (see :func:`load_cells`)."""
+    return _load(path, config.PHASE_DATA_FILE, PHASE_SCHEMA)
 
 
 #: Outcomes a cell can have in the training table: a CCD (exact or censored), or a failed stack.

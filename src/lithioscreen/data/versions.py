@@ -210,7 +210,7 @@ def reconstruct_versions(data_dir: Path | str | None = None) -> Iterator[Reconst
     Parameters
     ----------
     data_dir : pathlib.Path or str or None
-        The data folder; None: :func:`lithioscreen.config.data_dir`.
+        Where ``cells_history.jsonl`` lies (as for :func:`read_history`).
 
     Yields
     ------

@@ -198,17 +198,32 @@ def cross_validate(
     if features is None:
         features = descriptor_table(model, table)
     rows = regression_rows(model, table) if rows is None else np.asarray(rows)
-    keys = table["candidate"].map(composition_key).to_numpy()
     mean, std = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    for held_out, train in _folds(table, rows):
+        mean[held_out], std[held_out] = _fit_and_predict(model, table, features, train, rows[held_out])
+    predictions, metrics, checks = _score(table, rows, mean, std, orderings)
+    return CrossValidationResult(predictions, metrics, checks)
+
+
+def _folds(table: pd.DataFrame, rows: np.ndarray):
+    """Leave one overlayer out: per held-out composition, (positions in ``rows``, training rows of ``table``)."""
+    keys = table["candidate"].map(composition_key).to_numpy()
     for key in dict.fromkeys(keys[rows]):
         held_out = [i for i, row in enumerate(rows) if keys[row] == key]
-        train = np.flatnonzero(~np.isin(np.arange(len(table)), rows[held_out]))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)  # the GP's deliberate noise floor
-            fitted = clone(model).fit(table.iloc[train], features=features.iloc[train])
-        predicted = fitted.predict_table(table.iloc[rows[held_out]][CANDIDATE_COLUMNS])
-        mean[held_out] = predicted["predicted_ccd_ma_cm2"].to_numpy(float)
-        std[held_out] = predicted["predicted_ccd_std"].to_numpy(float)
+        yield held_out, np.flatnonzero(~np.isin(np.arange(len(table)), rows[held_out]))
+
+
+def _fit_and_predict(model, table, features, train, test) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and σ of the ``test`` rows from a clone of ``model`` fitted on the ``train`` rows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the GP's deliberate noise floor
+        fitted = clone(model).fit(table.iloc[train], features=features.iloc[train])
+    predicted = fitted.predict_table(table.iloc[test][CANDIDATE_COLUMNS])
+    return predicted["predicted_ccd_ma_cm2"].to_numpy(float), predicted["predicted_ccd_std"].to_numpy(float)
+
+
+def _score(table, rows, mean, std, orderings, **columns) -> tuple[pd.DataFrame, dict, list]:
+    """The held-out prediction table (plus ``columns``), its metrics and the order checks."""
     cells = table.iloc[rows].reset_index(drop=True)
     lower, upper = cells["ccd_lower_ma_cm2"].to_numpy(float), cells["ccd_upper_ma_cm2"].to_numpy(float)
     wide_lower, wide_upper = widen_exact(lower, upper, cells["ccd_step_ma_cm2"].to_numpy(float) / 2)
@@ -217,12 +232,13 @@ def cross_validate(
         predicted_ccd_std=std,
         interval_error_ma_cm2=interval_error(mean, lower, upper),
         log_probability=interval_log_probability(mean, std, wide_lower, wide_upper),
+        **columns,
     )
     metrics = ccd_metrics(mean, std, lower, upper, wide_lower, wide_upper)
     checks = order_checks(predictions, orderings)
     if checks:
         metrics["order_checks_passed"] = float(np.mean([check["holds"] for check in checks]))
-    return CrossValidationResult(predictions, metrics, checks)
+    return predictions, metrics, checks
 
 
 def descriptor_table(model, table: pd.DataFrame) -> pd.DataFrame:
@@ -317,44 +333,29 @@ def nested_cross_validate(
     NestedResult
         Outer held-out predictions, metrics and the model chosen in each fold.
     """
+    from lithioscreen.models.regressors import SELECTABLE_MODELS
+
     table = table.reset_index(drop=True)
     any_model = next(iter(models.values()))
     features = descriptor_table(any_model, table)
     rows = regression_rows(any_model, table)
-    keys = table["candidate"].map(composition_key).to_numpy()
+    selectable = {name: model for name, model in models.items() if name in SELECTABLE_MODELS} or models
     mean, std = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    chosen_per_row = np.empty(len(rows), dtype=object)
     chosen = {}
-    for key in dict.fromkeys(keys[rows]):
-        held_out = [i for i, row in enumerate(rows) if keys[row] == key]
-        inner_rows = np.array([row for i, row in enumerate(rows) if i not in held_out])
-        train = np.flatnonzero(~np.isin(np.arange(len(table)), rows[held_out]))
+    for held_out, train in _folds(table, rows):
+        inner_rows = [row for i, row in enumerate(rows) if i not in held_out]
         position = {row: i for i, row in enumerate(train)}
         inner_table, inner_features = table.iloc[train], features.iloc[train]
-        from lithioscreen.models.regressors import SELECTABLE_MODELS
-
         inner = {
             name: cross_validate(
                 model, inner_table, None, inner_features, [position[row] for row in inner_rows]
             ).metrics
-            for name, model in models.items()
-            if name in SELECTABLE_MODELS or not set(SELECTABLE_MODELS) & set(models)
+            for name, model in selectable.items()
         }
         name = select_model(inner, default)
-        chosen[str(key)] = name
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            fitted = clone(models[name]).fit(inner_table, features=inner_features)
-        predicted = fitted.predict_table(table.iloc[rows[held_out]][CANDIDATE_COLUMNS])
-        mean[held_out] = predicted["predicted_ccd_ma_cm2"].to_numpy(float)
-        std[held_out] = predicted["predicted_ccd_std"].to_numpy(float)
-    cells = table.iloc[rows].reset_index(drop=True)
-    lower, upper = cells["ccd_lower_ma_cm2"].to_numpy(float), cells["ccd_upper_ma_cm2"].to_numpy(float)
-    wide_lower, wide_upper = widen_exact(lower, upper, cells["ccd_step_ma_cm2"].to_numpy(float) / 2)
-    predictions = cells[["cell_id", "candidate", "ccd_lower_ma_cm2", "ccd_upper_ma_cm2"]].assign(
-        predicted_ccd_ma_cm2=mean, predicted_ccd_std=std, chosen_model=[chosen[k] for k in keys[rows]]
-    )
-    metrics = ccd_metrics(mean, std, lower, upper, wide_lower, wide_upper)
-    checks = order_checks(predictions, orderings)
-    if checks:
-        metrics["order_checks_passed"] = float(np.mean([check["holds"] for check in checks]))
+        chosen[composition_key(table["candidate"].iloc[rows[held_out[0]]])] = name
+        chosen_per_row[held_out] = name
+        mean[held_out], std[held_out] = _fit_and_predict(models[name], table, features, train, rows[held_out])
+    predictions, metrics, _ = _score(table, rows, mean, std, orderings, chosen_model=chosen_per_row)
     return NestedResult(predictions, metrics, chosen)

@@ -56,20 +56,15 @@ _GAMMA_WEIGHTS = np.array([1, 2, 3, 4, 3, 2, 1], float) / 16  # a 7-point rule w
 #: A weak prior for the CCD of a single layer measured on its own, mA/cm² (mean, std).
 SINGLE_LAYER_PRIOR = (3.0, 3.0)
 
+#: The prediction table's columns, in groups other tables reuse.
+FEASIBILITY_COLUMNS = ["feasible", "infeasible_reason", "feasibility_probability"]
+CCD_COLUMNS = ["predicted_ccd_ma_cm2", "predicted_ccd_std", "measured_ccd_reported"]
+ENERGY_COLUMNS = ["interfacial_energy_mev_per_a2", "interfacial_energy_std_mev_per_a2", "interfacial_energy_source"]
 PREDICTION_COLUMNS = [
-    "candidate",
-    "overlayer_nm",
-    "underlayer",
-    "underlayer_nm",
-    "feasible",
-    "infeasible_reason",
-    "feasibility_probability",
-    "predicted_ccd_ma_cm2",
-    "predicted_ccd_std",
-    "measured_ccd_reported",
-    "interfacial_energy_mev_per_a2",
-    "interfacial_energy_std_mev_per_a2",
-    "interfacial_energy_source",
+    *CANDIDATE_COLUMNS,
+    *FEASIBILITY_COLUMNS,
+    *CCD_COLUMNS,
+    *ENERGY_COLUMNS,
     "above_threshold",
     "li_x_miscibility",
     "in_training_domain",

@@ -35,29 +35,10 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
+from lithioscreen.models.prediction import PREDICTION_COLUMNS
+
 #: The served columns: the prediction table without the list-valued ``li_compounds``.
-OUTPUT_COLUMNS = [
-    "candidate",
-    "overlayer_nm",
-    "underlayer",
-    "underlayer_nm",
-    "feasible",
-    "infeasible_reason",
-    "feasibility_probability",
-    "predicted_ccd_ma_cm2",
-    "predicted_ccd_std",
-    "measured_ccd_reported",
-    "interfacial_energy_mev_per_a2",
-    "interfacial_energy_std_mev_per_a2",
-    "interfacial_energy_source",
-    "above_threshold",
-    "li_x_miscibility",
-    "in_training_domain",
-    "li_compound_count",
-    "li_solubility_in_x_at_pct",
-    "li_x_mixing_enthalpy_ev_per_atom",
-    "prediction_note",
-]
+OUTPUT_COLUMNS = [column for column in PREDICTION_COLUMNS if column != "li_compounds"]
 OPTIONAL_COLUMNS = ("overlayer_nm", "underlayer", "underlayer_nm")
 #: Rows per predict call (one HTTP request): the reply grows with every row, so larger screens are
 #: split, or ranked with ``lithioscreen rank`` (latency and throughput: ``benchmarks/serve_load.py``).
