@@ -25,8 +25,7 @@ from lithioscreen.interface import build, fit
 
 runner = CliRunner()
 TINY = [
-    "--li-layers",
-    "1,2,3",
+    *("--li-layers", "1", "--li-layers", "2", "--li-layers", "3"),
     "--x-layers",
     "2",
     "--max-area",
@@ -629,8 +628,8 @@ def test_interface_without_ase_prints_cached_values_and_names_the_extra(tmp_path
         (["LiCl"], "not an element symbol or one of the compounds"),
         ([], "or use --all"),
         (["W", "--all"], "or use --all"),
-        (["W", "--calculator", "mace"], "unknown calculator"),
-        (["W", "--calculator", "committee,mace"], "unknown calculator 'mace'"),
+        (["W", "--calculator", "mace"], "Invalid value for '--calculator'"),
+        (["W", "--calculator", "committee,mace"], "Invalid value for '--calculator'"),
         (["W", "--protocol", "li_layers=2/3/4;x_min_a=6"], "not a v2 protocol"),
         (
             [
@@ -643,8 +642,11 @@ def test_interface_without_ase_prints_cached_values_and_names_the_extra(tmp_path
             "--protocol fixes every setting",
         ),
         (["Li2S", "--plane", "100"], "not one of 111, 110"),
-        (["W", "--device", "tpu"], "unknown device"),
-        (["W", "--li-layers", "2,x"], "--li-layers"),
+        (["W", "--device", "tpu"], "Invalid value for '--device'"),
+        (["W", "--li-layers", "x"], "Invalid value for '--li-layers'"),
+        (["W", "--li-layers", "2", "--li-layers", "2"], "--li-layers 2/2: the intercept needs at least two"),
+        (["W", "--n-jobs", "0"], "--n-jobs must not be 0"),
+        (["W", "--batch", "--dask-local", "2"], "--batch runs in one process"),
     ],
 )
 def test_cli_bad_input_exits_2(args, message, data_copy):
@@ -787,7 +789,8 @@ def test_dask_local_cluster_gives_the_sequential_results():
     assert len(stream.data) >= len(tasks)  # the relaxations ran as Dask tasks
     assert set(distributed) == set(sequential)
     for key in sequential:
-        assert distributed[key].energy_ev == pytest.approx(sequential[key].energy_ev, abs=1e-5)
+        # 1e-4 eV as for batching: torch's reductions in two worker threads may sum in another order
+        assert distributed[key].energy_ev == pytest.approx(sequential[key].energy_ev, abs=1e-4)
 
 
 @pytest.mark.slow

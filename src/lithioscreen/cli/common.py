@@ -120,13 +120,12 @@ def say(console: Console, message: str, style: str | None = None) -> None:
     console.print(Text(str(message), style=style or ""), highlight=False, soft_wrap=True)
 
 
-#: The library names a parameter in backticks (``raise the cap (`max_candidates`)``); the CLI shows its flag.
+#: The library names a parameter in backticks (``raise the cap (`max_candidates`)``); the CLI shows its
+#: flag: the name in kebab case (``--max-candidates``) unless listed here.
 FLAGS = {
-    "`max_candidates`": "--max-candidates",
-    "`max_rows`": "--max-rows",
-    "`allow_replicates`": "--allow-replicates",
-    "`data_dir`": "--data-dir",
-    "`models_dir`": "--models-dir",
+    "max_area_a2": "--max-area",
+    "supercell_rank": "--supercell",
+    "max_stderr_mev_per_a2": "--max-stderr",
 }
 
 
@@ -136,16 +135,21 @@ def as_flags(message: str) -> str:
     Parameters
     ----------
     message : str
-        A message naming parameters in backticks (:data:`FLAGS`).
+        A message naming parameters in backticks (`` `max_candidates` ``).
 
     Returns
     -------
     str
-        The message with ``--max-candidates`` in place of `` `max_candidates` ``, and so on.
+        The message with ``--max-candidates`` in place of `` `max_candidates` `` (:data:`FLAGS` for
+        the exceptions), and so on.
     """
-    for name, flag in FLAGS.items():
-        message = message.replace(name, flag)
-    return message
+    import re
+
+    def flag(match: re.Match) -> str:
+        name = match.group(1)
+        return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+    return re.sub(r"`([a-z][a-z0-9_]*)`", flag, message)
 
 
 def fail(message: str) -> None:

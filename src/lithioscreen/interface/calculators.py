@@ -95,7 +95,21 @@ def _guard_nvidia_smi() -> None:
     sys.modules["nvidia_smi"] = stub
 
 
-def _check(name: str, device: str) -> None:
+def check_available(name: str, device: str) -> None:
+    """Raise unless the potential ``name`` can run on ``device`` here.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`CALCULATORS`.
+    device : str
+        ``cpu`` or ``cuda``.
+
+    Raises
+    ------
+    PotentialUnavailableError
+        Naming the missing package (and the extra to install), or the missing CUDA device.
+    """
     if name not in POTENTIALS:
         raise PotentialUnavailableError(f"unknown calculator {name!r}: choose one of {', '.join(POTENTIALS)}")
     if device not in DEVICES:
@@ -117,11 +131,6 @@ def _check(name: str, device: str) -> None:
             raise PotentialUnavailableError(
                 "--device cuda: no CUDA device is visible to torch (this torch build or machine has none)"
             )
-
-
-def model_label(name: str) -> str:
-    """The ``method`` tag of results computed with this potential: ``mlip:<name>``."""
-    return f"mlip:{name}"
 
 
 def software_versions(name: str) -> str:
@@ -165,7 +174,7 @@ def _sevennet_checkpoint(model: str):
 
 def make_calculator(name: str = "chgnet", device: str = "cpu"):
     """An ASE calculator for one structure at a time (cached per process and device)."""
-    _check(name, device)
+    check_available(name, device)
     return _make_calculator(name, device)
 
 
@@ -323,7 +332,7 @@ class BatchedSevenNet(BatchedPotential):
 
 def make_batched_potential(name: str = "chgnet", device: str = "cpu", batch_size: int = 32) -> BatchedPotential:
     """A batched evaluator for ``name`` (cached per process, device and batch size)."""
-    _check(name, device)
+    check_available(name, device)
     return _make_batched(name, device, batch_size)
 
 
