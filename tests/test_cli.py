@@ -298,3 +298,11 @@ def test_train_against_an_unreachable_tracking_server_fails_within_the_timeout(t
     assert "http://127.0.0.1:9" in result.stderr and "did not answer" in result.stderr
     assert time.monotonic() - start < PROBE_TIMEOUT_S + 30  # data loading included, on a loaded machine
     assert not (tmp_path / "models").exists()
+
+
+def test_library_parameter_names_are_shown_as_the_cli_flags():
+    from lithioscreen.cli.common import as_flags
+
+    assert as_flags("raise the cap (`max_candidates`)") == "raise the cap (--max-candidates)"
+    assert as_flags("drop `max_area_a2`, `supercell_rank`") == "drop --max-area, --supercell"
+    assert as_flags("run `lithioscreen init DIR` first") == "run `lithioscreen init DIR` first"  # not a parameter

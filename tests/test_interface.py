@@ -845,3 +845,55 @@ def test_committee_potentials_batched_equal_single(name):
         assert result["energy"] == pytest.approx(atoms.get_potential_energy(), abs=1e-4)
         assert energy == pytest.approx(result["energy"], abs=1e-4)
         np.testing.assert_allclose(result["forces"], atoms.get_forces(), atol=1e-4)
+
+
+# ---------------------------------------------------------------- the request (campaign)
+
+
+def test_committee_expands_to_its_members_without_repeats():
+    from lithioscreen.interface.calculators import COMMITTEE
+    from lithioscreen.interface.campaign import expand_calculators
+
+    assert expand_calculators(None) == ["chgnet"]
+    assert expand_calculators(["sevennet", "committee"]) == ["sevennet", *[c for c in COMMITTEE if c != "sevennet"]]
+    with pytest.raises(build.InterfaceInputError, match="unknown calculator 'mace'"):
+        expand_calculators(["committee,mace"])
+
+
+def test_settings_for_rejects_a_protocol_with_changes_and_an_unfittable_series():
+    from lithioscreen.interface.campaign import settings_for
+    from lithioscreen.interface.protocol import InterfaceSettings
+
+    recorded = InterfaceSettings(fmax=0.1).protocol()
+    assert settings_for(recorded) == InterfaceSettings(fmax=0.1)
+    assert settings_for(None, fmax=0.1, steps=None) == InterfaceSettings(fmax=0.1)
+    with pytest.raises(build.InterfaceInputError, match="`protocol` fixes every setting; drop `steps`"):
+        settings_for(recorded, steps=10)
+    with pytest.raises(build.InterfaceInputError, match="at least two"):
+        settings_for(None, li_layers=(3, 3))
+
+
+def test_plan_without_ase_lists_cached_planes_and_refuses_to_compute(monkeypatch):
+    """No ASE: a crystal's planes come from the cache; a request that computes names the extra."""
+    from lithioscreen.interface import campaign
+    from lithioscreen.interface.protocol import InterfaceSettings
+
+    def no_ase(material):
+        raise ImportError("No module named 'ase'")
+
+    monkeypatch.setattr(build, "planes_for", no_ase)
+    settings = InterfaceSettings()
+    table = pd.DataFrame(
+        {
+            "material": ["Ni", "Ni"],
+            "method": ["mlip:chgnet", "mlip:sevennet"],
+            "x_plane": ["(111)", "(100)"],
+            "protocol": [settings.protocol(), "v2;another"],
+        }
+    )
+    plan = dict(calculators=["chgnet", "sevennet"], settings=settings, table=table)
+    assert campaign.plan_targets(["Ni"], "all", **plan) == [("Ni", "111")]
+    with pytest.raises(campaign.MlipExtraMissingError, match=r"pip install -e '\.\[mlip\]'"):
+        campaign.plan_targets(["Cu"], "all", **plan)
+    with pytest.raises(campaign.MlipExtraMissingError, match="'mlip' extra"):
+        campaign.plan_targets(["Ni"], "all", needs_mlip=True, **plan)
