@@ -8,92 +8,14 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from interface_helpers import DFT, committee_table, computed_row, dft_rows
 
 from lithioscreen.interface import calibration
 from lithioscreen.interface.protocol import current_protocol
 
-DFT = {"Mo": 81.742, "Ti": 66.799, "LiF": 44.054, "Li2S": 31.678}
-
-
-def _dft_rows():
-    rows = [
-        {
-            "material": name,
-            "method": "dft",
-            "value_kind": "exact",
-            "value_origin": "text",
-            "li_plane": "(100)",
-            "x_plane": "not stated",
-            "interfacial_energy_mev_per_a2": value,
-            "intercept_stderr_mev_per_a2": np.nan,
-            "protocol": "",
-            "material_class": "metal",
-        }
-        for name, value in DFT.items()
-    ]
-    # a bound inferred from a CCD, and an argyrodite value without computed rows: both must not matter
-    rows.append(
-        {
-            "material": "W",
-            "method": "dft",
-            "value_kind": "lower_bound",
-            "value_origin": "inferred_from_text",
-            "li_plane": "(100)",
-            "x_plane": "highest plane",
-            "interfacial_energy_mev_per_a2": np.nan,
-            "intercept_stderr_mev_per_a2": np.nan,
-            "protocol": "",
-            "material_class": "metal",
-        }
-    )
-    rows.append(
-        {
-            "material": "Li6PS5Cl",
-            "method": "dft",
-            "value_kind": "exact",
-            "value_origin": "text",
-            "li_plane": "(100)",
-            "x_plane": "(100)",
-            "interfacial_energy_mev_per_a2": -33.767,
-            "intercept_stderr_mev_per_a2": np.nan,
-            "protocol": "",
-            "material_class": "solid_electrolyte",
-        }
-    )
-    return rows
-
-
-def _row(material, plane, potential, value, stderr=0.5, protocol=None):
-    return {
-        "material": material,
-        "method": f"mlip:{potential}",
-        "value_kind": "exact",
-        "value_origin": "computed_mlip",
-        "li_plane": "(100)",
-        "x_plane": f"({plane})",
-        "interfacial_energy_mev_per_a2": value,
-        "intercept_stderr_mev_per_a2": stderr,
-        "protocol": current_protocol() if protocol is None else protocol,
-        "material_class": "sei_component" if material.startswith("Li") else "metal",
-    }
-
-
-def _table(maps, extra=(), noise=None, planes=None):
-    """Each potential p reports raw = (dft - a_p) / b_p on the references' highest plane and 10 less
-    on a second plane; ``noise`` adds per-(material, potential) offsets."""
-    rows = _dft_rows()
-    noise = noise or {}
-    for potential, (a, b) in maps.items():
-        for name, value in DFT.items():
-            raw = (value - a) / b + noise.get((name, potential), 0.0)
-            top, other = (planes or {}).get(name, ("110", "100"))
-            rows += [_row(name, top, potential, raw), _row(name, other, potential, raw - 10)]
-    rows += list(extra)
-    return pd.DataFrame(rows)
-
 
 def test_exact_maps_are_recovered_and_loo_is_zero():
-    table = _table({"chgnet": (10.0, 1.2), "sevennet": (-5.0, 0.8)})
+    table = committee_table({"chgnet": (10.0, 1.2), "sevennet": (-5.0, 0.8)})
     result = calibration.calibrate(table)
     for potential, (a, b) in {"chgnet": (10.0, 1.2), "sevennet": (-5.0, 0.8)}.items():
         assert result.maps[potential]["slope"] == pytest.approx(b) and result.maps[potential][
@@ -113,7 +35,7 @@ def test_exact_maps_are_recovered_and_loo_is_zero():
 
 def test_leave_one_out_matches_a_hand_refit():
     noise = {("Mo", "chgnet"): 4.0, ("Ti", "chgnet"): -3.0, ("LiF", "chgnet"): 1.0, ("Li2S", "chgnet"): 2.0}
-    table = _table({"chgnet": (0.0, 1.0)}, noise=noise)
+    table = committee_table({"chgnet": (0.0, 1.0)}, noise=noise)
     result = calibration.calibrate(table)
     raw = {name: DFT[name] + noise[(name, "chgnet")] for name in DFT}
     for left_out in DFT:
@@ -130,12 +52,12 @@ def test_leave_one_out_matches_a_hand_refit():
 
 def test_committee_mean_spread_and_sigma():
     extra = [
-        _row("Nb", "110", "chgnet", 60.0, stderr=1.0),
-        _row("Nb", "110", "sevennet", 40.0, stderr=2.0),
-        _row("Nb", "100", "chgnet", 10.0),
+        computed_row("Nb", "110", "chgnet", 60.0, stderr=1.0),
+        computed_row("Nb", "110", "sevennet", 40.0, stderr=2.0),
+        computed_row("Nb", "100", "chgnet", 10.0),
     ]
     maps = {"chgnet": (10.0, 1.0), "sevennet": (20.0, 1.0)}
-    result = calibration.calibrate(_table(maps, extra=extra))
+    result = calibration.calibrate(committee_table(maps, extra=extra))
     nb = result.per_material.loc["Nb"]
     assert nb["calibrated_mev_per_a2"] == pytest.approx(np.mean([70.0, 60.0]))  # highest plane (110), both mapped
     assert nb["plane"] == "(110)" and nb["n_potentials"] == 2 and nb["potentials"] == "chgnet;sevennet"
@@ -150,21 +72,21 @@ def test_committee_mean_spread_and_sigma():
 
 def test_other_protocols_and_bounds_are_ignored():
     old = [
-        _row("Mo", "110", "chgnet", 500.0, protocol="li_layers=2/3/4;x_min_a=6"),
-        _row("Cr", "110", "chgnet", 999.0, protocol="li_layers=2/3/4"),
+        computed_row("Mo", "110", "chgnet", 500.0, protocol="li_layers=2/3/4;x_min_a=6"),
+        computed_row("Cr", "110", "chgnet", 999.0, protocol="li_layers=2/3/4"),
     ]
-    result = calibration.calibrate(_table({"chgnet": (0.0, 1.0)}, extra=old))
+    result = calibration.calibrate(committee_table({"chgnet": (0.0, 1.0)}, extra=old))
     assert "Cr" not in result.per_material.index
     assert result.per_material.loc["Mo", "calibrated_mev_per_a2"] == pytest.approx(81.742)
-    assert calibration.exact_references(_table({"chgnet": (0.0, 1.0)})) == DFT | {"Li6PS5Cl": -33.767}
+    assert calibration.exact_references(committee_table({"chgnet": (0.0, 1.0)})) == DFT | {"Li6PS5Cl": -33.767}
 
 
 def test_order_checks_report_without_clipping():
     # Zr above Ti and W(111) below LiF on the calibrated scale: reported false, the values stay
-    extra = [_row(m, "110", "chgnet", v) for m, v in {"Cr": 120.0, "Zr": 70.0, "W": 110.0}.items()] + [
-        _row("W", "111", "chgnet", 40.0)
+    extra = [computed_row(m, "110", "chgnet", v) for m, v in {"Cr": 120.0, "Zr": 70.0, "W": 110.0}.items()] + [
+        computed_row("W", "111", "chgnet", 40.0)
     ]
-    result = calibration.calibrate(_table({"chgnet": (0.0, 1.0)}, extra=extra))
+    result = calibration.calibrate(committee_table({"chgnet": (0.0, 1.0)}, extra=extra))
     checks = {c["statement"]: c["holds"] for c in result.order_checks}
     assert checks["Cr > Mo > Ti > Zr (highest plane against Li(100))"] is False
     assert checks["Cr above LiF and Li2S"] is True and checks["Zr above LiF and Li2S"] is True
@@ -175,18 +97,18 @@ def test_order_checks_report_without_clipping():
 
 
 def test_missing_values_give_unknown_checks():
-    result = calibration.calibrate(_table({"chgnet": (0.0, 1.0)}))
+    result = calibration.calibrate(committee_table({"chgnet": (0.0, 1.0)}))
     checks = {c["statement"]: c["holds"] for c in result.order_checks}
     assert checks["Cr > Mo > Ti > Zr (highest plane against Li(100))"] is None
     assert checks["W above LiF on every plane"] is None
 
 
 def test_non_monotone_or_underdetermined_potentials_are_left_out():
-    table = _table({"chgnet": (0.0, 1.0), "sevennet": (100.0, -1.0)})
+    table = committee_table({"chgnet": (0.0, 1.0), "sevennet": (100.0, -1.0)})
     few = [
-        _row("Mo", "110", "sevennet-l3i5", 70.0),
-        _row("Ti", "110", "sevennet-l3i5", 60.0),
-        _row("Nb", "110", "sevennet-l3i5", 60.0),
+        computed_row("Mo", "110", "sevennet-l3i5", 70.0),
+        computed_row("Ti", "110", "sevennet-l3i5", 60.0),
+        computed_row("Nb", "110", "sevennet-l3i5", 60.0),
     ]
     result = calibration.calibrate(pd.concat([table, pd.DataFrame(few)], ignore_index=True))
     assert result.potentials == ["chgnet"]
@@ -198,8 +120,12 @@ def test_non_monotone_or_underdetermined_potentials_are_left_out():
 
 
 def test_single_potential_spread_is_imputed():
-    extra = [_row("Nb", "110", "chgnet", 60.0), _row("Nb", "110", "sevennet", 50.0), _row("Ta", "110", "chgnet", 55.0)]
-    result = calibration.calibrate(_table({"chgnet": (0.0, 1.0), "sevennet": (0.0, 1.0)}, extra=extra))
+    extra = [
+        computed_row("Nb", "110", "chgnet", 60.0),
+        computed_row("Nb", "110", "sevennet", 50.0),
+        computed_row("Ta", "110", "chgnet", 55.0),
+    ]
+    result = calibration.calibrate(committee_table({"chgnet": (0.0, 1.0), "sevennet": (0.0, 1.0)}, extra=extra))
     ta = result.per_material.loc["Ta"]
     assert ta["n_potentials"] == 1 and ta["spread_imputed"]
     several = result.per_plane.loc[result.per_plane["n_potentials"] > 1, "committee_spread"]
@@ -208,7 +134,7 @@ def test_single_potential_spread_is_imputed():
 
 def test_no_data_is_a_clear_error():
     with pytest.raises(calibration.CalibrationError, match="no computed"):
-        calibration.calibrate(pd.DataFrame(_dft_rows()))
+        calibration.calibrate(pd.DataFrame(dft_rows()))
 
 
 def test_importable_without_ase_pymatgen_torch(tmp_path):
@@ -250,13 +176,13 @@ def test_validation_report_has_the_issue_fields(tmp_path, monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     extra = [
-        _row("Cr", "110", "chgnet", 120.0),
-        _row("Zr", "0001", "chgnet", 50.0),
-        _row("W", "110", "chgnet", 100.0),
-        _row("W", "111", "chgnet", 90.0),
+        computed_row("Cr", "110", "chgnet", 120.0),
+        computed_row("Zr", "0001", "chgnet", 50.0),
+        computed_row("W", "110", "chgnet", 100.0),
+        computed_row("W", "111", "chgnet", 90.0),
     ]
     report = module.build_report(
-        _table({"chgnet": (5.0, 1.1), "sevennet": (0.0, 0.9)}, extra=extra, noise={("Ti", "chgnet"): 5.0})
+        committee_table({"chgnet": (5.0, 1.1), "sevennet": (0.0, 0.9)}, extra=extra, noise={("Ti", "chgnet"): 5.0})
     )
     json.dumps(report)  # plain JSON
     assert {"references", "order_checks", "per_metal", "maps", "aim"} <= set(report)

@@ -3,6 +3,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from interface_helpers import committee_table, computed_row, dft_rows
 from matminer.featurizers.composition import ElementProperty
 from pymatgen.core import Composition
 
@@ -56,37 +57,89 @@ def test_magpie_matches_matminer(candidates):
     np.testing.assert_allclose(ours.iloc[row].to_numpy(float), np.asarray(reference, float), rtol=1e-12, equal_nan=True)
 
 
-def test_dft_values_are_used_where_the_paper_has_them(energies):
-    assert energies.loc["Mo", "interfacial_energy_mev_per_a2"] == 81.742
-    assert energies.loc["Ti", "interfacial_energy_mev_per_a2"] == 66.799
-    assert energies.loc["Mo", "interfacial_energy_source"] == "dft"
-    assert energies.loc["Mo", "interfacial_energy_std_mev_per_a2"] == 0
+def _synthetic_featurizer(extra=(), maps=None, noise=None):
+    """Featurizer on a synthetic table: the references computed by two potentials (raw = (dft - a)/b,
+    Ti off its line by ``noise``), plus ``extra`` computed rows."""
+    table = committee_table(maps or {"chgnet": (5.0, 1.1), "sevennet": (0.0, 0.9)}, extra=extra, noise=noise)
+    return InterfacialEnergyFeaturizer(table).fit()
 
 
-def test_bounds_from_the_paper_hold(energies):
-    for metal in ("W", "Cr"):
-        assert energies.loc[metal, "interfacial_energy_mev_per_a2"] >= 100
-        # a bounded surrogate, or a value computed with a potential (checked against the bounds)
-        source = energies.loc[metal, "interfacial_energy_source"]
-        assert source == "surrogate+dft_bounds" or source.startswith("mlip:")
-    assert 44.054 <= energies.loc["Zr", "interfacial_energy_mev_per_a2"] <= 66.799
-    order = energies.loc[["Cr", "Mo", "Ti", "Zr"], "interfacial_energy_mev_per_a2"]
-    assert order.is_monotonic_decreasing  # the paper's Cr > Mo > Ti > Zr
+def _both(material, plane, value):
+    """The same material and plane computed by both potentials, raw values giving ``value`` calibrated."""
+    return [
+        computed_row(material, plane, "chgnet", (value - 5.0) / 1.1),
+        computed_row(material, plane, "sevennet", value / 0.9),
+    ]
 
 
-def test_untabulated_metals_get_a_surrogate_with_uncertainty(energies):
-    # metals without a DFT or MLIP value in the shipped data (the CHGNet fits of Nb, Ta and Pd were refused)
-    for candidate in ("Nb", "Ta", "Pd"):
-        assert energies.loc[candidate, "interfacial_energy_source"] == "surrogate"
-        assert energies.loc[candidate, "interfacial_energy_std_mev_per_a2"] > 1
-    # an alloy interpolates its elements' values (and their σ) on their own sources
-    cr, w, alloy = (energies.loc[name] for name in ("Cr", "W", "Cr0.5W0.5"))
+METALS = [("Cr", 130.0), ("W", 95.0), ("Zr", 50.0), ("Nb", 70.0), ("Ta", 80.0), ("Hf", 45.0), ("Mg", 5.0)]
+
+
+def test_every_metal_is_on_the_calibrated_committee_scale():
+    extra = [row for metal, value in METALS for row in _both(metal, "110", value)]
+    featurizer = _synthetic_featurizer(extra, noise={("Ti", "chgnet"): 8.0})
+    names = ["Mo", "Ti", "Cr", "W", "Nb", "Mn", "Cr0.5W0.5"]
+    energies = featurizer.transform(make_candidates(names)).set_index(pd.Index(names))
+    committee = featurizer.calibration_.per_material
+    for metal in ("Mo", "Ti", "Cr", "W", "Nb"):
+        row = energies.loc[metal]
+        assert row["interfacial_energy_source"] == "mlip:committee+calibrated"
+        assert row["interfacial_energy_mev_per_a2"] == pytest.approx(committee.loc[metal, "calibrated_mev_per_a2"])
+        assert row["interfacial_energy_std_mev_per_a2"] == pytest.approx(committee.loc[metal, "std_mev_per_a2"])
+    # DFT is shown beside the computed value, never substituted for it (Ti is off its line)
+    assert energies.loc["Ti", "interfacial_energy_dft_mev_per_a2"] == 66.799
+    assert energies.loc["Ti", "interfacial_energy_mev_per_a2"] != pytest.approx(66.799, abs=0.5)
+    assert energies[["interfacial_energy_dft_mev_per_a2"]].loc[["Cr", "Nb", "Mn", "Cr0.5W0.5"]].isna().all().all()
+    # a metal the builder cannot handle gets the surrogate, fitted on the calibrated metals, σ at least the calibration's
+    mn = energies.loc["Mn"]
+    assert mn["interfacial_energy_source"] == "surrogate+calibrated"
+    assert mn["interfacial_energy_std_mev_per_a2"] >= featurizer.calibration_std_ > 0
+    assert set(featurizer.surrogate_training_.index) == {metal for metal, _ in METALS} | {"Mo", "Ti"}
+    # an alloy interpolates its elements' values and σ
+    alloy, cr, w = (energies.loc[name] for name in ("Cr0.5W0.5", "Cr", "W"))
+    assert alloy["interfacial_energy_source"] == "interpolated:mlip:committee+calibrated"
     assert alloy["interfacial_energy_mev_per_a2"] == pytest.approx(
         (cr["interfacial_energy_mev_per_a2"] + w["interfacial_energy_mev_per_a2"]) / 2
     )
-    assert alloy["interfacial_energy_source"].startswith("interpolated:")
+
+
+def test_no_value_is_clipped_to_a_bound():
+    """W computed below the paper's ~100 meV/Å² stays below it: the bound inferred from W's CCD is not used."""
+    extra = [row for metal, value in METALS for row in _both(metal, "110", value)]
+    with_bound = _synthetic_featurizer(extra)  # dft_rows() holds a W lower bound inferred from text
+    w = with_bound.transform(make_candidates(["W"])).iloc[0]
+    assert w["interfacial_energy_mev_per_a2"] == pytest.approx(95.0, abs=1e-6)
+    assert w["interfacial_energy_source"] == "mlip:committee+calibrated"
+
+
+def test_without_a_calibration_nothing_gets_a_value():
+    table = pd.DataFrame(dft_rows())  # the paper's DFT values, nothing computed
+    featurizer = InterfacialEnergyFeaturizer(table).fit()
+    assert featurizer.calibration_ is None and "no computed" in featurizer.calibration_error_
+    energies = featurizer.transform(make_candidates(["Mo", "Nb"]))
+    assert (energies["interfacial_energy_source"] == "unavailable").all()
+    assert energies["interfacial_energy_mev_per_a2"].isna().all()
+    assert energies["interfacial_energy_dft_mev_per_a2"].iloc[0] == 81.742  # still shown
+
+
+def test_the_surrogate_needs_enough_computed_metals():
+    featurizer = _synthetic_featurizer()  # only Mo and Ti are computed metals
+    assert featurizer.surrogate_ is None
+    nb = featurizer.transform(make_candidates(["Nb"])).iloc[0]
+    assert nb["interfacial_energy_source"] == "unavailable" and np.isnan(nb["interfacial_energy_mev_per_a2"])
+
+
+def test_shipped_data_puts_the_paper_metals_on_one_scale(energies):
+    """The shipped data: the paper's six metals come from the calibrated committee, with their DFT beside."""
+    for metal in ("W", "Cr", "Mo", "Ti", "Zr", "Mg"):
+        assert energies.loc[metal, "interfacial_energy_source"] == "mlip:committee+calibrated", metal
+        assert energies.loc[metal, "interfacial_energy_std_mev_per_a2"] > 0
+    assert energies.loc["Mo", "interfacial_energy_dft_mev_per_a2"] == 81.742
+    assert np.isnan(energies.loc["W", "interfacial_energy_dft_mev_per_a2"])
     # lithiophilic Mg binds Li: its interface should cost less than any lithiophobic metal's
     assert energies.loc["Mg", "interfacial_energy_mev_per_a2"] < energies.loc["Ti", "interfacial_energy_mev_per_a2"]
+    alloy = energies.loc["Cr0.5W0.5"]
+    assert alloy["interfacial_energy_source"].startswith("interpolated:")
 
 
 def test_phase_diagram_descriptors(candidates):
@@ -123,36 +176,3 @@ def test_geometry():
     assert table.iloc[0].to_dict() == pytest.approx(
         {"overlayer_nm": 200.0, "overlayer_log10_nm": np.log10(200), "underlayer_present": 0.0, "underlayer_nm": 0.0}
     )
-
-
-def test_mlip_error_std_is_each_potentials_rms_against_exact_dft():
-    import pandas as pd
-
-    from lithioscreen.features.interfacial_energy import MLIP_ERROR_STD_MEV_PER_A2, mlip_error_std
-
-    def row(material, method, value, plane="(100)", kind="exact"):
-        return {
-            "material": material,
-            "material_class": "metal",
-            "method": method,
-            "li_plane": plane,
-            "value_kind": kind,
-            "interfacial_energy_mev_per_a2": value,
-        }
-
-    table = pd.DataFrame(
-        [
-            row("Mo", "dft", 80.0),
-            row("Ti", "dft", 60.0),
-            row("W", "dft", None, kind="lower_bound"),
-            row("Mo", "mlip:a", 70.0),
-            row("Mo", "mlip:a", 65.0),
-            row("Ti", "mlip:a", 60.0),  # highest Mo plane counts
-            row("Mo", "mlip:b", 90.0, plane="(110)"),  # not against Li(100): ignored
-            row("W", "mlip:c", 120.0),  # no exact DFT to compare with
-        ]
-    )
-    errors = mlip_error_std(table)
-    assert errors["mlip:a"] == pytest.approx(np.sqrt((10.0**2 + 0.0**2) / 2))
-    assert errors["mlip:c"] == MLIP_ERROR_STD_MEV_PER_A2
-    assert "mlip:b" not in errors

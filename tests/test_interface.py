@@ -391,37 +391,6 @@ def test_loader_rejects_bad_mlip_rows(data_copy, changes, column):
     assert f"line {line}, column {column!r}" in str(error.value)
 
 
-def test_featurizer_prefers_dft_then_mlip_within_dft_bounds(data_copy):
-    from lithioscreen.candidates import make_candidates
-    from lithioscreen.features.interfacial_energy import InterfacialEnergyFeaturizer
-
-    path = data_copy / "interfacial_energies.csv"
-    _with_rows(
-        path,
-        [
-            _mlip_row("Mo", value=60.0),  # DFT exact exists: ignored
-            _mlip_row("Nb", value=70.0, x_plane="(110)"),
-            _mlip_row("Nb", value=75.0, x_plane="(100)"),  # highest plane wins
-            _mlip_row("Nb", method="mlip:sevennet", value=20.0),  # chgnet preferred
-            _mlip_row("W", value=60.0),  # below the paper's W > 100 bound: clipped
-            _mlip_row("Zr", value=50.0),  # inside 44.054 < Zr < 66.799
-        ],
-    )
-    table = load_interfacial_energies(path)
-    candidates = make_candidates(["Mo", "Nb", "W", "Zr", "Ta"], 30, "Mg", 200)
-    energies = (
-        InterfacialEnergyFeaturizer(table).fit(candidates).transform(candidates).set_index(candidates["candidate"])
-    )
-    source = energies["interfacial_energy_source"]
-    value = energies["interfacial_energy_mev_per_a2"]
-    assert source["Mo"] == "dft" and value["Mo"] == 81.742
-    assert source["Nb"] == "mlip:chgnet" and value["Nb"] == 75.0
-    assert source["W"] == "mlip:chgnet+dft_bounds" and value["W"] == 100
-    assert source["Zr"] == "mlip:chgnet" and value["Zr"] == 50.0
-    assert source["Ta"] == "surrogate"
-    assert energies.loc["Nb", "interfacial_energy_std_mev_per_a2"] > 0.5  # fit error plus the potential's error
-
-
 def _fitted_result(element, plane="100", value=50.0):
     from lithioscreen.interface.workflow import InterfaceResult
 

@@ -25,7 +25,11 @@ def _ranking() -> pd.DataFrame:
             "predicted_ccd_std": [0.3, 0.3, 1.0],
             "interfacial_energy_mev_per_a2": [100.0, 81.3, 16.0],
             "interfacial_energy_std_mev_per_a2": [8.5, 9.2, 32.0],
-            "interfacial_energy_source": ["surrogate+dft_bounds", "surrogate", "mlip:mace"],
+            "interfacial_energy_source": [
+                "mlip:committee+calibrated",
+                "surrogate+calibrated",
+                "interpolated:mlip:committee+calibrated",
+            ],
             "above_threshold": [True, False, False],
             "in_training_domain": [True, True, False],
             "feasible": [True, True, False],
@@ -46,7 +50,11 @@ def test_ranking_plot_shows_every_candidate_in_rank_order_with_units():
 def test_interfacial_energy_plot_colours_each_source_and_counts_them():
     figure = interfacial_energy_sources_plot(_ranking(), 100.0)
     legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
-    assert {"surrogate+dft_bounds (1)", "surrogate (1)", "mlip:mace (1)"} <= set(legend)
+    assert {
+        "mlip:committee+calibrated (1)",
+        "surrogate+calibrated (1)",
+        "interpolated:mlip:committee+calibrated (1)",
+    } <= set(legend)
     assert "meV" in figure.axes[0].get_xlabel()
     plt.close(figure)
 
@@ -83,11 +91,12 @@ def test_training_logs_the_report_figures(trained):
 def test_mlip_sources_share_a_colour_but_not_a_marker():
     from lithioscreen.reporting.plots import source_color, source_markers
 
-    markers = source_markers(["dft", "mlip:chgnet", "mlip:chgnet+dft_bounds", "mlip:sevennet", "surrogate"])
-    mlip = ["mlip:chgnet", "mlip:chgnet+dft_bounds", "mlip:sevennet"]
+    markers = source_markers(["mlip:committee+calibrated", "mlip:chgnet", "mlip:sevennet", "surrogate+calibrated"])
+    mlip = ["mlip:committee+calibrated", "mlip:chgnet", "mlip:sevennet"]
     assert len({source_color(source) for source in mlip}) == 1
     assert len({markers[source] for source in mlip}) == 3
-    assert source_color("dft") != source_color("mlip:chgnet") != source_color("surrogate")
+    kinds = ["mlip:committee+calibrated", "surrogate+calibrated", "interpolated:surrogate+calibrated", "unavailable"]
+    assert len({source_color(source) for source in kinds}) == len(kinds)
 
 
 @pytest.mark.parametrize("make", ["file", "file as parent"])

@@ -155,8 +155,7 @@ def limitations(champion: Champion) -> list[str]:
         f"selection: NLPD {nested.get('nlpd', float('nan')):.2f}. So few cells cannot rank close candidates: read σ.",
         model.feasibility_.describe(),
         model.domain_description() + " Rows with in_training_domain = False are extrapolations.",
-        "Interfacial energies marked 'surrogate' or 'mlip:*' (interatomic potential) are estimates, not DFT; their σ is in the "
-        "CCD σ. The sources may not share one scale (README, interfacial energies): compare across sources with care.",
+        model.featurizer_.named_transformers["interfacial_energy"].describe(),
     ]
     threshold = meta.get("data_threshold", {})
     if threshold:

@@ -1,28 +1,27 @@
-"""The Li/X interfacial energy of the overlayer, meV/Å², with where each number comes from.
+"""The Li/X interfacial energy of the overlayer, meV/Å², on one scale, with where each number comes from.
 
-The paper's key descriptor (Oh et al. 2024, Fig. 7d-e): the interfacial energy of Li(100) against
-X, from DFT as the y-intercept of interface energy versus the number of Li atoms. It exists for
-very few metals, so each candidate gets, in order of preference:
+The paper's key descriptor (Oh et al. 2024, Fig. 7d-e) is the interfacial energy of Li(100)
+against X, the highest over X's planes. DFT gives it for Mo and Ti only (and for LiF, Li2S and
+the argyrodite), so the ranking cannot use DFT values directly: they would sit on another scale
+than everything else. Every metal therefore gets its value from one protocol
+(:mod:`lithioscreen.interface.calibration`):
 
-1. ``dft``: an exact DFT value from ``data/interfacial_energies.csv``;
-2. ``mlip:<model>``: a value computed with a machine-learned interatomic potential
-   (:mod:`lithioscreen.interface`), cached in the same file. Like the paper's descriptor, it is the
-   highest value over the computed X planes against Li(100), from one potential (CHGNet
-   preferred, then SevenNet). Where the paper states DFT bounds for the metal (e.g. W above the
-   ~100 meV/Å² threshold), the MLIP value is checked against them: inside, it is used as is;
-   outside, it is clipped to the violated bound and the source reads ``mlip:<model>+dft_bounds``
-   (the DFT statement outranks the potential). Its standard deviation combines the fit's
-   intercept error with the potential's RMS error against the paper's exact DFT values
-   (:func:`mlip_error_std`);
-3. ``surrogate+dft_bounds``: the surrogate's estimate clipped into the bounds the paper states
-   (e.g. "Cr > Mo", "above the ~100 meV/Å² threshold"), when only bounds are known;
-4. ``surrogate``: the estimate of a small Bayesian linear model, with its standard deviation.
+1. ``mlip:committee+calibrated``: the committee of interatomic potentials, each potential's raw
+   values mapped onto the DFT scale by a straight line fitted on the paper's exact references,
+   the highest plane; σ = committee spread ⊕ the calibration's leave-one-out error ⊕ the fits'
+   intercept errors. The training metals (Mo and Ti included) get this value too: their DFT value
+   is shown beside it (``interfacial_energy_dft_mev_per_a2``), never substituted.
+2. ``surrogate+calibrated``: for a metal the interface builder cannot handle (not bcc/fcc/hcp,
+   e.g. Mn) or not computed yet, a Bayesian ridge regression fitted on the calibrated committee
+   values of the computed metals, from two physical descriptors of the Li-X pair: the Miedema
+   Li-X mixing enthalpy (chemical repulsion) and the X/Li atomic-size mismatch (misfit). So it is
+   on the same scale; σ = its predictive std ⊕ the calibration error. It needs
+   :data:`MIN_SURROGATE_METALS` computed metals.
+3. ``unavailable``: no value (NaN): the CCD model then gives no confident prediction.
 
-The surrogate is a Bayesian ridge regression on two physical descriptors of the Li-X pair:
-the Miedema Li-X mixing enthalpy (chemical repulsion between Li and X) and the atomic-size
-mismatch between X and Li (a coherent Li(100)/X interface is strained and misfit-dislocated).
-It is fitted on every metal with DFT information, the bounds entering as interval-censored targets
-(:mod:`lithioscreen.censored`). With five metals, its uncertainty is large and reported as such.
+No value is ever clipped to a bound: the paper's inequalities (Cr > Mo > Ti > Zr, ...) are
+checks reported by the calibration, and the bounds inferred from CCDs would leak a cell's target
+into its own descriptor.
 """
 
 from __future__ import annotations
@@ -33,21 +32,16 @@ from sklearn.linear_model import BayesianRidge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from lithioscreen.censored import IntervalCensoredRegressor
 from lithioscreen.features.base import CandidateFeaturizer, broadcast, distinct_compositions
 from lithioscreen.features.phase_diagram import li_miedema_columns
+from lithioscreen.interface.calibration import SOURCE_LABEL as SOURCE_COMMITTEE
+from lithioscreen.interface.calibration import CalibrationError, calibrate, exact_references
 
 SURROGATE_DESCRIPTORS = ("li_x_mixing_enthalpy_ev_per_atom", "li_x_atomic_size_mismatch")
-SOURCE_DFT = "dft"
-SOURCE_SURROGATE = "surrogate"
-SOURCE_BOUNDED_SURROGATE = "surrogate+dft_bounds"
+SOURCE_SURROGATE = "surrogate+calibrated"
 SOURCE_UNAVAILABLE = "unavailable"
-#: Which potential's values are used when several are cached, best first.
-MLIP_PREFERENCE = ("mlip:chgnet", "mlip:sevennet")
-#: A potential's error against DFT, meV/Å², used only when the table holds no metal with both its
-#: value and an exact DFT value (otherwise :func:`mlip_error_std` measures it). 35 is CHGNet's RMS
-#: error against the paper's Mo and Ti (benchmarks/interface_validation.py, README).
-MLIP_ERROR_STD_MEV_PER_A2 = 35.0
+#: Fewest computed metals the surrogate is fitted on (two descriptors and an intercept, plus one).
+MIN_SURROGATE_METALS = 4
 
 
 def _molar_volume_cm3(symbol: str) -> float:
@@ -75,95 +69,31 @@ def surrogate_descriptor_columns(matrix) -> dict[str, np.ndarray]:
     }
 
 
-def _mlip_rows(table: pd.DataFrame) -> pd.DataFrame:
-    return table[
-        table["method"].str.startswith("mlip:") & (table["li_plane"] == "(100)") & (table["value_kind"] == "exact")
-    ]
-
-
-def mlip_error_std(table: pd.DataFrame) -> dict[str, float]:
-    """Per potential, the RMS difference (meV/Å²) between its value (highest over X planes) and the
-    exact DFT value, over every metal that has both; :data:`MLIP_ERROR_STD_MEV_PER_A2` where none has.
-
-    With the shipped data that is two metals (Mo, Ti): a crude estimate, but the data's own.
-    """
-    dft = (
-        table[(table["method"] == "dft") & (table["value_kind"] == "exact")]
-        .groupby("material")["interfacial_energy_mev_per_a2"]
-        .first()
-    )
-    errors = {}
-    for method, rows in _mlip_rows(table).groupby("method"):
-        highest = rows.groupby("material")["interfacial_energy_mev_per_a2"].max()
-        shared = highest.index.intersection(dft.index)
-        errors[method] = (
-            float(np.sqrt(np.mean((highest[shared] - dft[shared]) ** 2))) if len(shared) else MLIP_ERROR_STD_MEV_PER_A2
-        )
-    return errors
-
-
-def _mlip_choice(group: pd.DataFrame, error_std: dict[str, float]) -> dict[str, object]:
-    """The preferred potential's highest value over X planes against Li(100), with its std."""
-    computed = _mlip_rows(group)
-    if computed.empty:
-        return {"mlip_mev_per_a2": np.nan, "mlip_method": "", "mlip_std_mev_per_a2": np.nan}
-    methods = sorted(
-        set(computed["method"]),
-        key=lambda m: (MLIP_PREFERENCE.index(m) if m in MLIP_PREFERENCE else len(MLIP_PREFERENCE), m),
-    )
-    rows = computed[computed["method"] == methods[0]]
-    best = rows.loc[rows["interfacial_energy_mev_per_a2"].idxmax()]
-    stderr = best.get("intercept_stderr_mev_per_a2", np.nan)
-    stderr = 0.0 if pd.isna(stderr) else float(stderr)
-    return {
-        "mlip_mev_per_a2": float(best["interfacial_energy_mev_per_a2"]),
-        "mlip_method": methods[0],
-        "mlip_std_mev_per_a2": float(np.hypot(stderr, error_std.get(methods[0], MLIP_ERROR_STD_MEV_PER_A2))),
-    }
-
-
-def dft_constraints(table: pd.DataFrame) -> pd.DataFrame:
-    """Per metal, the DFT exact value if any, the tightest interval the DFT statements allow, and the
-    preferred MLIP value.
-
-    Returns columns ``exact_mev_per_a2``, ``exact_method``, ``lower_mev_per_a2``,
-    ``upper_mev_per_a2`` (from ``dft`` rows only: the surrogate is trained on these) and
-    ``mlip_mev_per_a2``, ``mlip_method``, ``mlip_std_mev_per_a2`` (from ``mlip:<model>`` rows),
-    indexed by element.
-    """
-    metals = table[table["material_class"] == "metal"]
-    error_std = mlip_error_std(metals)
-    rows = {}
-    for material, group in metals.groupby("material"):
-        dft = group[group["method"] == "dft"]
-        exact = dft[dft["value_kind"] == "exact"]
-        rows[material] = {
-            "exact_mev_per_a2": float(exact["interfacial_energy_mev_per_a2"].iloc[0]) if not exact.empty else np.nan,
-            "exact_method": "dft" if not exact.empty else "",
-            "lower_mev_per_a2": float(dft["lower_mev_per_a2"].max())
-            if dft["lower_mev_per_a2"].notna().any()
-            else -np.inf,
-            "upper_mev_per_a2": float(dft["upper_mev_per_a2"].min())
-            if dft["upper_mev_per_a2"].notna().any()
-            else np.inf,
-            **_mlip_choice(group, error_std),
-        }
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
 class InterfacialEnergyFeaturizer(CandidateFeaturizer):
-    """Li/X interfacial energy (meV/Å²), its standard deviation and its source.
+    """Li/X interfacial energy (meV/Å²) on the calibrated committee's scale, its σ and its source.
 
     Parameters
     ----------
     interfacial_data : DataFrame, optional
         A validated ``interfacial_energies.csv``; read from ``data/`` at ``fit`` when omitted.
+
+    Attributes
+    ----------
+    values_ : DataFrame
+        Per computed metal: ``value_mev_per_a2``, ``std_mev_per_a2`` (the calibrated committee).
+    dft_ : dict
+        The paper's exact DFT values of metals, shown beside the computed value.
+    calibration_ : Calibration or None
+        The calibration (None where the table cannot be calibrated; ``calibration_error_`` says why).
+    surrogate_ : estimator or None
+        The fallback regressor (None with fewer than :data:`MIN_SURROGATE_METALS` computed metals).
     """
 
     feature_names = (
         "interfacial_energy_mev_per_a2",
         "interfacial_energy_std_mev_per_a2",
         "interfacial_energy_source",
+        "interfacial_energy_dft_mev_per_a2",
         *SURROGATE_DESCRIPTORS[1:],
     )
 
@@ -171,38 +101,88 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
         self.interfacial_data = interfacial_data
 
     def fit(self, X=None, y=None):
+        from lithioscreen.compositions import from_formulas
         from lithioscreen.data import load_interfacial_energies
 
         table = self.interfacial_data if self.interfacial_data is not None else load_interfacial_energies()
-        self.constraints_ = dft_constraints(table)
-        # the surrogate learns from DFT information only; MLIP values stand for their own metal
-        known = self.constraints_[
-            self.constraints_["exact_mev_per_a2"].notna()
-            | np.isfinite(self.constraints_["lower_mev_per_a2"])
-            | np.isfinite(self.constraints_["upper_mev_per_a2"])
-        ]
-        lower = np.where(known["exact_mev_per_a2"].notna(), known["exact_mev_per_a2"], known["lower_mev_per_a2"])
-        upper = np.where(known["exact_mev_per_a2"].notna(), known["exact_mev_per_a2"], known["upper_mev_per_a2"])
-        from lithioscreen.compositions import from_formulas
+        metals = set(table.loc[table["material_class"] == "metal", "material"])
+        self.dft_ = {name: value for name, value in exact_references(table).items() if name in metals}
+        self.calibration_error_ = ""
+        try:
+            self.calibration_ = calibrate(table)
+        except CalibrationError as error:
+            self.calibration_, self.calibration_error_ = None, str(error)
+        if self.calibration_ is None:
+            self.values_ = pd.DataFrame(columns=["value_mev_per_a2", "std_mev_per_a2"], dtype=float)
+            self.calibration_std_ = np.nan
+        else:
+            committee = self.calibration_.per_material
+            committee = committee[committee["material_class"] == "metal"]
+            self.values_ = committee[["calibrated_mev_per_a2", "std_mev_per_a2"]].rename(
+                columns={"calibrated_mev_per_a2": "value_mev_per_a2"}
+            )
+            self.calibration_std_ = float(self.calibration_.calibration_std)
 
-        descriptors = pd.DataFrame(surrogate_descriptor_columns(from_formulas(known.index)), index=known.index)
+        # the fallback learns the calibrated committee values of the computed metals, nothing else
+        descriptors = pd.DataFrame(
+            surrogate_descriptor_columns(from_formulas(self.values_.index)), index=self.values_.index
+        )
         usable = descriptors.notna().all(axis=1).to_numpy()
-        self.surrogate_training_ = descriptors[usable].assign(
-            lower_mev_per_a2=lower[usable], upper_mev_per_a2=upper[usable]
-        )
-        self.surrogate_ = IntervalCensoredRegressor(make_pipeline(StandardScaler(), BayesianRidge())).fit(
-            descriptors[usable].to_numpy(), np.column_stack([lower[usable], upper[usable]])
-        )
+        self.surrogate_training_ = descriptors[usable].assign(value_mev_per_a2=self.values_["value_mev_per_a2"][usable])
+        self.surrogate_ = None
+        if usable.sum() >= MIN_SURROGATE_METALS:
+            self.surrogate_ = make_pipeline(StandardScaler(), BayesianRidge()).fit(
+                descriptors[usable].to_numpy(), self.values_["value_mev_per_a2"].to_numpy()[usable]
+            )
         return super().fit(X, y)
 
+    def describe(self) -> str:
+        """One plain-language sentence on the scale the interfacial energies are on, for the ranking's limits.
+
+        Returns
+        -------
+        str
+            The committee, its references and their leave-one-out error, or why there is no scale.
+        """
+        if self.calibration_ is None:
+            return f"No interfacial energy could be calibrated ({self.calibration_error_}): no CCD is predicted."
+        calibration = self.calibration_
+        references = ", ".join(
+            f"{r['name']} {r['calibrated_loo']:.0f} vs {r['dft']:.0f}" for r in calibration.references
+        )
+        surrogate = (
+            f" Metals not computed get '{SOURCE_SURROGATE}' (a regression on the computed metals, same scale)."
+            if self.surrogate_ is not None
+            else ""
+        )
+        return (
+            f"Interfacial energies γ are one scale: '{SOURCE_COMMITTEE}', potentials "
+            f"{', '.join(calibration.potentials)} mapped onto the paper's DFT by a line fitted on "
+            f"{len(calibration.references)} references (leave-one-out, calibrated vs DFT meV/Å²: {references}; "
+            f"RMS {calibration.calibration_std:.0f}, part of every σ).{surrogate} The paper's DFT value is shown beside "
+            "(interfacial_energy_dft_mev_per_a2), never substituted."
+        )
+
     def estimates(self, candidates, matrix=None) -> dict[str, np.ndarray]:
-        """Interfacial energy, its std, its source and the size mismatch of each (distinct) candidate.
+        """Interfacial energy, its std, its source, the DFT value and the size mismatch of each candidate.
 
         A pure element gets its own value (see the module docstring). An alloy gets the
         atomic-fraction-weighted mean of its elements' values, with the same weights on their σ
         (a conservative, fully correlated combination), and the source ``interpolated:<sources>``:
         so an alloy of two metals lies between them, and X0.99Y0.01 is within 1 % of X's value.
-        Where any element has no value, the alloy has none.
+        Where any element has no value, the alloy has none. Only a pure element has a DFT value.
+
+        Parameters
+        ----------
+        candidates : iterable of str
+            Overlayer compositions (``W``, ``W0.5Cr0.5``).
+        matrix : CompositionMatrix, optional
+            Their parsed compositions, when the caller already has them.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            One array per feature name, in the candidates' order.
         """
         from lithioscreen.compositions import from_formulas
         from lithioscreen.elements import symbols
@@ -213,11 +193,15 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
         distinct = np.unique(matrix.elements[present])
         names = symbols()
         element_mean, element_std, element_source = self._element_estimates([names[z] for z in distinct])
+        element_dft = np.array([self.dft_.get(names[z], np.nan) for z in distinct], dtype=float)
         slot = np.searchsorted(distinct, np.maximum(matrix.elements, 0))
         slot = np.minimum(slot, max(len(distinct) - 1, 0))
         weights = np.where(present, matrix.fractions, 0.0)
-        mean = np.where(present, element_mean[slot], 0.0) if len(distinct) else np.zeros(weights.shape)
-        std = np.where(present, element_std[slot], 0.0) if len(distinct) else np.zeros(weights.shape)
+        if len(distinct):
+            mean = np.where(present, element_mean[slot], 0.0)
+            std = np.where(present, element_std[slot], 0.0)
+        else:
+            mean = std = np.zeros(weights.shape)
         missing = (present & np.isnan(mean)).any(axis=1)
         total_mean = np.zeros(len(matrix))
         total_std = np.zeros(len(matrix))
@@ -226,8 +210,12 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
             total_std = total_std + weights[:, column] * np.nan_to_num(std[:, column])
         single = present.sum(axis=1) == 1
         source = np.empty(len(matrix), dtype=object)
+        dft = np.full(len(matrix), np.nan)
         for row in range(len(matrix)):
-            sources = sorted({str(element_source[slot[row, k]]) for k in np.flatnonzero(present[row])})
+            slots = slot[row, np.flatnonzero(present[row])]
+            sources = sorted({str(element_source[k]) for k in slots})
+            if single[row]:
+                dft[row] = element_dft[slots[0]]
             if missing[row]:
                 source[row] = SOURCE_UNAVAILABLE
             elif single[row]:
@@ -238,6 +226,7 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
             "interfacial_energy_mev_per_a2": np.where(missing, np.nan, total_mean),
             "interfacial_energy_std_mev_per_a2": np.where(missing, np.nan, total_std),
             "interfacial_energy_source": source,
+            "interfacial_energy_dft_mev_per_a2": dft,
             "li_x_atomic_size_mismatch": atomic_size_mismatch_columns(matrix),
         }
 
@@ -250,28 +239,21 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
         source = np.full(n, SOURCE_UNAVAILABLE, dtype=object)
         if not n:
             return mean, std, source
-        descriptors = surrogate_descriptor_columns(from_formulas(elements))
-        vectors = np.column_stack([descriptors[name] for name in SURROGATE_DESCRIPTORS])
-        usable = ~np.isnan(vectors).any(axis=1)
-        if usable.any():
-            mean[usable], std[usable] = self.surrogate_.predict(vectors[usable], return_std=True)
-            source[usable] = SOURCE_SURROGATE
-        constraints = self.constraints_
+        if self.surrogate_ is not None:
+            descriptors = surrogate_descriptor_columns(from_formulas(elements))
+            vectors = np.column_stack([descriptors[name] for name in SURROGATE_DESCRIPTORS])
+            usable = ~np.isnan(vectors).any(axis=1)
+            if usable.any():
+                predicted, predicted_std = self.surrogate_.predict(vectors[usable], return_std=True)
+                mean[usable] = predicted
+                std[usable] = np.hypot(predicted_std, self.calibration_std_)
+                source[usable] = SOURCE_SURROGATE
+        computed = self.values_
         for row, element in enumerate(elements):
-            if element not in constraints.index:
-                continue
-            known = constraints.loc[element]
-            if not np.isnan(known["exact_mev_per_a2"]):
-                mean[row], std[row], source[row] = float(known["exact_mev_per_a2"]), 0.0, known["exact_method"]
-            # .get: a champion pickled before MLIP values existed has no mlip_* columns
-            elif not pd.isna(known.get("mlip_mev_per_a2", np.nan)):
-                value = float(known["mlip_mev_per_a2"])
-                bounded = float(np.clip(value, known["lower_mev_per_a2"], known["upper_mev_per_a2"]))
-                mean[row], std[row] = bounded, float(known["mlip_std_mev_per_a2"])
-                source[row] = known["mlip_method"] + ("+dft_bounds" if bounded != value else "")
-            elif usable[row]:
-                mean[row] = float(np.clip(mean[row], known["lower_mev_per_a2"], known["upper_mev_per_a2"]))
-                source[row] = SOURCE_BOUNDED_SURROGATE
+            if element in computed.index:
+                mean[row] = float(computed.at[element, "value_mev_per_a2"])
+                std[row] = float(computed.at[element, "std_mev_per_a2"])
+                source[row] = SOURCE_COMMITTEE
         return mean, std, source
 
     def _features(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -59,7 +59,12 @@ SINGLE_LAYER_PRIOR = (3.0, 3.0)
 #: The prediction table's columns, in groups other tables reuse.
 FEASIBILITY_COLUMNS = ["feasible", "infeasible_reason", "feasibility_probability"]
 CCD_COLUMNS = ["predicted_ccd_ma_cm2", "predicted_ccd_std", "measured_ccd_reported"]
-ENERGY_COLUMNS = ["interfacial_energy_mev_per_a2", "interfacial_energy_std_mev_per_a2", "interfacial_energy_source"]
+ENERGY_COLUMNS = [
+    "interfacial_energy_mev_per_a2",
+    "interfacial_energy_std_mev_per_a2",
+    "interfacial_energy_source",
+    "interfacial_energy_dft_mev_per_a2",
+]
 PREDICTION_COLUMNS = [
     *CANDIDATE_COLUMNS,
     *FEASIBILITY_COLUMNS,
@@ -287,6 +292,7 @@ class CCDScreeningModel(BaseEstimator):
             interfacial_energy_mev_per_a2=energy,
             interfacial_energy_std_mev_per_a2=features[ENERGY_STD].to_numpy(dtype=float),
             interfacial_energy_source=features[SOURCE].astype(str).to_numpy(),
+            interfacial_energy_dft_mev_per_a2=features["interfacial_energy_dft_mev_per_a2"].to_numpy(dtype=float),
             above_threshold=above_threshold(energy, threshold),
             li_x_miscibility=phase.miscibilities(assessed),
             in_training_domain=self.in_training_domain(assessed, features),

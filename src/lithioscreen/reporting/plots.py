@@ -158,27 +158,34 @@ def interfacial_energy_plot(
 
 #: One colour per interfacial-energy source, in every figure.
 SOURCE_COLORS = {
+    "mlip:committee+calibrated": "tab:purple",
+    "surrogate+calibrated": "tab:orange",
     "dft": "tab:blue",
-    "surrogate+dft_bounds": "tab:orange",
-    "surrogate": "tab:green",
     "unavailable": "tab:grey",
 }
 
 
 def source_color(source: str) -> str:
-    """The colour of an interfacial-energy source in every figure; MLIP values (``mlip:<model>``) share one.
+    """The colour of an interfacial-energy source in every figure.
 
     Parameters
     ----------
     source : str
-        ``dft``, ``surrogate``, ``mlip:<model>``, ...
+        ``mlip:committee+calibrated``, ``surrogate+calibrated``, ``interpolated:<sources>`` (alloys),
+        ``unavailable``, or another label (a single potential's ``mlip:<model>``, ``dft``).
 
     Returns
     -------
     str
-        A matplotlib colour name (:data:`SOURCE_COLORS`; other sources brown).
+        A matplotlib colour name (:data:`SOURCE_COLORS`; alloys olive, other MLIP labels purple,
+        anything else brown).
     """
-    return SOURCE_COLORS.get(source, "tab:purple" if str(source).startswith("mlip") else "tab:brown")
+    source = str(source)
+    if source in SOURCE_COLORS:
+        return SOURCE_COLORS[source]
+    if source.startswith("interpolated:"):
+        return "tab:olive"
+    return "tab:purple" if source.startswith("mlip") else "tab:brown"
 
 
 #: Markers that tell apart sources sharing a colour (the MLIP methods), in order of appearance.
