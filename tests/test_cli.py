@@ -32,7 +32,11 @@ def test_rank_json_has_the_documented_fields(champion, trained):
     }
     assert required <= set(rows[0])
     by_name = {row["candidate"]: row for row in rows}
-    assert by_name["Ti"]["interfacial_energy_source"] == "dft" and by_name["Ti"]["above_threshold"] is False
+    ti = by_name["Ti"]
+    assert ti["interfacial_energy_source"] == "mlip:committee+calibrated" and ti["above_threshold"] is False
+    assert (
+        ti["interfacial_energy_dft_mev_per_a2"] == 66.799 and by_name["Nb"]["interfacial_energy_dft_mev_per_a2"] is None
+    )
     assert by_name["Ti"]["measured_ccd_reported"] == "> 3.2" and by_name["Nb"]["measured_ccd_reported"] is None
     assert all(row["feasible"] is True and row["infeasible_reason"] is None for row in rows)
 
@@ -117,7 +121,11 @@ def test_features_json():
     result = runner.invoke(app, ["features", "W", "Mo", "--format", "json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    assert rows[1]["interfacial_energy_mev_per_a2"] == 81.742 and rows[1]["interfacial_energy_source"] == "dft"
+    mo = rows[1]
+    assert (
+        mo["interfacial_energy_dft_mev_per_a2"] == 81.742
+        and mo["interfacial_energy_source"] == "mlip:committee+calibrated"
+    )
     assert "magpie_mean_atomicweight" in rows[0]
 
 
