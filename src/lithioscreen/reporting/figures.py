@@ -411,16 +411,8 @@ def log_training_figures(
         The champion, fitted on every cell.
     model_name : str
         Its name.
-    cells : pandas.DataFrame
-        The training table.
-    phase_data : pandas.DataFrame
-        The phase-data table.
-    cv_predictions : pandas.DataFrame
-        The champion's held-out predictions.
-    threshold_mev_per_a2 : float
-        The flag threshold, meV/Å².
-    ccd_target_ma_cm2 : float
-        The CCD target, mA/cm².
+    cells, phase_data, cv_predictions, threshold_mev_per_a2, ccd_target_ma_cm2
+        Passed on to :func:`report_inputs`, which describes them.
     """
     from lithioscreen.models.champion import Champion
 

@@ -13,6 +13,11 @@ import pandas as pd
 from lithioscreen.censored import representative_value
 
 
+def _ccd_bounds(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The measured CCD interval of each row, mA/cm² (an open upper side is not finite)."""
+    return table["ccd_lower_ma_cm2"].to_numpy(float), table["ccd_upper_ma_cm2"].to_numpy(float)
+
+
 def _measured_error_bars(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Plot position and asymmetric bars of measured intervals; open intervals get a 1 mA/cm² arrow stub."""
     position = representative_value(lower, upper)
@@ -36,8 +41,7 @@ def parity_plot(predictions: pd.DataFrame, title: str) -> plt.Figure:
     matplotlib.figure.Figure
         Close it with ``plt.close``.
     """
-    lower = predictions["ccd_lower_ma_cm2"].to_numpy(float)
-    upper = predictions["ccd_upper_ma_cm2"].to_numpy(float)
+    lower, upper = _ccd_bounds(predictions)
     measured, below, above = _measured_error_bars(lower, upper)
     fig, ax = plt.subplots(figsize=(4.8, 4.4), dpi=120)
     ax.errorbar(
@@ -90,8 +94,7 @@ def interfacial_energy_plot(
     matplotlib.figure.Figure
         Close it with ``plt.close``.
     """
-    lower = cells["ccd_lower_ma_cm2"].to_numpy(float)
-    upper = cells["ccd_upper_ma_cm2"].to_numpy(float)
+    lower, upper = _ccd_bounds(cells)
     energy = cells["interfacial_energy_mev_per_a2"].to_numpy(float)
     energy_std = np.nan_to_num(cells["interfacial_energy_std_mev_per_a2"].to_numpy(float))
     sources = cells["interfacial_energy_source"].astype(str).to_numpy()

@@ -27,16 +27,8 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
-from lithioscreen import __version__, config
+from lithioscreen import __version__, config, data
 from lithioscreen.candidates import CANDIDATE_COLUMNS
-from lithioscreen.data import (
-    file_sha256,
-    load_ccd_orderings,
-    load_cells,
-    load_interfacial_energies,
-    load_phase_data,
-    training_cells,
-)
 from lithioscreen.data.versions import data_version  # the same hash as data/cells_history.jsonl records
 from lithioscreen.models import (
     BASELINE_MODEL,
@@ -147,7 +139,7 @@ def _load_consistent(paths: list[Path], attempts: int = 5):
     """
     for _ in range(attempts):
         before = data_version(paths)
-        loaded = load_cells(paths[0]), load_phase_data(paths[1]), load_interfacial_energies(paths[2])
+        loaded = data.load_cells(paths[0]), data.load_phase_data(paths[1]), data.load_interfacial_energies(paths[2])
         if data_version(paths) == before:
             return (*loaded, before)
     raise RuntimeError(f"the data in {paths[0].parent} kept changing while it was loaded ({attempts} attempts)")
@@ -308,8 +300,8 @@ def _train(
     ]
     all_cells, phase_data, interfacial_data, version = _load_consistent(paths)
     orderings_path = data_dir / config.ORDERINGS_FILE
-    orderings = load_ccd_orderings(orderings_path) if orderings_path.exists() else None
-    table = training_cells(all_cells)
+    orderings = data.load_ccd_orderings(orderings_path) if orderings_path.exists() else None
+    table = data.training_cells(all_cells)
 
     # registering and re-loading models draws download progress bars on stderr: noise in a CLI
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -348,7 +340,7 @@ def _train(
             }
         )
         for path in paths + ([orderings_path] if orderings is not None else []):
-            mlflow.set_tag(f"sha256.{path.name}", file_sha256(path))
+            mlflow.set_tag(f"sha256.{path.name}", data.file_sha256(path))
         dataset = mlflow.data.from_pandas(all_cells, source=str(paths[0]), name=config.CELLS_FILE, digest=version[:16])
         mlflow.log_input(dataset, context="training")
         mlflow.log_metrics({f"data_threshold_{key}": value for key, value in threshold.items() if np.isfinite(value)})
