@@ -157,11 +157,14 @@ def print_report(report: dict) -> None:
     for row in report["per_metal"]:
         dft = "" if row["dft_mev_per_a2"] is None else f"{row['dft_mev_per_a2']:.1f}"
         imputed = "*" if row["spread_imputed"] else ""
+        spread = (
+            "–" if row["committee_spread"] is None else f"{row['committee_spread']:.1f}"
+        )  # no plane has two potentials
         print(
-            f"{row['material']:9}{row['plane']:9}{row['calibrated_mev_per_a2']:>8.1f}{row['sigma_mev_per_a2']:>7.1f}{row['committee_spread']:>7.1f}{imputed:1}"
+            f"{row['material']:9}{row['plane']:9}{row['calibrated_mev_per_a2']:>8.1f}{row['sigma_mev_per_a2']:>7.1f}{spread:>7}{imputed:1}"
             f"{row['calibration_std']:>7.1f}{row['fit_stderr']:>6.1f}{row['n_potentials']:>3}  {row['potentials']:18}{dft}"
         )
-    print("(* one potential: the spread is the median of the planes with several)")
+    print("(* one potential: the spread is the median of the planes with several; – : no plane has several yet)")
     print(f"\naim: {report['aim']}")
 
 
