@@ -99,7 +99,8 @@ def order_ranking(table: pd.DataFrame) -> pd.DataFrame:
     """Sort described candidates and number them: ``rank`` 1 is the best.
 
     The order is the one of the module docstring: feasible, inside the training domain, a
-    predicted CCD (highest first), the smaller σ, the higher interfacial energy.
+    predicted CCD (highest first), the smaller σ, the higher interfacial energy; ties by the stack
+    (candidate, overlayer thickness, underlayer), so the order does not depend on chunking.
 
     Parameters
     ----------
@@ -111,11 +112,18 @@ def order_ranking(table: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns :data:`RANK_COLUMNS`, index from 0.
     """
-    mean = table["predicted_ccd_ma_cm2"].to_numpy(float)
+    # compared to 1e-9: the last bits of a prediction depend on the batch it was computed in
+    mean = np.round(table["predicted_ccd_ma_cm2"].to_numpy(float), 9)
+    std = np.round(table["predicted_ccd_std"].to_numpy(float), 9)
     order = np.lexsort(
         (
-            -table["interfacial_energy_mev_per_a2"].fillna(-np.inf).to_numpy(),
-            np.nan_to_num(table["predicted_ccd_std"].to_numpy(float), nan=np.inf),
+            # last, so that chunks merged in any order rank the same: the stack itself
+            table["underlayer_nm"].to_numpy(float),
+            table["underlayer"].to_numpy(dtype=str),
+            table["overlayer_nm"].to_numpy(float),
+            table["candidate"].to_numpy(dtype=str),
+            -np.round(table["interfacial_energy_mev_per_a2"].fillna(-np.inf).to_numpy(), 9),
+            np.nan_to_num(std, nan=np.inf),
             -np.nan_to_num(mean, nan=-np.inf),
             np.isnan(mean),
             # an extrapolated mean is no basis for building a cell: the training domain first
