@@ -6,7 +6,8 @@
 
 Order (the issue's compute budget): the references Mo, Ti, LiF, Li2S and the training metals W,
 Cr, Zr, Mg with CHGNet and SevenNet-0, then with SevenNet-l3i5 (the calibration needs only these),
-then every feasible default candidate with CHGNet and SevenNet-0, then SevenNet-l3i5 for them, then
+then every feasible default candidate with CHGNet and SevenNet-0 (each candidate's first plane, the
+close-packed one, for all of them before their other planes), then SevenNet-l3i5 for them, then
 (optional, ``--extra``) CHGNet-r2SCAN for everything.
 
 Feasible candidates (data/li_binary_phase_data.csv): metals whose Li-X diagram shows no compound and
@@ -103,19 +104,27 @@ def jobs(extra: bool = False) -> list[tuple[str, str, str]]:
     rest = [m for m in candidates if m not in first]
     order = []
 
-    def add(materials, potentials):
+    def add(materials, potentials, plane_major=False):
         for potential in potentials:
-            for material in materials:
-                for plane in planes_for(material):
-                    if (material, plane, potential) not in order:
-                        order.append((material, plane, potential))
+            if plane_major:  # every candidate's first plane, then every second plane, ...
+                planes = {material: planes_for(material) for material in materials}
+                todo = [
+                    (material, planes[material][index], potential)
+                    for index in range(max(map(len, planes.values()), default=0))
+                    for material in materials
+                    if index < len(planes[material])
+                ]
+            else:
+                todo = [(material, plane, potential) for material in materials for plane in planes_for(material)]
+            order.extend(job for job in todo if job not in order)
 
     add(REFERENCES, ("chgnet", "sevennet"))
     add(TRAINING, ("chgnet", "sevennet"))
     add(REFERENCES, ("sevennet-l3i5",))
     add(TRAINING, ("sevennet-l3i5",))
-    add(rest, ("chgnet", "sevennet"))
-    add(rest, ("sevennet-l3i5",))
+    # a first value for every candidate before the other planes: the ranking needs every metal on the scale
+    add(rest, ("chgnet", "sevennet"), plane_major=True)
+    add(rest, ("sevennet-l3i5",), plane_major=True)
     if extra:
         add([*first, *rest], ("chgnet-r2scan",))
     return order
