@@ -50,6 +50,18 @@ def test_leave_one_out_matches_a_hand_refit():
     assert result.calibration_std == pytest.approx(np.sqrt(np.mean(np.square(errors))))
 
 
+def test_leave_one_out_keeps_the_map_monotone():
+    """Without Mo, the other references give a decreasing line: the fold's map is flat (their mean), never decreasing."""
+    raw = {"Mo": 71.1, "Ti": 20.3, "LiF": 42.7, "Li2S": 21.4}  # CHGNet's v2 values: Ti far below its DFT
+    table = committee_table({"chgnet": (0.0, 1.0)}, noise={(n, "chgnet"): raw[n] - DFT[n] for n in DFT})
+    result = calibration.calibrate(table)
+    others = [n for n in DFT if n != "Mo"]
+    assert np.polyfit([raw[n] for n in others], [DFT[n] for n in others], 1)[0] < 0
+    mo = next(r for r in result.references if r["name"] == "Mo")
+    assert mo["calibrated_loo"] == pytest.approx(np.mean([DFT[n] for n in others]))
+    assert result.maps["chgnet"]["included"] and result.maps["chgnet"]["slope"] > 0
+
+
 def test_committee_mean_spread_and_sigma():
     extra = [
         computed_row("Nb", "110", "chgnet", 60.0, stderr=1.0),

@@ -21,7 +21,9 @@ What is computed (``calibrate(table)``)
    fewer than ``min_references`` references, is left out of the committee (``excluded``). Because
    the map is increasing, the highest plane before and after it is the same.
 3. **Leave-one-reference-out.** For every reference, each map is refitted without it and the
-   reference is predicted: the honest error of the calibration (``calibrated_loo``).
+   reference is predicted: the honest error of the calibration (``calibrated_loo``). The refit
+   keeps the map monotone: where the other references alone give a decreasing line, the best
+   non-decreasing one is flat (their mean), and that is what predicts the left-out reference.
 4. **The committee.** For every (material, plane), each included potential's value is mapped,
    and the committee value is their mean. A material's descriptor is its highest plane (the
    paper's rule, for metals and compounds alike).
@@ -158,6 +160,8 @@ def fit_map(raw: dict[str, float], dft: dict[str, float], min_references: int = 
         keep = np.arange(len(names)) != index
         if keep.sum() >= 2 and np.ptp(x[keep]) > 0:
             a_loo, b_loo, _ = _line(x[keep], y[keep])
+            if not b_loo > 0:  # the best non-decreasing line is then flat: the mean of the others
+                a_loo, b_loo = float(y[keep].mean()), 0.0
             result["loo_maps"][name] = (a_loo, b_loo)
             result["loo_errors"][name] = a_loo + b_loo * x[index] - y[index]
     if not b > 0:
