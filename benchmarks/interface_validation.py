@@ -44,6 +44,26 @@ def _clean(value):
     return value
 
 
+def compare_map_kinds(table) -> dict:
+    """Each map family's leave-one-out errors of the committee per reference, and their RMS."""
+    from lithioscreen.interface.calibration import MAP_KINDS, CalibrationError, calibrate
+
+    compared = {}
+    for kind in MAP_KINDS:
+        try:
+            result = calibrate(table, map_kind=kind)
+        except CalibrationError as error:
+            compared[kind] = {"error": str(error)}
+            continue
+        compared[kind] = {
+            "potentials": result.potentials,
+            "loo_rms_per_potential": {name: fitted["loo_rms"] for name, fitted in result.maps.items()},
+            "loo_errors": {r["name"]: r["loo_error"] for r in result.references},
+            "calibration_std": result.calibration_std,
+        }
+    return compared
+
+
 def build_report(table) -> dict:
     from lithioscreen.interface.calibration import SOURCE_LABEL, calibrate
 
@@ -82,7 +102,8 @@ def build_report(table) -> dict:
             if any(r["name"] == ref for r in result.references)
         }
         maps[name] = {
-            k: fitted[k] for k in ("slope", "intercept", "rms", "n", "references", "loo_errors", "included", "reason")
+            k: fitted[k]
+            for k in ("kind", "slope", "intercept", "rms", "n", "references", "loo_errors", "loo_rms", "included", "reason")
         } | {"raw_errors": raw_errors}
     planes = result.per_plane.drop(
         columns=[c for c in result.per_plane.columns if c.startswith("calibrated:")]
@@ -100,6 +121,7 @@ def build_report(table) -> dict:
         {
             "protocol": result.protocol,
             "source_label": SOURCE_LABEL,
+            "map_kind": result.map_kind,
             "potentials": result.potentials,
             "excluded_potentials": result.excluded,
             "calibration_std_mev_per_a2": result.calibration_std,
@@ -108,6 +130,7 @@ def build_report(table) -> dict:
             "per_metal": per_metal,
             "per_plane": planes,
             "maps": maps,
+            "map_kinds_compared": compare_map_kinds(table),
             "aim": aim,
         }
     )
@@ -119,9 +142,10 @@ def print_report(report: dict) -> None:
         f"committee: {', '.join(report['potentials'])}"
         + (f"; left out: {report['excluded_potentials']}" if report["excluded_potentials"] else "")
     )
-    print("\nmaps (DFT = intercept + slope x raw, least squares over the references' highest planes)")
+    formula = "slope x raw" if report["map_kind"] == "proportional" else "intercept + slope x raw"
+    print(f"\nmaps ({report['map_kind']}: DFT = {formula}, least squares over the references' highest planes)")
     print(
-        f"{'potential':15}{'slope':>8}{'intercept':>11}{'rms':>7}{'n':>3}  raw error vs DFT / leave-one-out error per reference"
+        f"{'potential':15}{'slope':>8}{'intercept':>11}{'rms':>7}{'LOO rms':>9}{'n':>3}  raw error vs DFT / leave-one-out error per reference"
     )
     for name, m in report["maps"].items():
         per_ref = ", ".join(
@@ -131,8 +155,9 @@ def print_report(report: dict) -> None:
         slope = "" if m["slope"] is None else f"{m['slope']:.3f}"
         intercept = "" if m["intercept"] is None else f"{m['intercept']:.1f}"
         rms = "" if m["rms"] is None else f"{m['rms']:.1f}"
+        loo_rms = "" if m["loo_rms"] is None else f"{m['loo_rms']:.1f}"
         print(
-            f"{name:15}{slope:>8}{intercept:>11}{rms:>7}{m['n']:>3}  {per_ref}{'' if m['included'] else '  (LEFT OUT: ' + m['reason'] + ')'}"
+            f"{name:15}{slope:>8}{intercept:>11}{rms:>7}{loo_rms:>9}{m['n']:>3}  {per_ref}{'' if m['included'] else '  (LEFT OUT: ' + m['reason'] + ')'}"
         )
     print("\nreferences (meV/Å², against Li(100))")
     names = report["potentials"]
@@ -148,6 +173,17 @@ def print_report(report: dict) -> None:
             f"{ref['name']:6}{ref['plane']:8}{ref['dft']:>8.1f}{raw}{ref['committee_raw']:>15.1f}{ref['calibrated']:>12.1f}{ref['calibrated_loo']:>8.1f}{ref['loo_error']:>+11.1f}{miss}"
         )
     print(f"calibration error (RMS of the leave-one-out errors): {report['calibration_std_mev_per_a2']}")
+    print("\nmap families compared (committee leave-one-out error per reference; the first is used)")
+    for kind, compared in report["map_kinds_compared"].items():
+        if "error" in compared:
+            print(f"  {kind:13} no calibration: {compared['error']}")
+            continue
+        errors = ", ".join(f"{name} {error:+.1f}" for name, error in compared["loo_errors"].items())
+        per_potential = ", ".join(
+            f"{name} {rms:.1f}" for name, rms in compared["loo_rms_per_potential"].items() if rms is not None
+        )
+        print(f"  {kind:13} committee RMS {compared['calibration_std']:.1f}: {errors} ({', '.join(compared['potentials'])})")
+        print(f"  {'':13} per potential, leave-one-out RMS: {per_potential}")
     print("\norder checks on the calibrated scale")
     for check in report["order_checks"]:
         holds = {True: "true", False: "FALSE", None: "unknown"}[check["holds"]]

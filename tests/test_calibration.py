@@ -16,7 +16,7 @@ from lithioscreen.interface.protocol import current_protocol
 
 def test_exact_maps_are_recovered_and_loo_is_zero():
     table = committee_table({"chgnet": (10.0, 1.2), "sevennet": (-5.0, 0.8)})
-    result = calibration.calibrate(table)
+    result = calibration.calibrate(table, map_kind="linear")
     for potential, (a, b) in {"chgnet": (10.0, 1.2), "sevennet": (-5.0, 0.8)}.items():
         assert result.maps[potential]["slope"] == pytest.approx(b) and result.maps[potential][
             "intercept"
@@ -36,7 +36,7 @@ def test_exact_maps_are_recovered_and_loo_is_zero():
 def test_leave_one_out_matches_a_hand_refit():
     noise = {("Mo", "chgnet"): 4.0, ("Ti", "chgnet"): -3.0, ("LiF", "chgnet"): 1.0, ("Li2S", "chgnet"): 2.0}
     table = committee_table({"chgnet": (0.0, 1.0)}, noise=noise)
-    result = calibration.calibrate(table)
+    result = calibration.calibrate(table, map_kind="linear")
     raw = {name: DFT[name] + noise[(name, "chgnet")] for name in DFT}
     for left_out in DFT:
         others = [n for n in DFT if n != left_out]
@@ -48,13 +48,39 @@ def test_leave_one_out_matches_a_hand_refit():
         assert result.maps["chgnet"]["loo_errors"][left_out] == pytest.approx(expected - DFT[left_out], abs=1e-9)
     errors = [r["loo_error"] for r in result.references]
     assert result.calibration_std == pytest.approx(np.sqrt(np.mean(np.square(errors))))
+    assert result.maps["chgnet"]["loo_rms"] == pytest.approx(result.calibration_std)  # one potential
+
+
+def test_proportional_map_and_its_leave_one_out_match_a_hand_refit():
+    raw = {"Mo": 71.1, "Ti": 20.3, "LiF": 42.7, "Li2S": 21.4}
+    table = committee_table({"chgnet": (0.0, 1.0)}, noise={(n, "chgnet"): raw[n] - DFT[n] for n in DFT})
+    result = calibration.calibrate(table)  # proportional is the default
+    x, y = np.array([raw[n] for n in DFT]), np.array([DFT[n] for n in DFT])
+    assert result.map_kind == "proportional" and result.maps["chgnet"]["intercept"] == 0.0
+    assert result.maps["chgnet"]["slope"] == pytest.approx(np.dot(x, y) / np.dot(x, x))
+    for index, left_out in enumerate(DFT):
+        keep = np.arange(len(x)) != index
+        expected = np.dot(x[keep], y[keep]) / np.dot(x[keep], x[keep]) * x[index]
+        reference = next(r for r in result.references if r["name"] == left_out)
+        assert reference["calibrated_loo"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_map_needs_two_references_more_than_its_parameters():
+    """Three references: a proportional map (one parameter) enters the committee, a line (two) does not."""
+    table = committee_table({"chgnet": (0.0, 1.0)})
+    three = table[table["material"] != "Li2S"]
+    assert calibration.calibrate(three).maps["chgnet"]["included"]
+    with pytest.raises(calibration.CalibrationError, match="4 needed for a linear map"):
+        calibration.calibrate(three, map_kind="linear")
+    with pytest.raises(ValueError, match="unknown calibration map"):
+        calibration.calibrate(table, map_kind="spline")
 
 
 def test_leave_one_out_keeps_the_map_monotone():
     """Without Mo, the other references give a decreasing line: the fold's map is flat (their mean), never decreasing."""
     raw = {"Mo": 71.1, "Ti": 20.3, "LiF": 42.7, "Li2S": 21.4}  # CHGNet's v2 values: Ti far below its DFT
     table = committee_table({"chgnet": (0.0, 1.0)}, noise={(n, "chgnet"): raw[n] - DFT[n] for n in DFT})
-    result = calibration.calibrate(table)
+    result = calibration.calibrate(table, map_kind="linear")
     others = [n for n in DFT if n != "Mo"]
     assert np.polyfit([raw[n] for n in others], [DFT[n] for n in others], 1)[0] < 0
     mo = next(r for r in result.references if r["name"] == "Mo")
@@ -69,7 +95,7 @@ def test_committee_mean_spread_and_sigma():
         computed_row("Nb", "100", "chgnet", 10.0),
     ]
     maps = {"chgnet": (10.0, 1.0), "sevennet": (20.0, 1.0)}
-    result = calibration.calibrate(committee_table(maps, extra=extra))
+    result = calibration.calibrate(committee_table(maps, extra=extra), map_kind="linear")
     nb = result.per_material.loc["Nb"]
     assert nb["calibrated_mev_per_a2"] == pytest.approx(np.mean([70.0, 60.0]))  # highest plane (110), both mapped
     assert nb["plane"] == "(110)" and nb["n_potentials"] == 2 and nb["potentials"] == "chgnet;sevennet"
@@ -122,7 +148,7 @@ def test_non_monotone_or_underdetermined_potentials_are_left_out():
         computed_row("Ti", "110", "sevennet-l3i5", 60.0),
         computed_row("Nb", "110", "sevennet-l3i5", 60.0),
     ]
-    result = calibration.calibrate(pd.concat([table, pd.DataFrame(few)], ignore_index=True))
+    result = calibration.calibrate(pd.concat([table, pd.DataFrame(few)], ignore_index=True), map_kind="linear")
     assert result.potentials == ["chgnet"]
     assert "not positive" in result.excluded["sevennet"] and "2 reference(s)" in result.excluded["sevennet-l3i5"]
     assert "Nb" not in result.per_material.index  # only an excluded potential computed it
