@@ -103,7 +103,18 @@ def build_report(table) -> dict:
         }
         maps[name] = {
             k: fitted[k]
-            for k in ("kind", "slope", "intercept", "rms", "n", "references", "loo_errors", "loo_rms", "included", "reason")
+            for k in (
+                "kind",
+                "slope",
+                "intercept",
+                "rms",
+                "n",
+                "references",
+                "loo_errors",
+                "loo_rms",
+                "included",
+                "reason",
+            )
         } | {"raw_errors": raw_errors}
     planes = result.per_plane.drop(
         columns=[c for c in result.per_plane.columns if c.startswith("calibrated:")]
@@ -182,7 +193,9 @@ def print_report(report: dict) -> None:
         per_potential = ", ".join(
             f"{name} {rms:.1f}" for name, rms in compared["loo_rms_per_potential"].items() if rms is not None
         )
-        print(f"  {kind:13} committee RMS {compared['calibration_std']:.1f}: {errors} ({', '.join(compared['potentials'])})")
+        print(
+            f"  {kind:13} committee RMS {compared['calibration_std']:.1f}: {errors} ({', '.join(compared['potentials'])})"
+        )
         print(f"  {'':13} per potential, leave-one-out RMS: {per_potential}")
     print("\norder checks on the calibrated scale")
     for check in report["order_checks"]:

@@ -298,7 +298,9 @@ def test_old_champion_is_re_evaluated_on_the_cells_the_new_model_was_trained_on(
 
     monkeypatch.setattr(training, "train", train_then_a_cell_arrives)
     monkeypatch.setattr(models, "cross_validate", recording_cross_validate)
-    decision = promotion.retrain_and_promote(tmp_path / "data", uri, "late-cell-test", tmp_path / "models")
+    decision = promotion.retrain_and_promote(
+        tmp_path / "data", uri, tmp_path / "models", experiment_name="late-cell-test"
+    )
     assert "synthetic-late-nb30-mg200" in set(load_cells(tmp_path / "data" / config.CELLS_FILE)["cell_id"])
     assert re_evaluated_on == trained_on and "synthetic-late-nb30-mg200" not in re_evaluated_on[0]
     assert decision.n_cells == 5  # the regression cells among them: the five bilayers of the paper

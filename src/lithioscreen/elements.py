@@ -145,7 +145,7 @@ def molar_volume_cm3() -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Shape ``(118,)``, indexed by ``Z - 1``, read-only.
+        Read-only, one value per element (W: 9.47): shape ``(118,)``, indexed by ``Z - 1``.
     """
     return _element_values("Molar volume")
 

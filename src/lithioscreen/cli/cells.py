@@ -131,7 +131,9 @@ def add(
 
         try:
             with stderr.status("retraining every model on the new data version ..."):
-                decision = retrain_and_promote(Path(result.cells_path).parent, tracking_uri, experiment, models_dir)
+                decision = retrain_and_promote(
+                    Path(result.cells_path).parent, tracking_uri, models_dir, experiment_name=experiment
+                )
         except DataValidationError as error:  # another data file is broken; the cells are in, training is not
             fail(f"the cells were added (version {version.seq}) but training failed: {error}")
         except Exception as error:  # tracking store unreachable, ...: the cells are in; say so, then fail

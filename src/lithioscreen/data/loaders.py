@@ -116,16 +116,18 @@ def _doi_check(text: str) -> str | None:
     return f"{text!r} is not a DOI (10.xxxx/...) or a lab reference (lab:<notebook/cell id>)"
 
 
+COMPUTED_HERE = "computed here"
+
+
 def _doi_or_computed_check(text: str) -> str | None:
     return None if text == COMPUTED_HERE else _doi_check(text)
-
-
-COMPUTED_HERE = "computed here"
 
 
 @dataclass(frozen=True)
 class ReportedCCD:
     """What a ``ccd_reported`` text says.
+
+    Built by :func:`parse_ccd_reported`; the text itself stays in the cells table.
 
     Attributes
     ----------

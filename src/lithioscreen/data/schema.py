@@ -104,7 +104,7 @@ class Schema:
     Attributes
     ----------
     name : str
-        The file's name.
+        The file's name (``cells.csv``), as messages show it.
     columns : sequence of Column
         Its columns, in file order.
     key : str or None

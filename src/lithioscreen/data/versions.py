@@ -147,7 +147,8 @@ def read_history(data_dir: Path | str | None = None) -> list[HistoryEntry]:
     Parameters
     ----------
     data_dir : pathlib.Path or str or None
-        The data folder; None: :func:`lithioscreen.config.data_dir`.
+        The data folder that holds ``cells_history.jsonl``
+        (None: :func:`lithioscreen.config.data_dir`).
 
     Returns
     -------

@@ -115,6 +115,8 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
         *MIEDEMA_FEATURES,
     )
 
+    # scikit-learn's convention: __init__ only stores its arguments (get_params and clone rely on it);
+    # the table is read and indexed in fit.
     def __init__(self, phase_data: pd.DataFrame | None = None):
         self.phase_data = phase_data
 
@@ -226,10 +228,12 @@ class LiPhaseDiagramFeaturizer(CandidateFeaturizer):
     def miscibilities(self, frame: pd.DataFrame) -> np.ndarray:
         """The Li-X miscibility class of each candidate; an alloy takes its worst element.
 
+        The prediction path (:mod:`lithioscreen.models.prediction`) reports it beside each stack.
+
         Parameters
         ----------
         frame : pandas.DataFrame
-            A candidate table.
+            A candidate table; only its ``candidate`` column (the composition) is read.
 
         Returns
         -------

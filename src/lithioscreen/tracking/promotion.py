@@ -203,10 +203,8 @@ def _install_export(staging: Path, models_dir: Path, metadata_update: dict) -> P
 def retrain_and_promote(
     data_dir: Path | None = None,
     tracking_uri: str | None = None,
-    experiment_name: str = config.EXPERIMENT_NAME,
     models_dir: Path | None = None,
-    threshold_mev_per_a2: float = config.DEFAULT_THRESHOLD_MEV_PER_A2,
-    ccd_target_ma_cm2: float = config.DEFAULT_CCD_TARGET_MA_CM2,
+    **train_options,
 ) -> PromotionDecision:
     """Train every model on ``data_dir`` in a new MLflow run; promote the best only if it beats the champion.
 
@@ -219,14 +217,11 @@ def retrain_and_promote(
         The data folder; None: :func:`lithioscreen.config.data_dir`.
     tracking_uri : str or None
         The MLflow tracking store; None: as :func:`lithioscreen.tracking.training.resolve_tracking_uri`.
-    experiment_name : str
-        The MLflow experiment.
     models_dir : pathlib.Path or None
         The models folder; None: :func:`lithioscreen.config.models_dir`.
-    threshold_mev_per_a2 : float
-        The flag threshold recorded with the model, meV/Å².
-    ccd_target_ma_cm2 : float
-        The CCD target for the figures, mA/cm².
+    **train_options
+        ``experiment_name``, ``threshold_mev_per_a2``, ``ccd_target_ma_cm2``: passed on to
+        :func:`lithioscreen.tracking.training.train` (same defaults).
 
     Returns
     -------
@@ -254,14 +249,10 @@ def retrain_and_promote(
     tracking_uri = resolve_tracking_uri(tracking_uri)
     check_tracking_uri(tracking_uri)
     with models_lock(models_dir, PROMOTION_LOCK_TIMEOUT_S):
-        return _retrain_and_promote(
-            data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2
-        )
+        return _retrain_and_promote(data_dir, tracking_uri, models_dir, train_options)
 
 
-def _retrain_and_promote(
-    data_dir, tracking_uri, experiment_name, models_dir, threshold_mev_per_a2, ccd_target_ma_cm2
-) -> PromotionDecision:
+def _retrain_and_promote(data_dir, tracking_uri, models_dir, train_options: dict) -> PromotionDecision:
     import mlflow
     from mlflow import MlflowClient
     from sklearn.base import clone
@@ -272,16 +263,7 @@ def _retrain_and_promote(
     before = current_champion(tracking_uri, models_dir)
     staging = Path(tempfile.mkdtemp(prefix=".candidate-", dir=models_dir))
     try:
-        summary = train(
-            data_dir,
-            tracking_uri,
-            experiment_name,
-            staging,
-            threshold_mev_per_a2,
-            ccd_target_ma_cm2,
-            register=False,
-            export=True,
-        )
+        summary = train(data_dir, tracking_uri, models_dir=staging, register=False, export=True, **train_options)
         new_metrics = summary.metrics[summary.champion]
         before_metrics = None
         if before is None:
