@@ -6,6 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 BASE := $(VENV)/.installed-base
 STAMP := $(VENV)/.installed-stamp
+# pytest-xdist workers (make test JOBS=0 runs them in one process); a test file stays on one worker, so its
+# module fixtures (a trained champion, an installed wheel) are built once
+JOBS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile
 
 .DEFAULT_GOAL := help
 .PHONY: help install rank train test test-fast lint format docs features ui serve report browser clean
@@ -32,10 +36,10 @@ train: $(BASE) ## retrain every model on data/ (MLflow store ./mlflow.db), regis
 	$(BIN)/lithioscreen train
 
 test: $(STAMP) browser lint docs ## lint, build the docs (strict), run every test (CI runs this)
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-fast: $(BASE) ## the tests not marked slow or browser (under a minute; mlip tests skip without the extra)
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(PYTEST) -m "not slow and not browser"
 
 lint: $(BASE) ## ruff: lint and format check
 	$(BIN)/ruff check src tests benchmarks
