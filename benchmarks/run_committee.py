@@ -17,7 +17,7 @@ out), with a bcc, fcc or hcp reference structure; the others are recorded as ski
 
 Each job is one (material, plane, potential): registry scan + the relaxed Li thickness series
 (batched lockstep on the CPU) + the fit; the bulk crystals are relaxed once per worker process
-and potential. A worker claims a job with an exclusive ``flock`` on
+and potential. A worker claims a job with an exclusive ``filelock`` on
 ``benchmarks/results/interface_committee/claims/<job>.lock`` (released if the worker dies), skips
 jobs that are cached under the current protocol (data/interfacial_energies.csv) or were refused
 under it in an earlier run record, stores each accepted value the moment it is fitted, and appends
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import importlib.metadata
 import json
 import os
@@ -44,6 +43,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -171,23 +171,35 @@ def status(protocol: str) -> dict[tuple, dict]:
 
 @contextlib.contextmanager
 def claim(job):
-    """An exclusive, non-blocking flock on the job's claim file: yields True if this worker has it."""
+    """An exclusive, non-blocking lock on the job's claim file: yields True if this worker has it.
+
+    ``filelock`` (an OS lock, released by the OS if the worker dies); who holds it is written beside
+    it, in ``<job>.owner``.
+    """
     CLAIMS.mkdir(parents=True, exist_ok=True)
-    path = CLAIMS / f"{job_name(job)}.lock"
-    handle = open(path, "a+")
+    lock = FileLock(CLAIMS / f"{job_name(job)}.lock", timeout=0)
     try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            yield False
-            return
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()} {socket.gethostname()} {now()}\n")
-        handle.flush()
+        lock.acquire()
+    except Timeout:
+        yield False
+        return
+    try:
+        (CLAIMS / f"{job_name(job)}.owner").write_text(f"{os.getpid()} {socket.gethostname()} {now()}\n")
         yield True
     finally:
-        handle.close()
+        lock.release()
+
+
+def is_claimed(job) -> bool:
+    """Whether a live worker holds the job's claim (tries the lock without waiting, then lets go)."""
+    path = CLAIMS / f"{job_name(job)}.lock"
+    if not path.exists():
+        return False
+    try:
+        FileLock(path, timeout=0).acquire().lock.release()
+    except Timeout:
+        return True
+    return False
 
 
 class RunRecord:
@@ -368,13 +380,8 @@ def plan(args) -> int:
     todo = jobs(True)
     running = []
     for job in todo:
-        path = CLAIMS / f"{job_name(job)}.lock"
-        if path.exists():
-            with open(path) as handle:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-                except OSError:
-                    running.append(job)
+        if is_claimed(job):
+            running.append(job)
     done = [j for j in todo if known.get(j, {}).get("cached")]
     refused = [j for j in todo if known.get(j, {}).get("refused") and not known[j].get("cached")]
     missing = [j for j in todo if j not in done and j not in refused and j not in running]

@@ -68,10 +68,10 @@ def test_references_and_training_metals_come_first(committee):
 
 
 def _hold(claims_dir, name, started, release):
-    import fcntl
+    from filelock import FileLock
 
-    handle = open(claims_dir / f"{name}.lock", "a+")
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    lock = FileLock(claims_dir / f"{name}.lock")
+    lock.acquire()
     started.set()
     release.wait(30)
 
@@ -85,11 +85,13 @@ def test_a_claimed_job_is_not_taken_twice(committee):
     other.start()
     try:
         assert started.wait(30)
+        assert committee.is_claimed(job)
         with committee.claim(job) as mine:
             assert mine is False
     finally:
         release.set()
         other.join(30)
+    assert not committee.is_claimed(job)
     with committee.claim(job) as mine:  # released when the holder ended
         assert mine is True
 
