@@ -1,6 +1,7 @@
 """Validation of the calibrated committee against the paper's DFT (Oh et al., EES 2024), from the cached data.
 
-    python benchmarks/interface_validation.py          # writes benchmarks/results/interface_validation.json, prints the same
+    python benchmarks/interface_validation.py             # writes benchmarks/results/interface_validation.json, prints the same
+    python benchmarks/interface_validation.py --markdown  # the same file; prints the tables of docs/interface.md
 
 Reads data/interfacial_energies.csv (rows of the current protocol only; computed by
 benchmarks/run_committee.py or ``lithioscreen interface``), calibrates it
@@ -217,6 +218,56 @@ def print_report(report: dict) -> None:
     print(f"\naim: {report['aim']}")
 
 
+def markdown(report: dict) -> str:
+    """The tables of docs/interface.md (references, map families, order checks, per material), in Markdown."""
+    names = report["potentials"]
+    lines = [
+        "| reference | highest plane | DFT | "
+        + " | ".join(f"{n} raw" for n in names)
+        + " | calibrated | held out | held out − DFT |",
+        "|---|---|---|" + "---|" * len(names) + "---|---|---|",
+    ]
+    for ref in report["references"]:
+        raw = " | ".join("–" if ref["raw"].get(n) is None else f"{ref['raw'][n]:.1f}" for n in names)
+        lines.append(
+            f"| {ref['name']} | {ref['plane']} | {ref['dft']:.1f} | {raw} | {ref['calibrated']:.1f} | "
+            f"{ref['calibrated_loo']:.1f} | {ref['loo_error']:+.1f} |"
+        )
+    lines += ["", "| map | potential | slope | intercept | held-out RMS |", "|---|---|---|---|---|"]
+    for name, m in report["maps"].items():
+        state = "" if m["included"] else f" (left out: {m['reason']})"
+        lines.append(
+            f"| {m['kind']} | {name}{state} | {m['slope']:.3f} | {m['intercept']:.1f} | "
+            + ("–" if m["loo_rms"] is None else f"{m['loo_rms']:.1f}")
+            + " |"
+        )
+    lines += [""]
+    for kind, compared in report["map_kinds_compared"].items():
+        if "error" in compared:
+            lines.append(f"* {kind}: no calibration ({compared['error']})")
+            continue
+        errors = ", ".join(f"{name} {error:+.1f}" for name, error in compared["loo_errors"].items())
+        lines.append(f"* {kind}: committee held-out RMS {compared['calibration_std']:.1f} ({errors})")
+    lines += [""]
+    for check in report["order_checks"]:
+        holds = {True: "holds", False: "**fails**", None: "unknown"}[check["holds"]]
+        lines.append(f"* {check['statement']}: {holds} ({check['detail']})")
+    lines += [
+        "",
+        "| material | plane | γ | σ | committee spread | potentials | planes | DFT |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in report["per_metal"]:
+        dft = "" if row["dft_mev_per_a2"] is None else f"{row['dft_mev_per_a2']:.1f}"
+        spread = "–" if row["committee_spread"] is None else f"{row['committee_spread']:.1f}"
+        imputed = " (imputed)" if row["spread_imputed"] else ""
+        lines.append(
+            f"| {row['material']} | {row['plane']} | {row['calibrated_mev_per_a2']:.1f} | {row['sigma_mev_per_a2']:.1f} | "
+            f"{spread}{imputed} | {row['potentials'].replace(';', ', ')} | {row['n_planes']} | {dft} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     from lithioscreen.data import load_interfacial_energies
     from lithioscreen.interface.calibration import CalibrationError
@@ -227,6 +278,9 @@ def main() -> int:
         print(f"no calibration: {error}")
         return 1
     OUT.write_text(json.dumps(report, indent=1))
+    if "--markdown" in sys.argv[1:]:
+        print(markdown(report))
+        return 0
     print_report(report)
     print(f"\nwritten {OUT.relative_to(HERE.parent)}")
     return 0
