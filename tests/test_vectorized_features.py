@@ -157,3 +157,35 @@ def test_amounts_that_overflow_do_not_become_fractions(formula):
             from_formulas([formula])
     assert plain_formula_symbols(formula) is None  # not a plain formula the fast path may pass unchecked
     assert from_formulas(["W1e300Cr1e300"]).fractions.tolist() == [[0.5, 0.5]]
+
+
+def test_threads_featurizing_different_tables_never_get_each_others_matrix():
+    """The shared last-call caches hold one (key, value) tuple, so a thread never pairs one table with another's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pandas as pd
+
+    from lithioscreen.features.base import distinct_compositions
+
+    tables = [pd.DataFrame({"candidate": names}) for names in (["W", "Cr"], ["Mo", "Nb", "Ta"], ["Zr0.5Ti0.5"])]
+    expected = [from_formulas(list(table["candidate"])).elements for table in tables]
+
+    def featurize(index):
+        table = tables[index % len(tables)]
+        _, uniques, matrix = distinct_compositions(table)
+        miedema = li_miedema_columns(matrix)
+        return (
+            uniques == list(table["candidate"])
+            and np.array_equal(matrix.elements, expected[index % len(tables)])
+            and all(len(values) == len(table) for values in miedema.values())
+        )
+
+    import sys
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to expose a torn read
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert all(pool.map(featurize, range(3000)))
+    finally:
+        sys.setswitchinterval(interval)

@@ -112,7 +112,9 @@ def check_candidate_frame(X) -> pd.DataFrame:
     return X
 
 
-_LAST_DISTINCT: list = []  # the last (candidates, matrix): the featurizers of a union see the same rows
+# the last (candidates, matrix) pair, so that the featurizers of a union parse the same rows once;
+# one slot holding a tuple: a thread reads the pair in one step, never one call's key with another's matrix
+_LAST_DISTINCT: list = [None]
 
 
 def distinct_compositions(frame: pd.DataFrame):
@@ -139,10 +141,11 @@ def distinct_compositions(frame: pd.DataFrame):
 
     codes, uniques = pd.factorize(frame["candidate"].astype(str).to_numpy())
     candidates = tuple(uniques)
-    if _LAST_DISTINCT and _LAST_DISTINCT[0] == candidates:
-        return codes, list(candidates), _LAST_DISTINCT[1]
+    last = _LAST_DISTINCT[0]
+    if last is not None and last[0] == candidates:
+        return codes, list(candidates), last[1]
     matrix = from_formulas(candidates)
-    _LAST_DISTINCT[:] = [candidates, matrix]
+    _LAST_DISTINCT[0] = (candidates, matrix)
     return codes, list(candidates), matrix
 
 

@@ -38,7 +38,8 @@ _MIEDEMA_LABELS = {
 MISCIBILITY_ORDER = ("immiscible", "solid_solution", "unknown", "compound_forming")
 
 
-_LAST_MIEDEMA: list = []  # (matrix, columns) of the last call: two featurizers ask for the same matrix
+# (matrix, columns) of the last call, in one slot (read in one step by a thread): two featurizers ask for the same matrix
+_LAST_MIEDEMA: list = [None]
 
 
 def binary_li_miedema(element_indices: np.ndarray) -> dict[str, np.ndarray]:
@@ -80,8 +81,9 @@ def li_miedema_columns(matrix) -> dict[str, np.ndarray]:
     dict of str to numpy.ndarray
         For each name in :data:`MIEDEMA_FEATURES`, eV/atom, shape ``(n,)``.
     """
-    if _LAST_MIEDEMA and _LAST_MIEDEMA[0] is matrix:
-        return dict(_LAST_MIEDEMA[1])
+    last = _LAST_MIEDEMA[0]
+    if last is not None and last[0] is matrix:
+        return dict(last[1])
     present = matrix.present
     distinct = np.unique(matrix.elements[present])
     binary = binary_li_miedema(distinct)
@@ -93,7 +95,7 @@ def li_miedema_columns(matrix) -> dict[str, np.ndarray]:
         for slot in range(per_slot.shape[1]):  # in slot order, so that a pure element is exactly its binary value
             total = total + matrix.fractions[:, slot] * per_slot[:, slot]
         columns[name] = total
-    _LAST_MIEDEMA[:] = [matrix, columns]
+    _LAST_MIEDEMA[0] = (matrix, columns)
     return dict(columns)
 
 
