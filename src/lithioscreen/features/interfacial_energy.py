@@ -7,8 +7,8 @@ than everything else. Every metal therefore gets its value from one protocol
 (:mod:`lithioscreen.interface.calibration`):
 
 1. ``mlip:committee+calibrated``: the committee of interatomic potentials, each potential's raw
-   values mapped onto the DFT scale by a straight line fitted on the paper's exact references,
-   the highest plane; σ = committee spread ⊕ the calibration's leave-one-out error ⊕ the fits'
+   values mapped onto the DFT scale by a monotone map (proportional by default) fitted on the
+   paper's exact references, the highest plane; σ = committee spread ⊕ the calibration's leave-one-out error ⊕ the fits'
    intercept errors. The training metals (Mo and Ti included) get this value too: their DFT value
    is shown beside it (``interfacial_energy_dft_mev_per_a2``), never substituted.
 2. ``surrogate+calibrated``: for a metal the interface builder cannot handle (not bcc/fcc/hcp,
@@ -155,9 +155,10 @@ class InterfacialEnergyFeaturizer(CandidateFeaturizer):
             if self.surrogate_ is not None
             else ""
         )
+        shape = "a proportional map (DFT = b raw)" if calibration.map_kind == "proportional" else "a line"
         return (
             f"Interfacial energies γ are one scale: '{SOURCE_COMMITTEE}', potentials "
-            f"{', '.join(calibration.potentials)} mapped onto the paper's DFT by a line fitted on "
+            f"{', '.join(calibration.potentials)} mapped onto the paper's DFT by {shape} fitted on "
             f"{len(calibration.references)} references (leave-one-out, calibrated vs DFT meV/Å²: {references}; "
             f"RMS {calibration.calibration_std:.0f}, part of every σ).{surrogate} The paper's DFT value is shown beside "
             "(interfacial_energy_dft_mev_per_a2), never substituted."
