@@ -23,9 +23,8 @@ What is computed (``calibrate(table)``)
    * ``linear``: :math:`\gamma_{DFT} = a_p + b_p r_p`. Two parameters: with four references each
      leave-one-out refit is a line through three points that extrapolates to the fourth.
 
-   Per potential, the proportional map has the smaller leave-one-out error on the v2 data (CHGNet
-   25 vs 30 meV/Å² RMS, SevenNet-0 18 vs 22); ``benchmarks/interface_validation.py`` prints both
-   families, per potential and for the committee.
+   ``benchmarks/interface_validation.py`` prints both families' leave-one-out errors, per
+   potential and for the committee (the numbers are in ``benchmarks/results/``, not here).
 
    The slope must be positive, so the map keeps every potential's own order; a potential whose
    fitted slope is not positive, or with too few references (``min_references``, and at least
