@@ -165,6 +165,7 @@ def test_malformed_cells_stop_training(data_copy, tmp_path):
     assert not (tmp_path / "models").exists()
 
 
+@pytest.mark.slow
 def test_executable_runs_main_with_start_up_gc_settings():
     """The installed `lithioscreen` runs cli.main (fewer GC passes, frozen at exit), and exit codes survive it."""
     import importlib.metadata

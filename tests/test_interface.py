@@ -228,6 +228,7 @@ def test_registry_scan_shifts_li_over_the_x_surface_cell():
         np.testing.assert_allclose((moved + 0.5) % 1 - 0.5, 0, atol=1e-8)  # every Li moved by exactly that shift
 
 
+@pytest.mark.slow
 def test_only_the_lowest_unrelaxed_registry_is_relaxed(monkeypatch):
     from ase.calculators.lj import LennardJones
 
@@ -454,6 +455,7 @@ def test_compound_rows_are_sei_components(data_copy):
     assert row["material_class"] == "sei_component" and row["value_origin"] == "computed_mlip" and row["doi"] == ""
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_no_rows(data_copy):
     """Four processes storing values into the same file at once: every row arrives (the lock)."""
     import multiprocessing
@@ -475,6 +477,7 @@ def test_concurrent_writers_lose_no_rows(data_copy):
     }
 
 
+@pytest.mark.slow
 def test_each_value_is_final_before_the_next_metal_is_relaxed():
     """progress.finished gets each (metal, plane) as soon as its series is relaxed, not at the end
     (what lets `lithioscreen interface --all` store values as it goes). A cheap Lennard-Jones
@@ -510,6 +513,7 @@ def test_each_value_is_final_before_the_next_metal_is_relaxed():
 # ---------------------------------------------------------------- without the mlip extra
 
 
+@pytest.mark.slow
 def test_ranking_and_cached_values_work_without_torch(tmp_path, data_copy):
     """Blocks torch, chgnet and sevenn in a subprocess: rank still runs, a cached value is still
     printed, and computing a new one is a clear exit-2 error naming the extra."""
@@ -550,6 +554,7 @@ def test_ranking_and_cached_values_work_without_torch(tmp_path, data_copy):
     assert missing.returncode == 2 and "pip install -e '.[mlip]'" in missing.stderr
 
 
+@pytest.mark.slow
 def test_interface_without_ase_prints_cached_values_and_names_the_extra(tmp_path, data_copy):
     """Without the mlip extra at all (ASE blocked too): `interface W` imported ASE to find W's plane and
     failed with a ModuleNotFoundError traceback, cached value or not."""

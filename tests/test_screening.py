@@ -106,6 +106,7 @@ sys.stderr.write(json.dumps(heavy))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["--help"], ["rank", "--top", "10"], ["rank", "W", "Nb", "--format", "json"]])
 def test_cli_does_not_import_heavy_modules(args):
     """`lithioscreen --help` and `rank` load neither MLflow nor torch nor matminer's featurizers."""

@@ -250,6 +250,7 @@ def test_a_fifo_is_refused_at_once_instead_of_blocking(data_copy, tmp_path):
     assert _snapshot(data_copy) == before
 
 
+@pytest.mark.slow
 def test_the_row_cap_is_raised_by_a_flag_and_replicates_are_accepted_on_request(data_copy, tmp_path):
     many = _many(1001)
     many(tmp_path / "many.csv")

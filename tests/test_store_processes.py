@@ -24,6 +24,8 @@ from lithioscreen.data import load_cells
 from lithioscreen.data.intake import add_cells
 from lithioscreen.data.versions import HISTORY_FILE, current_version, read_history, reconstruct_versions
 
+pytestmark = pytest.mark.slow  # real processes, killed mid-write or writing at once
+
 PAUSE_IN_DATA_WRITE = """
     # write half of the new cells.csv into the temp file, then stop there
     def partial(fd, content):

@@ -159,6 +159,7 @@ def test_amounts_that_overflow_do_not_become_fractions(formula):
     assert from_formulas(["W1e300Cr1e300"]).fractions.tolist() == [[0.5, 0.5]]
 
 
+@pytest.mark.slow
 def test_threads_featurizing_different_tables_never_get_each_others_matrix():
     """The shared last-call caches hold one (key, value) tuple, so a thread never pairs one table with another's."""
     from concurrent.futures import ThreadPoolExecutor
