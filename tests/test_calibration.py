@@ -76,6 +76,18 @@ def test_a_map_needs_two_references_more_than_its_parameters():
         calibration.calibrate(table, map_kind="spline")
 
 
+def test_a_reference_can_be_pinned_to_one_plane():
+    """reference_planes: that plane's value instead of the highest (the sensitivity to LiF's unstated plane)."""
+    table = committee_table({"chgnet": (0.0, 1.0)})
+    assert calibration.calibrate(table).maps["chgnet"]["raw"]["LiF"] == pytest.approx(DFT["LiF"])
+    pinned = calibration.calibrate(table, reference_planes={"LiF": "(100)"})
+    assert pinned.maps["chgnet"]["raw"]["LiF"] == pytest.approx(DFT["LiF"] - 10)  # the lower plane
+    assert pinned.per_material.loc["LiF", "plane"] == "(100)" and pinned.per_material.loc["Mo", "plane"] == "(110)"
+    assert pinned.calibration_std > 0  # LiF now sits off the exact map
+    with pytest.raises(calibration.CalibrationError, match=r"LiF \(111\) has no computed value"):
+        calibration.calibrate(table, reference_planes={"LiF": "(111)"})
+
+
 def test_leave_one_out_keeps_the_map_monotone():
     """Without Mo, the other references give a decreasing line: the fold's map is flat (their mean), never decreasing."""
     raw = {"Mo": 71.1, "Ti": 20.3, "LiF": 42.7, "Li2S": 21.4}  # CHGNet's v2 values: Ti far below its DFT
@@ -232,5 +244,10 @@ def test_validation_report_has_the_issue_fields(tmp_path, monkeypatch):
     assert all({"statement", "holds"} <= set(check) for check in report["order_checks"])
     cr = next(row for row in report["per_metal"] if row["material"] == "Cr")
     assert cr["calibrated_mev_per_a2"] is not None and cr["sigma_mev_per_a2"] > 0
+    sensitivity = report["reference_plane_sensitivity"]  # highest, then LiF x Li2S planes (2 x 2)
+    assert sensitivity[0]["reference_planes"] == "highest" and len(sensitivity) == 5
+    assert sensitivity[0]["calibration_std"] == report["calibration_std_mev_per_a2"]
+    assert {"(110)", "(100)"} == {entry["reference_planes"]["LiF"] for entry in sensitivity[1:]}
     monkeypatch.setattr(module, "OUT", tmp_path / "v.json")
     module.print_report(report)  # the table prints without error
+    assert "compound references" in module.markdown(report)
