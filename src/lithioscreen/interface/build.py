@@ -313,7 +313,7 @@ class InterfaceDesign:
         if len(matches) <= self.supercell_rank:
             raise InterfaceInputError(
                 f"Li(100)/{material}({self.plane}): {len(matches)} coherent supercell(s) with Li strain <= {max_strain:.1%} and area <= "
-                f"{2 * max_area_a2:g} Å² (supercell rank {self.supercell_rank} asked); raise --max-strain or --max-area"
+                f"{2 * max_area_a2:g} Å² (supercell rank {self.supercell_rank} asked); raise `max_strain` or `max_area_a2`"
             )
         self.candidate_matches = [(strain, area, group[0]) for strain, area, group in matches]  # least strained first
         # the supercells of this rank: same strain and area, different orientations of Li on X (they

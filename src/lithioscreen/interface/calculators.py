@@ -129,7 +129,7 @@ def check_available(name: str, device: str) -> None:
 
         if not torch.cuda.is_available():
             raise PotentialUnavailableError(
-                "--device cuda: no CUDA device is visible to torch (this torch build or machine has none)"
+                "`device` cuda: no CUDA device is visible to torch (this torch build or machine has none)"
             )
 
 
