@@ -285,11 +285,11 @@ def markdown(report: dict) -> str:
     lines += ["", "| map | potential | slope | intercept | held-out RMS |", "|---|---|---|---|---|"]
     for name, m in report["maps"].items():
         state = "" if m["included"] else f" (left out: {m['reason']})"
-        lines.append(
-            f"| {m['kind']} | {name}{state} | {m['slope']:.3f} | {m['intercept']:.1f} | "
-            + ("–" if m["loo_rms"] is None else f"{m['loo_rms']:.1f}")
-            + " |"
-        )
+        slope, intercept, loo_rms = (
+            "–" if m[key] is None else f"{m[key]:.{digits}f}"
+            for key, digits in (("slope", 3), ("intercept", 1), ("loo_rms", 1))
+        )  # a potential left out has no map
+        lines.append(f"| {m['kind']} | {name}{state} | {slope} | {intercept} | {loo_rms} |")
     lines += [""]
     for kind, compared in report["map_kinds_compared"].items():
         if "error" in compared:

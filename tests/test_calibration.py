@@ -230,6 +230,7 @@ def test_validation_report_has_the_issue_fields(tmp_path, monkeypatch):
         computed_row("Zr", "0001", "chgnet", 50.0),
         computed_row("W", "110", "chgnet", 100.0),
         computed_row("W", "111", "chgnet", 90.0),
+        computed_row("Mo", "110", "chgnet-r2scan", 44.0),  # one reference: left out, no map
     ]
     report = module.build_report(
         committee_table({"chgnet": (5.0, 1.1), "sevennet": (0.0, 0.9)}, extra=extra, noise={("Ti", "chgnet"): 5.0})
@@ -250,4 +251,4 @@ def test_validation_report_has_the_issue_fields(tmp_path, monkeypatch):
     assert {"(110)", "(100)"} == {entry["reference_planes"]["LiF"] for entry in sensitivity[1:]}
     monkeypatch.setattr(module, "OUT", tmp_path / "v.json")
     module.print_report(report)  # the table prints without error
-    assert "compound references" in module.markdown(report)
+    assert "compound references" in module.markdown(report) and "chgnet-r2scan (left out" in module.markdown(report)
