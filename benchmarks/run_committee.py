@@ -3,6 +3,7 @@
     nohup nice -n 10 python benchmarks/run_committee.py --worker > logs/committee_w1.log 2>&1 &   # a worker (run two at most)
     python benchmarks/run_committee.py --plan        # what is done, refused, running and missing; time estimate
     python benchmarks/run_committee.py --summary     # write benchmarks/results/interface_committee.json from the run records
+    python benchmarks/run_committee.py --stop        # every running worker finishes its job, then stops
 
 Order (the issue's compute budget): the references Mo, Ti, LiF, Li2S and the training metals W,
 Cr, Zr, Mg with CHGNet and SevenNet-0, then with SevenNet-l3i5 (the calibration needs only these),
@@ -35,6 +36,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import signal
 import socket
 import sys
 import time
@@ -49,6 +51,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RECORDS = HERE / "results" / "interface_committee"
 CLAIMS = RECORDS / "claims"
+#: touched by ``--stop``; a worker that started before it was touched stops between jobs
+STOP_FILE = CLAIMS / "stop"
 SUMMARY = HERE / "results" / "interface_committee.json"
 
 REFERENCES = ("Mo", "Ti", "LiF", "Li2S")
@@ -223,12 +227,18 @@ class RunRecord:
             "updated": now(),
             "finished": None,
             "stopped_because": None,
+            "in_progress": None,
             "entries": [],
         }
         self.write()
 
     def add(self, entry: dict) -> None:
         self.data["entries"].append(entry)
+        self.write()
+
+    def begin(self, job) -> None:
+        """Name the job in progress (None when it has ended): a stopped run shows what it abandoned."""
+        self.data["in_progress"] = None if job is None else {"job": job_name(job), "started": now()}
         self.write()
 
     def close(self, reason: str) -> None:
@@ -327,12 +337,32 @@ def run_job(job, record: RunRecord, device: str) -> dict:
     return entry
 
 
+class Stopped(BaseException):
+    """Raised by the SIGTERM/SIGINT handler, so that the run record is closed with the reason."""
+
+
+def _raise_stopped(signum, frame):
+    raise Stopped(f"signal {signal.Signals(signum).name}")
+
+
+def stop_requested(since: float) -> bool:
+    """True if ``--stop`` touched the stop file after ``since`` (a time.time())."""
+    try:
+        return STOP_FILE.stat().st_mtime >= since
+    except FileNotFoundError:
+        return False
+
+
 def worker(args) -> int:
     import torch
 
     from lithioscreen.interface.protocol import current_protocol
 
     torch.set_num_threads(args.threads)
+    # a job started with `nohup ... &` from a script inherits SIGINT ignored: install both handlers
+    # explicitly, so that `kill` or Ctrl-C ends the worker with its record closed and the job in
+    # progress named (its value, if any, is lost; a later worker computes it again)
+    previous = {signum: signal.signal(signum, _raise_stopped) for signum in (signal.SIGTERM, signal.SIGINT)}
     protocol = current_protocol()
     todo = jobs(args.extra)
     if args.potentials:
@@ -341,12 +371,16 @@ def worker(args) -> int:
         todo = [job for job in todo if job[0] in args.materials]
     record = RunRecord(protocol, sorted({job[2] for job in todo}), args.threads)
     print(f"[{now()}] worker {os.getpid()}: {len(todo)} jobs in the queue; record {record.path}", flush=True)
+    started = time.time()
     deadline = time.monotonic() + args.hours * 3600 if args.hours else None
     reason = "queue empty"
     try:
         for job in todo:
             if deadline is not None and time.monotonic() > deadline:
                 reason = f"time limit of {args.hours} h"
+                break
+            if stop_requested(started):
+                reason = f"stop file {STOP_FILE.name} (run_committee.py --stop)"
                 break
             known = status(protocol).get(job)
             if known and (known.get("cached") or (known.get("refused") and not args.retry_refused)):
@@ -358,17 +392,32 @@ def worker(args) -> int:
                 if known and (known.get("cached") or (known.get("refused") and not args.retry_refused)):
                     continue
                 print(f"[{now()}] {job_name(job)}", flush=True)
+                record.begin(job)
                 entry = run_job(job, record, args.device)
+                record.begin(None)
                 value = "" if entry.get("value") is None else f"{entry['value']:.2f} ± {entry['stderr']:.2f}"
                 print(
                     f"[{now()}] {job_name(job)} done in {entry['wall_seconds']:.0f} s: {value} {entry.get('refused', '')} {str(entry.get('reason', ''))[:200]}",
                     flush=True,
                 )
-    except KeyboardInterrupt:
-        reason = "interrupted"
-        raise
+    except Stopped as stop:
+        reason = f"{stop}; the job in progress was abandoned"
+        print(f"[{now()}] worker {os.getpid()}: {reason}", flush=True)
     finally:
         record.close(reason)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
+
+
+def request_stop() -> int:
+    CLAIMS.mkdir(parents=True, exist_ok=True)
+    STOP_FILE.touch()
+    running = [job_name(job) for job in jobs(True) if is_claimed(job)]
+    print(
+        f"touched {STOP_FILE}: workers stop after their job in progress"
+        + (f" ({', '.join(running)})" if running else " (no job is running)")
+    )
     return 0
 
 
@@ -515,6 +564,7 @@ def main() -> int:
     parser.add_argument("--worker", action="store_true", help="compute missing jobs, in order")
     parser.add_argument("--plan", action="store_true")
     parser.add_argument("--summary", action="store_true")
+    parser.add_argument("--stop", action="store_true", help="running workers stop after their job in progress")
     parser.add_argument("--extra", action="store_true", help="also the optional CHGNet-r2SCAN jobs")
     parser.add_argument("--potentials", nargs="+")
     parser.add_argument("--materials", nargs="+")
@@ -529,6 +579,8 @@ def main() -> int:
         return worker(args)
     if args.summary:
         return summary(args)
+    if args.stop:
+        return request_stop()
     return plan(args)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import multiprocessing
+import os
+import signal
 
 import pytest
 
@@ -18,6 +21,7 @@ def committee(tmp_path, monkeypatch):
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "RECORDS", tmp_path / "records")
     monkeypatch.setattr(module, "CLAIMS", tmp_path / "records" / "claims")
+    monkeypatch.setattr(module, "STOP_FILE", tmp_path / "records" / "claims" / "stop")
     return module
 
 
@@ -115,3 +119,61 @@ def test_run_record_is_rewritten_after_every_job(committee):
     data = json.loads(record.path.read_text())
     assert data["finished"] and data["stopped_because"] == "queue empty"
     assert [r["run_id"] for r in committee.read_records()] == [record.path.stem]
+
+
+def _fake_queue(committee, monkeypatch, ran, on_run=None):
+    queue = [("Mo", "110", "chgnet"), ("Ti", "0001", "chgnet")]
+    monkeypatch.setattr(committee, "jobs", lambda extra=False: list(queue))
+    monkeypatch.setattr(committee, "status", lambda protocol: {})
+
+    def run_job(job, record, device):
+        ran.append(job)
+        if on_run is not None:
+            on_run(job)
+        return {"wall_seconds": 0.0, "value": 1.0, "stderr": 0.1, "refused": ""}
+
+    monkeypatch.setattr(committee, "run_job", run_job)
+    return queue
+
+
+def _worker_args(**overrides):
+    defaults = dict(
+        threads=1, extra=False, potentials=None, materials=None, hours=None, retry_refused=False, device="cpu"
+    )
+    return argparse.Namespace(**{**defaults, **overrides})
+
+
+def test_stop_file_ends_the_worker_between_jobs(committee, monkeypatch):
+    pytest.importorskip("torch")
+    ran = []
+    _fake_queue(committee, monkeypatch, ran, on_run=lambda job: committee.request_stop())
+    assert committee.worker(_worker_args()) == 0
+    assert ran == [("Mo", "110", "chgnet")]  # the second job was not started
+    (record,) = committee.read_records()
+    assert "stop file" in record["stopped_because"] and record["in_progress"] is None
+
+
+def test_an_old_stop_file_does_not_stop_a_new_worker(committee, monkeypatch):
+    pytest.importorskip("torch")
+    committee.CLAIMS.mkdir(parents=True)
+    committee.STOP_FILE.touch()
+    old = committee.STOP_FILE.stat().st_mtime - 60
+    os.utime(committee.STOP_FILE, (old, old))
+    ran = []
+    queue = _fake_queue(committee, monkeypatch, ran)
+    committee.worker(_worker_args())
+    assert ran == queue
+    assert committee.read_records()[0]["stopped_because"] == "queue empty"
+
+
+def test_a_signal_closes_the_record_and_names_the_abandoned_job(committee, monkeypatch):
+    pytest.importorskip("torch")
+    before = signal.getsignal(signal.SIGTERM)
+    ran = []
+    _fake_queue(committee, monkeypatch, ran, on_run=lambda job: signal.raise_signal(signal.SIGTERM))
+    committee.worker(_worker_args())
+    assert ran == [("Mo", "110", "chgnet")]
+    (record,) = committee.read_records()
+    assert record["stopped_because"].startswith("signal SIGTERM")
+    assert record["in_progress"]["job"] == "Mo_110_chgnet"
+    assert signal.getsignal(signal.SIGTERM) is before  # the worker's handlers are removed again
