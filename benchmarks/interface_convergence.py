@@ -13,6 +13,10 @@ other setting at its default (src/lithioscreen/interface/protocol.py):
   (single points only), and the relaxed γ of the ``--alternatives`` (3) lowest distinct unrelaxed
   registries of the default grid (is "relax only the lowest" within 2 meV/Å² of the best relaxed one?);
 * supercell: γ for the ``--alternatives`` least-strained coherent supercells (ranks 0, 1, 2).
+  These parts were computed before protocol v2, which scans every equal-strain orientation of a
+  rank as part of the registry. ``--supercells`` recomputes only this part under the current
+  protocol (each rank with its orientation scan) and adds it to the metal's part file as
+  ``supercell_current_protocol``; the report then judges the supercell choice on it.
 
 Criterion: 2 meV/Å². Parts go to benchmarks/results/interface_convergence/<metal>_<plane>.json
 as each metal finishes; --report writes benchmarks/results/interface_convergence.json.
@@ -64,6 +68,40 @@ def _fit_record(result) -> dict:
     return {key: record[key] for key in keys}
 
 
+def _relax_registry(design, candidate, settings, run_args, excess) -> dict:
+    """Relax the Li thickness series of one registry candidate and fit γ (no acceptance rule)."""
+    from lithioscreen.interface import fit, relax, workflow
+
+    metal, plane = design.material, design.plane
+    series = design.series(settings.li_layers, candidate.termination, candidate.offset, candidate.variant)
+    tasks = [
+        relax.RelaxTask(("interface", metal, plane, n), atoms, "interface", settings.fmax, settings.steps)
+        for n, atoms in zip(series.li_layers, series.structures, strict=True)
+    ]
+    start = time.perf_counter()
+    done = workflow.run_relaxations(tasks, **run_args)
+    runs = [done[("interface", metal, plane, n)] for n in series.li_layers]
+    ys = [excess(r.energy_ev, series.x_counts, n) for r, n in zip(runs, series.n_li, strict=True)]
+    entry = {
+        "offset_x_cell": list(candidate.offset_x_cell),
+        "termination": candidate.termination,
+        "orientation": int(candidate.variant),
+        "converged": all(r.converged for r in runs),
+        "excess_mev_per_a2": ys,
+        "n_li": series.n_li,
+        "wall_seconds": time.perf_counter() - start,
+    }
+    try:
+        fitted = fit.fit_interfacial_energy(series.n_li, ys, series.area_a2, max_stderr_mev_per_a2=np.inf)
+        entry.update(
+            interfacial_energy_mev_per_a2=fitted.interfacial_energy_mev_per_a2,
+            intercept_stderr_mev_per_a2=fitted.intercept_stderr_mev_per_a2,
+        )
+    except fit.PoorFitError as error:
+        entry.update(interfacial_energy_mev_per_a2=float("nan"), error=str(error))
+    return entry
+
+
 def compute(
     metal: str,
     plane: str,
@@ -73,7 +111,7 @@ def compute(
     thickness_only: bool = False,
     alternatives: int = 3,
 ) -> dict:
-    from lithioscreen.interface import build, fit, relax, workflow
+    from lithioscreen.interface import build, fit, workflow
     from lithioscreen.interface.calculators import software_versions
     from lithioscreen.interface.protocol import InterfaceSettings
 
@@ -150,34 +188,8 @@ def compute(
                     break
             relaxed = []
             for rank, (value, index) in enumerate(distinct):
-                candidate = candidates[index]
-                series = design.series(default.li_layers, candidate.termination, candidate.offset)
-                tasks = [
-                    relax.RelaxTask(("interface", metal, plane, n), atoms, "interface", default.fmax, default.steps)
-                    for n, atoms in zip(series.li_layers, series.structures, strict=True)
-                ]
-                start = time.perf_counter()
-                done = workflow.run_relaxations(tasks, **run_args)
-                runs = [done[("interface", metal, plane, n)] for n in series.li_layers]
-                ys = [excess(r.energy_ev, series.x_counts, n) for r, n in zip(runs, series.n_li, strict=True)]
-                entry = {
-                    "rank": rank,
-                    "unrelaxed_mev_per_a2": float(value),
-                    "offset_x_cell": list(candidate.offset_x_cell),
-                    "termination": candidate.termination,
-                    "converged": all(r.converged for r in runs),
-                    "excess_mev_per_a2": ys,
-                    "n_li": series.n_li,
-                    "wall_seconds": time.perf_counter() - start,
-                }
-                try:
-                    fitted = fit.fit_interfacial_energy(series.n_li, ys, series.area_a2, max_stderr_mev_per_a2=np.inf)
-                    entry.update(
-                        interfacial_energy_mev_per_a2=fitted.interfacial_energy_mev_per_a2,
-                        intercept_stderr_mev_per_a2=fitted.intercept_stderr_mev_per_a2,
-                    )
-                except fit.PoorFitError as error:
-                    entry.update(interfacial_energy_mev_per_a2=float("nan"), error=str(error))
+                entry = _relax_registry(design, candidates[index], default, run_args, excess)
+                entry = {"rank": rank, "unrelaxed_mev_per_a2": float(value), **entry}
                 print(
                     f"  {metal}({plane}) registry rank {rank} (unrelaxed {value:.2f}): {entry['interfacial_energy_mev_per_a2']:.2f}",
                     flush=True,
@@ -203,6 +215,89 @@ def compute(
     record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     record["machine"] = f"{platform.machine()}, {os.cpu_count()} cores (shared), torch threads {_threads()}"
     return record
+
+
+def compute_supercells(metal: str, plane: str, calculator: str, device: str, alternatives: int = 3) -> dict:
+    """γ under the current protocol for supercell ranks 0..alternatives-1 (each rank's equal-strain
+    orientations scanned with the registry, the lowest relaxed)."""
+    from lithioscreen.interface import build, fit, workflow
+    from lithioscreen.interface.calculators import software_versions
+    from lithioscreen.interface.protocol import InterfaceSettings
+
+    default = InterfaceSettings()
+    run_args = dict(calculator=calculator, device=device, n_jobs=1, batch=True, batch_size=32)
+    bulk = workflow._bulk(["Li", metal], calculator, run_args, default, workflow.Progress())
+    design = build.InterfaceDesign(
+        bulk[("bulk", "Li")].atoms,
+        bulk[("bulk", metal)].atoms,
+        metal,
+        plane,
+        default.x_layers,
+        default.max_strain,
+        default.max_area_a2,
+        0,
+        default.gap_a,
+    )
+    # rank 0's orientations: the protocol relaxes only the lowest unrelaxed registry over all of
+    # them; relax each orientation's own lowest to see whether that choice is the relaxed lowest
+    e_li = bulk[("bulk", "Li")].energy_ev / bulk[("bulk", "Li")].n_atoms
+    e_x = bulk[("bulk", metal)].energy_ev / bulk[("bulk", metal)].n_atoms
+
+    def excess(energy, counts, n_li):
+        return fit.excess_energy_mev_per_a2(energy, counts.get(metal, 0), n_li, e_x, e_li, design.area_a2)
+
+    candidates = design.registry_candidates(min(default.li_layers), default.registry_grid)
+    energies = workflow.single_point_energies([c.atoms for c in candidates], calculator, device)
+    unrelaxed = [excess(e, c.x_counts, c.n_li) for e, c in zip(energies, candidates, strict=True)]
+    orientations = []
+    for variant in range(len(design.variants)):
+        best = min((v, i) for i, (v, c) in enumerate(zip(unrelaxed, candidates, strict=True)) if c.variant == variant)
+        twin = next((o for o in orientations if abs(o["unrelaxed_mev_per_a2"] - best[0]) < 0.01), None)
+        if twin is not None:  # the same lowest unrelaxed energy: a symmetry-equivalent orientation (hcp 0001)
+            orientations.append({**twin, "orientation": variant, "same_as_orientation": twin["orientation"]})
+            continue
+        entry = {"unrelaxed_mev_per_a2": float(best[0])}
+        entry.update(_relax_registry(design, candidates[best[1]], default, run_args, excess))
+        print(
+            f"  {metal}({plane}) rank 0, orientation {variant}: unrelaxed {best[0]:.2f} -> relaxed {_gamma(entry):.2f}",
+            flush=True,
+        )
+        orientations.append(entry)
+    ranks = []
+    for rank, (strain, area, _) in enumerate(design.candidate_matches[:alternatives]):
+        settings = default.replace(supercell_rank=rank)
+        orientations = len(
+            build.InterfaceDesign(
+                bulk[("bulk", "Li")].atoms,
+                bulk[("bulk", metal)].atoms,
+                metal,
+                plane,
+                default.x_layers,
+                default.max_strain,
+                default.max_area_a2,
+                rank,
+                default.gap_a,
+            ).variants
+        )
+        start = time.perf_counter()
+        (result,) = workflow.compute_interfacial_energies([(metal, plane)], calculator, device, settings, batch=True)
+        out = {"rank": rank, "strain": float(strain), "area_a2": float(area), "orientations": orientations}
+        out.update(_fit_record(result), protocol=settings.protocol(), wall_seconds=time.perf_counter() - start)
+        print(
+            f"  {metal}({plane}) supercell rank {rank} ({100 * strain:.1f} %, {area:.0f} Å², {orientations} orientations): "
+            f"{_gamma(out):.2f} ± {out['intercept_stderr_mev_per_a2']:.2f} {out['error'][:80]} ({out['wall_seconds']:.0f} s)",
+            flush=True,
+        )
+        ranks.append(out)
+    return {
+        "protocol": default.protocol(),
+        "calculator": calculator,
+        "versions": software_versions(calculator),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), torch threads {_threads()}",
+        "ranks": ranks,
+        "rank0_orientations": orientations,
+    }
 
 
 def _threads() -> int:
@@ -292,7 +387,35 @@ def report() -> int:
         )
         cell_values = [_gamma(c) for c in cells if np.isfinite(_gamma(c))]
         cell_spread = (max(cell_values) - min(cell_values)) if len(cell_values) > 1 else float("nan")
-        print(f"  spread over the supercells: {cell_spread:.2f}")
+        print(f"  spread over the supercells: {cell_spread:.2f} (before protocol v2's orientation scan)")
+        pre_v2_spread = cell_spread
+        orientation_dev = float("nan")
+        current = rec.get("supercell_current_protocol")
+        if current is not None:
+            print(
+                "  supercells under the current protocol (rank: strain, area, orientations scanned -> γ):  "
+                + "  ".join(
+                    f"{c['rank']}: {100 * c['strain']:.1f}%, {c['area_a2']:.0f} Å², {c['orientations']} -> {_gamma(c):.2f}"
+                    for c in current["ranks"]
+                )
+            )
+            cell_values = [_gamma(c) for c in current["ranks"] if np.isfinite(_gamma(c))]
+            cell_spread = (max(cell_values) - min(cell_values)) if len(cell_values) > 1 else float("nan")
+            print(f"  spread over the supercells, current protocol: {cell_spread:.2f}")
+            turns = current.get("rank0_orientations") or []
+            if turns:
+                print(
+                    "  rank 0, each orientation's lowest unrelaxed registry relaxed (unrelaxed -> γ):  "
+                    + "  ".join(
+                        f"{t['orientation']}: {t['unrelaxed_mev_per_a2']:.1f} -> {_gamma(t):.2f}" for t in turns
+                    )
+                )
+                pick = min(turns, key=lambda t: t["unrelaxed_mev_per_a2"])
+                relaxed_values = [_gamma(t) for t in turns if np.isfinite(_gamma(t))]
+                orientation_dev = _gamma(pick) - min(relaxed_values) if relaxed_values else float("nan")
+                print(
+                    f"  relaxing only the lowest unrelaxed orientation: {orientation_dev:.2f} above the lowest relaxed"
+                )
         summary.append(
             {
                 "metal": metal,
@@ -302,6 +425,10 @@ def report() -> int:
                 "default_minus_thickest_mev_per_a2": default_dev,
                 "registry_lowest_unrelaxed_minus_best_relaxed_mev_per_a2": registry_dev,
                 "supercell_spread_mev_per_a2": cell_spread,
+                "supercell_spread_before_v2_mev_per_a2": pre_v2_spread,
+                "supercell_judged_on": "current protocol" if current is not None else "before v2",
+                "orientation_pick_minus_lowest_relaxed_mev_per_a2": orientation_dev,
+                "orientation_ok": bool(orientation_dev <= TOLERANCE) if np.isfinite(orientation_dev) else None,
                 "thickness_ok": bool(default_dev <= TOLERANCE),
                 "registry_ok": bool(registry_dev <= TOLERANCE),
                 "supercell_ok": bool(cell_spread <= TOLERANCE),
@@ -335,6 +462,11 @@ def main() -> int:
         "--thickness-only", action="store_true", help="only the X slab thickness (e.g. an open plane: --metals Cr:111)"
     )
     parser.add_argument(
+        "--supercells",
+        action="store_true",
+        help="only the supercell ranks, under the current protocol, added to the metal's part file",
+    )
+    parser.add_argument(
         "--alternatives", type=int, default=3, help="registries and supercells compared (the default one included)"
     )
     args = parser.parse_args()
@@ -348,6 +480,16 @@ def main() -> int:
             plane = DEFAULT_TARGETS.get(metal)
             if plane is None:
                 metal, _, plane = metal.partition(":")
+            if args.supercells:
+                part = PARTS / f"{metal}_{plane}.json"
+                record = json.loads(part.read_text()) if part.exists() else {"metal": metal, "plane": plane}
+                record["supercell_current_protocol"] = compute_supercells(
+                    metal, plane, args.calculator, args.device, args.alternatives
+                )
+                from lithioscreen.data._files import atomic_write
+
+                atomic_write(part, json.dumps(record, indent=1, default=float).encode())
+                continue
             record = compute(
                 metal, plane, args.calculator, args.layers, args.device, args.thickness_only, args.alternatives
             )
