@@ -266,7 +266,7 @@ def compute_supercells(metal: str, plane: str, calculator: str, device: str, alt
     ranks = []
     for rank, (strain, area, _) in enumerate(design.candidate_matches[:alternatives]):
         settings = default.replace(supercell_rank=rank)
-        orientations = len(
+        n_orientations = len(
             build.InterfaceDesign(
                 bulk[("bulk", "Li")].atoms,
                 bulk[("bulk", metal)].atoms,
@@ -281,10 +281,10 @@ def compute_supercells(metal: str, plane: str, calculator: str, device: str, alt
         )
         start = time.perf_counter()
         (result,) = workflow.compute_interfacial_energies([(metal, plane)], calculator, device, settings, batch=True)
-        out = {"rank": rank, "strain": float(strain), "area_a2": float(area), "orientations": orientations}
+        out = {"rank": rank, "strain": float(strain), "area_a2": float(area), "orientations": n_orientations}
         out.update(_fit_record(result), protocol=settings.protocol(), wall_seconds=time.perf_counter() - start)
         print(
-            f"  {metal}({plane}) supercell rank {rank} ({100 * strain:.1f} %, {area:.0f} Å², {orientations} orientations): "
+            f"  {metal}({plane}) supercell rank {rank} ({100 * strain:.1f} %, {area:.0f} Å², {n_orientations} orientations): "
             f"{_gamma(out):.2f} ± {out['intercept_stderr_mev_per_a2']:.2f} {out['error'][:80]} ({out['wall_seconds']:.0f} s)",
             flush=True,
         )
