@@ -227,17 +227,14 @@ def compute_supercells(metal: str, plane: str, calculator: str, device: str, alt
     default = InterfaceSettings()
     run_args = dict(calculator=calculator, device=device, n_jobs=1, batch=True, batch_size=32)
     bulk = workflow._bulk(["Li", metal], calculator, run_args, default, workflow.Progress())
-    design = build.InterfaceDesign(
-        bulk[("bulk", "Li")].atoms,
-        bulk[("bulk", metal)].atoms,
-        metal,
-        plane,
-        default.x_layers,
-        default.max_strain,
-        default.max_area_a2,
-        0,
-        default.gap_a,
-    )
+
+    def design_at(rank: int):
+        li, x = bulk[("bulk", "Li")].atoms, bulk[("bulk", metal)].atoms
+        return build.InterfaceDesign(
+            li, x, metal, plane, default.x_layers, default.max_strain, default.max_area_a2, rank, default.gap_a
+        )
+
+    design = design_at(0)
     # rank 0's orientations: the protocol relaxes only the lowest unrelaxed registry over all of
     # them; relax each orientation's own lowest to see whether that choice is the relaxed lowest
     e_li = bulk[("bulk", "Li")].energy_ev / bulk[("bulk", "Li")].n_atoms
@@ -266,19 +263,7 @@ def compute_supercells(metal: str, plane: str, calculator: str, device: str, alt
     ranks = []
     for rank, (strain, area, _) in enumerate(design.candidate_matches[:alternatives]):
         settings = default.replace(supercell_rank=rank)
-        n_orientations = len(
-            build.InterfaceDesign(
-                bulk[("bulk", "Li")].atoms,
-                bulk[("bulk", metal)].atoms,
-                metal,
-                plane,
-                default.x_layers,
-                default.max_strain,
-                default.max_area_a2,
-                rank,
-                default.gap_a,
-            ).variants
-        )
+        n_orientations = len(design_at(rank).variants)
         start = time.perf_counter()
         (result,) = workflow.compute_interfacial_energies([(metal, plane)], calculator, device, settings, batch=True)
         out = {"rank": rank, "strain": float(strain), "area_a2": float(area), "orientations": n_orientations}
