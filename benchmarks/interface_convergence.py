@@ -217,28 +217,31 @@ def compute(
     return record
 
 
-def compute_supercells(metal: str, plane: str, calculator: str, device: str, alternatives: int = 3) -> dict:
-    """γ under the current protocol for supercell ranks 0..alternatives-1 (each rank's equal-strain
-    orientations scanned with the registry, the lowest relaxed)."""
+def _rank0_scan(metal: str, plane: str, calculator: str, device: str):
+    """Protocol defaults, the rank-0 design, its excess-energy function and the unrelaxed registry scan."""
     from lithioscreen.interface import build, fit, workflow
-    from lithioscreen.interface.calculators import software_versions
     from lithioscreen.interface.protocol import InterfaceSettings
 
     default = InterfaceSettings()
     run_args = dict(calculator=calculator, device=device, n_jobs=1, batch=True, batch_size=32)
     bulk = workflow._bulk(["Li", metal], calculator, run_args, default, workflow.Progress())
+    li, x = bulk[("bulk", "Li")], bulk[("bulk", metal)]
 
     def design_at(rank: int):
-        li, x = bulk[("bulk", "Li")].atoms, bulk[("bulk", metal)].atoms
         return build.InterfaceDesign(
-            li, x, metal, plane, default.x_layers, default.max_strain, default.max_area_a2, rank, default.gap_a
+            li.atoms,
+            x.atoms,
+            metal,
+            plane,
+            default.x_layers,
+            default.max_strain,
+            default.max_area_a2,
+            rank,
+            default.gap_a,
         )
 
     design = design_at(0)
-    # rank 0's orientations: the protocol relaxes only the lowest unrelaxed registry over all of
-    # them; relax each orientation's own lowest to see whether that choice is the relaxed lowest
-    e_li = bulk[("bulk", "Li")].energy_ev / bulk[("bulk", "Li")].n_atoms
-    e_x = bulk[("bulk", metal)].energy_ev / bulk[("bulk", metal)].n_atoms
+    e_li, e_x = li.energy_ev / li.n_atoms, x.energy_ev / x.n_atoms
 
     def excess(energy, counts, n_li):
         return fit.excess_energy_mev_per_a2(energy, counts.get(metal, 0), n_li, e_x, e_li, design.area_a2)
@@ -246,17 +249,41 @@ def compute_supercells(metal: str, plane: str, calculator: str, device: str, alt
     candidates = design.registry_candidates(min(default.li_layers), default.registry_grid)
     energies = workflow.single_point_energies([c.atoms for c in candidates], calculator, device)
     unrelaxed = [excess(e, c.x_counts, c.n_li) for e, c in zip(energies, candidates, strict=True)]
-    orientations = []
+    return default, run_args, design_at, design, excess, candidates, unrelaxed
+
+
+def _orientation_bests(design, candidates, unrelaxed) -> list[tuple[int, float, object, int | None]]:
+    """(orientation, lowest unrelaxed excess, its registry, the orientation it duplicates or None) per
+    rank-0 orientation; equal lowest energies mean symmetry-equivalent orientations (hcp 0001)."""
+    bests = []
     for variant in range(len(design.variants)):
-        best = min((v, i) for i, (v, c) in enumerate(zip(unrelaxed, candidates, strict=True)) if c.variant == variant)
-        twin = next((o for o in orientations if abs(o["unrelaxed_mev_per_a2"] - best[0]) < 0.01), None)
-        if twin is not None:  # the same lowest unrelaxed energy: a symmetry-equivalent orientation (hcp 0001)
-            orientations.append({**twin, "orientation": variant, "same_as_orientation": twin["orientation"]})
+        value, index = min(
+            (v, i) for i, (v, c) in enumerate(zip(unrelaxed, candidates, strict=True)) if c.variant == variant
+        )
+        twin = next((b[0] for b in bests if b[3] is None and abs(b[1] - value) < 0.01), None)
+        bests.append((variant, float(value), candidates[index], twin))
+    return bests
+
+
+def compute_supercells(metal: str, plane: str, calculator: str, device: str, alternatives: int = 3) -> dict:
+    """γ under the current protocol for supercell ranks 0..alternatives-1 (each rank's equal-strain
+    orientations scanned with the registry, the lowest relaxed)."""
+    from lithioscreen.interface import workflow
+    from lithioscreen.interface.calculators import software_versions
+
+    default, run_args, design_at, design, excess, candidates, unrelaxed = _rank0_scan(metal, plane, calculator, device)
+    # rank 0's orientations: the protocol relaxes only the lowest unrelaxed registry over all of
+    # them; relax each orientation's own lowest to see whether that choice is the relaxed lowest
+    orientations = []
+    for variant, value, candidate, twin in _orientation_bests(design, candidates, unrelaxed):
+        if twin is not None:
+            first = next(o for o in orientations if o["orientation"] == twin)
+            orientations.append({**first, "orientation": variant, "same_as_orientation": twin})
             continue
-        entry = {"unrelaxed_mev_per_a2": float(best[0])}
-        entry.update(_relax_registry(design, candidates[best[1]], default, run_args, excess))
+        entry = {"unrelaxed_mev_per_a2": value}
+        entry.update(_relax_registry(design, candidate, default, run_args, excess))
         print(
-            f"  {metal}({plane}) rank 0, orientation {variant}: unrelaxed {best[0]:.2f} -> relaxed {_gamma(entry):.2f}",
+            f"  {metal}({plane}) rank 0, orientation {variant}: unrelaxed {value:.2f} -> relaxed {_gamma(entry):.2f}",
             flush=True,
         )
         orientations.append(entry)
@@ -282,6 +309,66 @@ def compute_supercells(metal: str, plane: str, calculator: str, device: str, alt
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), torch threads {_threads()}",
         "ranks": ranks,
         "rank0_orientations": orientations,
+    }
+
+
+#: Li(100) cells of the thickness series in --li-thickness (the protocol uses the first three)
+LI_THICKNESS_SERIES = (2, 3, 4, 5, 6)
+
+
+def li_thickness_windows(n_li, excess, area_a2) -> list[dict]:
+    """γ fitted on each window of three consecutive Li thicknesses (no acceptance rule): does the
+    intercept move when the thinnest Li slab is dropped?"""
+    from lithioscreen.interface import fit
+
+    windows = []
+    for first in range(len(n_li) - 2):
+        xs, ys = n_li[first : first + 3], excess[first : first + 3]
+        fitted = fit.fit_interfacial_energy(xs, ys, area_a2, max_stderr_mev_per_a2=np.inf)
+        windows.append(
+            {
+                "n_li": list(xs),
+                "interfacial_energy_mev_per_a2": fitted.interfacial_energy_mev_per_a2,
+                "intercept_stderr_mev_per_a2": fitted.intercept_stderr_mev_per_a2,
+            }
+        )
+    return windows
+
+
+def compute_li_thickness(metal: str, plane: str, calculator: str, device: str) -> dict:
+    """Each non-equivalent rank-0 orientation's best registry relaxed with 2..6 Li(100) cells: is the
+    protocol's Li series (2, 3, 4 cells) thick enough, and does the orientation spread shrink with
+    thicker Li?"""
+    from lithioscreen.interface.calculators import software_versions
+
+    default, run_args, _, design, excess, candidates, unrelaxed = _rank0_scan(metal, plane, calculator, device)
+    settings = default.replace(li_layers=LI_THICKNESS_SERIES)
+    orientations = []
+    for variant, value, candidate, twin in _orientation_bests(design, candidates, unrelaxed):
+        if twin is not None:
+            continue
+        entry = {"unrelaxed_mev_per_a2": value, "li_layers": list(LI_THICKNESS_SERIES)}
+        entry.update(_relax_registry(design, candidate, settings, run_args, excess))
+        entry["windows"] = li_thickness_windows(entry["n_li"], entry["excess_mev_per_a2"], design.area_a2)
+        print(
+            f"  {metal}({plane}) orientation {variant}: excess "
+            + ", ".join(f"{n}: {y:.1f}" for n, y in zip(entry["n_li"], entry["excess_mev_per_a2"], strict=True))
+            + " -> windows "
+            + ", ".join(
+                f"{w['interfacial_energy_mev_per_a2']:.1f}±{w['intercept_stderr_mev_per_a2']:.1f}"
+                for w in entry["windows"]
+            ),
+            flush=True,
+        )
+        orientations.append(entry)
+    return {
+        "protocol": settings.protocol(),
+        "calculator": calculator,
+        "versions": software_versions(calculator),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), torch threads {_threads()}",
+        "area_a2": design.area_a2,
+        "orientations": orientations,
     }
 
 
@@ -452,6 +539,11 @@ def main() -> int:
         help="only the supercell ranks, under the current protocol, added to the metal's part file",
     )
     parser.add_argument(
+        "--li-thickness",
+        action="store_true",
+        help=f"only the Li slab thickness: each rank-0 orientation with {LI_THICKNESS_SERIES} Li(100) cells",
+    )
+    parser.add_argument(
         "--alternatives", type=int, default=3, help="registries and supercells compared (the default one included)"
     )
     args = parser.parse_args()
@@ -465,12 +557,15 @@ def main() -> int:
             plane = DEFAULT_TARGETS.get(metal)
             if plane is None:
                 metal, _, plane = metal.partition(":")
-            if args.supercells:
+            if args.supercells or args.li_thickness:
                 part = PARTS / f"{metal}_{plane}.json"
                 record = json.loads(part.read_text()) if part.exists() else {"metal": metal, "plane": plane}
-                record["supercell_current_protocol"] = compute_supercells(
-                    metal, plane, args.calculator, args.device, args.alternatives
-                )
+                if args.supercells:
+                    record["supercell_current_protocol"] = compute_supercells(
+                        metal, plane, args.calculator, args.device, args.alternatives
+                    )
+                else:
+                    record["li_thickness"] = compute_li_thickness(metal, plane, args.calculator, args.device)
                 from lithioscreen.data._files import atomic_write
 
                 atomic_write(part, json.dumps(record, indent=1, default=float).encode())

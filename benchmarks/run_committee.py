@@ -340,9 +340,13 @@ def run_job(job, record: RunRecord, device: str) -> dict:
 class Stopped(BaseException):
     """Raised by the SIGTERM/SIGINT handler, so that the run record is closed with the reason."""
 
+    def __init__(self, signum: int):
+        super().__init__(f"signal {signal.Signals(signum).name}")
+        self.signum = signum
+
 
 def _raise_stopped(signum, frame):
-    raise Stopped(f"signal {signal.Signals(signum).name}")
+    raise Stopped(signum)
 
 
 def stop_requested(since: float) -> bool:
@@ -373,7 +377,7 @@ def worker(args) -> int:
     print(f"[{now()}] worker {os.getpid()}: {len(todo)} jobs in the queue; record {record.path}", flush=True)
     started = time.time()
     deadline = time.monotonic() + args.hours * 3600 if args.hours else None
-    reason = "queue empty"
+    reason, exit_code = "queue empty", 0
     try:
         for job in todo:
             if deadline is not None and time.monotonic() > deadline:
@@ -403,11 +407,12 @@ def worker(args) -> int:
     except Stopped as stop:
         reason = f"{stop}; the job in progress was abandoned"
         print(f"[{now()}] worker {os.getpid()}: {reason}", flush=True)
+        exit_code = 128 + stop.signum  # what a shell reports for a process killed by that signal: 143, 130
     finally:
         record.close(reason)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return 0
+    return exit_code
 
 
 def request_stop() -> int:

@@ -171,7 +171,7 @@ def test_a_signal_closes_the_record_and_names_the_abandoned_job(committee, monke
     before = signal.getsignal(signal.SIGTERM)
     ran = []
     _fake_queue(committee, monkeypatch, ran, on_run=lambda job: signal.raise_signal(signal.SIGTERM))
-    committee.worker(_worker_args())
+    assert committee.worker(_worker_args()) == 128 + signal.SIGTERM  # a scheduler sees it was stopped
     assert ran == [("Mo", "110", "chgnet")]
     (record,) = committee.read_records()
     assert record["stopped_because"].startswith("signal SIGTERM")
