@@ -383,6 +383,30 @@ def _gamma(entry) -> float:
     return float("nan") if value is None else float(value)
 
 
+def _report_li_thickness(part) -> dict:
+    """Print the --li-thickness part; summary fields: the orientation spread per window of Li thicknesses."""
+    if not part:
+        return {}
+    print("  Li slab thickness, each rank-0 orientation's best registry (window of Li atoms -> γ):")
+    for entry in part["orientations"]:
+        print(
+            f"    orientation {entry['orientation']} (unrelaxed {entry['unrelaxed_mev_per_a2']:.1f}): excess "
+            + ", ".join(f"{n}: {y:.1f}" for n, y in zip(entry["n_li"], entry["excess_mev_per_a2"], strict=True))
+            + (" (a relaxation did not converge)" if not entry["converged"] else "")
+            + "\n      windows: "
+            + ", ".join(
+                f"{w['n_li'][0]}-{w['n_li'][-1]}: {w['interfacial_energy_mev_per_a2']:.1f} ± {w['intercept_stderr_mev_per_a2']:.1f}"
+                for w in entry["windows"]
+            )
+        )
+    spreads = []
+    for window in range(min(len(e["windows"]) for e in part["orientations"])):
+        values = [e["windows"][window]["interfacial_energy_mev_per_a2"] for e in part["orientations"]]
+        spreads.append(float(max(values) - min(values)))
+    print("    spread over the orientations per window: " + ", ".join(f"{v:.1f}" for v in spreads))
+    return {"li_thickness_orientation_spread_per_window_mev_per_a2": spreads}
+
+
 def report() -> int:
     from lithioscreen.interface.protocol import InterfaceSettings
 
@@ -488,10 +512,12 @@ def report() -> int:
                 print(
                     f"  relaxing only the lowest unrelaxed orientation: {orientation_dev:.2f} above the lowest relaxed"
                 )
+        li_summary = _report_li_thickness(rec.get("li_thickness"))
         summary.append(
             {
                 "metal": metal,
                 "plane": plane,
+                **li_summary,
                 "thickness_converged_from_planes": converged_at,
                 "default_x_layers": default.x_layers,
                 "default_minus_thickest_mev_per_a2": default_dev,
