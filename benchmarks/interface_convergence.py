@@ -407,6 +407,77 @@ def _report_li_thickness(part) -> dict:
     return {"li_thickness_orientation_spread_per_window_mev_per_a2": spreads}
 
 
+#: a step of the excess energy between consecutive Li thicknesses above this is "off the line" (meV/Å²)
+STEP_MEV_PER_A2 = 2.0
+
+
+def li_series_shape(entries: list[dict]) -> dict:
+    """Where the committee's Li series (2, 3, 4 cells) bend: the step of the excess energy from the
+    thinnest to the middle slab against the step from the middle to the thickest, and how far the
+    fitted intercept lies below the thickest slab's excess. ``entries``: run-record entries with
+    ``n_li`` and ``excess_mev_per_a2`` (refused ones included: their series are measured too)."""
+    series = [e for e in entries if len(e.get("excess_mev_per_a2") or []) == 3 and e.get("converged")]
+    first = np.array([e["excess_mev_per_a2"][1] - e["excess_mev_per_a2"][0] for e in series])
+    second = np.array([e["excess_mev_per_a2"][2] - e["excess_mev_per_a2"][1] for e in series])
+    valued = [e for e in series if e.get("value") is not None]
+    below = np.array([e["excess_mev_per_a2"][2] - e["value"] for e in valued])
+    thinnest_off = (np.abs(first) > STEP_MEV_PER_A2) & (np.abs(second) <= STEP_MEV_PER_A2)
+    return {
+        "series": len(series),
+        "step_mev_per_a2": STEP_MEV_PER_A2,
+        "median_abs_step_thinnest_to_middle_mev_per_a2": float(np.median(np.abs(first))) if len(series) else None,
+        "median_abs_step_middle_to_thickest_mev_per_a2": float(np.median(np.abs(second))) if len(series) else None,
+        "thinnest_off_the_line": int(thinnest_off.sum()),
+        "thickest_off_the_line": int((np.abs(second) > STEP_MEV_PER_A2).sum()),
+        "thinnest_off_the_line_examples": [
+            f"{e['material']}({e['plane']}) {e['potential']}: "
+            + ", ".join(f"{y:.1f}" for y in e["excess_mev_per_a2"])
+            + (f" -> {e['value']:.1f}" if e.get("value") is not None else f" ({e.get('refused') or 'no value'})")
+            for e, off in zip(series, thinnest_off, strict=True)
+            if off
+        ],
+        "intercept_below_thickest_excess_mev_per_a2": {
+            "median": float(np.median(below)) if len(below) else None,
+            "max": float(np.max(below)) if len(below) else None,
+            "over_5": int((below > 5).sum()),
+            "values": len(below),
+        },
+    }
+
+
+def _committee_entries() -> list[dict]:
+    """The latest entry per (material, plane, potential) of the committee's run records, current protocol."""
+    from lithioscreen.interface.protocol import current_protocol
+
+    latest = {}
+    for path in sorted((HERE / "results" / "interface_committee").glob("run-*.json")):
+        record = json.loads(path.read_text())
+        if record.get("protocol") != current_protocol() or record.get("superseded"):
+            continue
+        for entry in record.get("entries", []):
+            latest[(entry["material"], entry["plane"], entry["potential"])] = entry
+    return list(latest.values())
+
+
+def _report_series_shape() -> dict:
+    shape = li_series_shape(_committee_entries())
+    print(
+        f"\nLi thickness series of the committee (protocol's 2/3/4 Li(100) cells, {shape['series']} converged series):"
+        f"\n  median |step| thinnest -> middle {shape['median_abs_step_thinnest_to_middle_mev_per_a2']:.2f}, "
+        f"middle -> thickest {shape['median_abs_step_middle_to_thickest_mev_per_a2']:.2f} meV/Å²"
+        f"\n  thinnest slab off the line (|step| > {STEP_MEV_PER_A2:g} only there): {shape['thinnest_off_the_line']}; "
+        f"thickest step > {STEP_MEV_PER_A2:g}: {shape['thickest_off_the_line']}"
+    )
+    for example in shape["thinnest_off_the_line_examples"]:
+        print(f"    {example}")
+    below = shape["intercept_below_thickest_excess_mev_per_a2"]
+    print(
+        f"  stored γ below the thickest slab's excess: median {below['median']:.2f}, max {below['max']:.2f}, "
+        f"over 5 meV/Å² in {below['over_5']} of {below['values']}"
+    )
+    return shape
+
+
 def report() -> int:
     from lithioscreen.interface.protocol import InterfaceSettings
 
@@ -532,12 +603,14 @@ def report() -> int:
                 "supercell_ok": bool(cell_spread <= TOLERANCE),
             }
         )
+    series_shape = _report_series_shape()
     OUT.write_text(
         json.dumps(
             {
                 "tolerance_mev_per_a2": TOLERANCE,
                 "default_protocol": default.protocol(),
                 "summary": summary,
+                "committee_li_series_shape": series_shape,
                 "records": records,
             },
             indent=1,

@@ -274,7 +274,9 @@ def test_only_the_lowest_unrelaxed_registry_is_relaxed(monkeypatch):
         result.offset_x_cell == pytest.approx(list(expected.offset_x_cell))
         and result.supercell_variant == expected.variant
     )
-    assert [key for key in relaxed if key[0] == "interface"] == [("interface", "Ni", "100", n) for n in (1, 2, 3)]
+    assert [key for key in relaxed if key[0] == "interface"] == [
+        ("interface", "Ni", "100", n, expected.variant) for n in (1, 2, 3)
+    ]
     assert result.registry_excess_range_mev_per_a2[0] < result.registry_excess_range_mev_per_a2[1]
 
 
@@ -606,7 +608,8 @@ def test_interface_without_ase_prints_cached_values_and_names_the_extra(tmp_path
         (["W", "--all"], "or use --all"),
         (["W", "--calculator", "mace"], "Invalid value for '--calculator'"),
         (["W", "--calculator", "committee,mace"], "Invalid value for '--calculator'"),
-        (["W", "--protocol", "li_layers=2/3/4;x_min_a=6"], "not a v2 protocol"),
+        (["W", "--protocol", "li_layers=2/3/4;x_min_a=6"], "not a v2 or v3 protocol"),
+        (["W", "--protocol-version", "v4"], "protocol version 'v4'"),
         (
             [
                 "W",
@@ -873,3 +876,138 @@ def test_plan_without_ase_lists_cached_planes_and_refuses_to_compute(monkeypatch
         campaign.plan_targets(["Cu"], "all", **plan)
     with pytest.raises(campaign.MlipExtraMissingError, match="'mlip' extra"):
         campaign.plan_targets(["Ni"], "all", needs_mlip=True, **plan)
+
+
+# ---------------------------------------------------------------- protocol v3: every orientation, coherent Li films
+
+
+def test_registry_picks_one_per_non_equivalent_orientation():
+    from types import SimpleNamespace
+
+    from lithioscreen.interface.workflow import registry_picks
+
+    def candidate(variant, name):
+        return SimpleNamespace(variant=variant, name=name)
+
+    scanned = [
+        (86.0, candidate(0, "a")),
+        (85.9, candidate(0, "b")),
+        (83.6, candidate(1, "c")),
+        (85.9, candidate(2, "d")),  # the same lowest as orientation 0: symmetry-equivalent
+        (90.0, candidate(3, "e")),
+    ]
+    assert [c.name for _, c in registry_picks(scanned, every_orientation=False)] == ["c"]
+    assert [c.name for _, c in registry_picks(scanned, every_orientation=True)] == ["c", "b", "e"]
+
+
+def test_li_film_planes_counts_the_film_and_sees_a_reconstruction():
+    li = build.reference_bulk("Li")
+    design = build.InterfaceDesign(li, build.reference_bulk("W"), "W", "110", x_layers=2)
+    series = design.series((1, 2, 3))
+    assert [build.li_film_planes(atoms) for atoms in series.structures] == [2, 4, 6]
+    atoms = series.structures[2].copy()
+    film = atoms.info[build.FILM_INDICES]
+    assert sorted(set(atoms.get_chemical_symbols()[i] for i in film)) == ["Li"] and len(film) == series.n_li[2]
+    # the same film moved onto the periodic boundary, its lowest plane straddling it, is still 6 planes
+    shifted = atoms.copy()
+    scaled = shifted.get_scaled_positions()
+    lowest = scaled[film, 2].min()
+    scaled[film, 2] -= lowest
+    in_lowest = np.asarray(film)[scaled[film, 2] < 1e-3]
+    assert len(in_lowest) >= 2
+    scaled[in_lowest, 2] = [(-1e-4 if k % 2 else 1e-4) for k in range(len(in_lowest))]
+    shifted.set_scaled_positions(scaled % 1.0)
+    assert build.li_film_planes(shifted) == 6
+    # two of its planes merged: a reconstructed film
+    merged = atoms.copy()
+    heights = merged.positions[film, 2]
+    top = heights >= np.sort(np.unique(np.round(heights, 2)))[-2] - 0.01
+    merged.positions[np.asarray(film)[top], 2] = heights[top].min()
+    assert build.li_film_planes(merged) == 5
+
+
+def _fake_relaxations(gamma_of_variant, reconstructed_variants, slope=0.01):
+    """A stand-in for run_relaxations: bulk energies of -1 eV per atom, interface energies that give
+    excess(N) = gamma + slope N for the series of each supercell variant, and a Li film collapsed
+    into one plane for ``reconstructed_variants``."""
+    from lithioscreen.interface import fit, relax
+
+    def run(tasks, calculator=None, progress=None, **kwargs):
+        done = {}
+        for task in tasks:
+            atoms = task.atoms.copy()
+            energy = -float(len(atoms))
+            if task.kind == "interface":
+                _, _, _, _, variant = task.key
+                film = atoms.info[build.FILM_INDICES]
+                area = float(np.linalg.norm(np.cross(atoms.cell[0], atoms.cell[1])))
+                excess = gamma_of_variant[variant] + slope * len(film)
+                energy += excess * 2 * area / fit.EV_PER_A2_TO_MEV_PER_A2
+                if variant in reconstructed_variants:
+                    scaled = atoms.get_scaled_positions()
+                    scaled[film, 2] = scaled[film[0], 2]
+                    atoms.set_scaled_positions(scaled)
+            result = relax.RelaxResult(task.key, energy, len(atoms), True, 1, 0.0, atoms)
+            done[task.key] = result
+            if progress is not None:
+                progress.done(result)
+        return done
+
+    return run
+
+
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_v3_relaxes_every_orientation_and_refuses_a_reconstructed_film(monkeypatch, version):
+    from ase.calculators.lj import LennardJones
+
+    from lithioscreen.interface import workflow
+
+    offered = []
+    candidates_of = build.InterfaceDesign.registry_candidates
+
+    def spy_candidates(self, *args, **kwargs):
+        offered.extend(candidates_of(self, *args, **kwargs))
+        return offered
+
+    def fake_single_points(structures, *args, **kwargs):
+        # orientation v starts lower the higher v is: v2 relaxes only the last one
+        return [-float(len(s)) - 0.5 * c.variant + 0.01 * (i % 3) for i, (s, c) in enumerate(zip(structures, offered))]
+
+    monkeypatch.setattr(build.InterfaceDesign, "registry_candidates", spy_candidates)
+    monkeypatch.setattr(workflow, "single_point_energies", fake_single_points)
+    design = build.InterfaceDesign(build.reference_bulk("Li"), build.reference_bulk("W"), "W", "110", x_layers=2)
+    variants = len(design.variants)
+    assert variants >= 2
+    gamma = {v: 40.0 + 10.0 * v for v in range(variants)}
+    # the last orientation (lowest unrelaxed) reconstructs; the first has the lowest γ and stays coherent
+    monkeypatch.setattr(workflow, "run_relaxations", _fake_relaxations(gamma, {variants - 1}))
+    settings = workflow.InterfaceSettings(li_layers=(1, 2, 3), x_layers=2, registry_grid=1, version=version)
+    (result,) = workflow.compute_interfacial_energies([("W", "110")], LennardJones(), settings=settings)
+    assert result.protocol.startswith(f"{version};")
+    if version == "v2":
+        # one series, the lowest unrelaxed orientation, reconstructed or not (recorded, not refused)
+        assert result.ok and result.supercell_variant == variants - 1 and not result.orientations
+        assert result.interfacial_energy_mev_per_a2 == pytest.approx(gamma[variants - 1])
+        assert any(before != after for before, after in result.li_film_planes)
+    else:
+        assert [o["variant"] for o in result.orientations] == list(range(variants))[::-1]
+        assert [o["refused"] for o in result.orientations][0] == "li_reconstructed"
+        assert result.ok and result.supercell_variant == 0
+        assert result.interfacial_energy_mev_per_a2 == pytest.approx(gamma[0])
+        assert all(before == after for before, after in result.li_film_planes)
+    # and when every orientation reconstructs, v3 refuses the plane
+    if version == "v3":
+        monkeypatch.setattr(workflow, "run_relaxations", _fake_relaxations(gamma, set(range(variants))))
+        (refused,) = workflow.compute_interfacial_energies([("W", "110")], LennardJones(), settings=settings)
+        assert not refused.ok and refused.refused == "li_reconstructed" and "reconstructed" in refused.error
+
+
+def test_v3_protocol_strings_round_trip_and_v2_stays_current():
+    from lithioscreen.interface.protocol import InterfaceSettings, ProtocolError, current_protocol, is_current
+
+    v3 = InterfaceSettings(version="v3")
+    assert v3.protocol().startswith("v3;") and InterfaceSettings.from_protocol(v3.protocol()) == v3
+    assert v3.every_orientation and not InterfaceSettings().every_orientation
+    assert current_protocol().startswith("v2;") and not is_current(v3.protocol())
+    with pytest.raises(ProtocolError, match="version"):
+        InterfaceSettings(version="v4")

@@ -122,7 +122,12 @@ def say(console: Console, message: str, style: str | None = None) -> None:
 
 #: The library names a parameter in backticks (``raise the cap (`max_candidates`)``); the CLI shows its
 #: flag: the name in kebab case (``--max-candidates``) unless listed here.
-FLAGS = {"max_area_a2": "--max-area", "supercell_rank": "--supercell", "max_stderr_mev_per_a2": "--max-stderr"}
+FLAGS = {
+    "max_area_a2": "--max-area",
+    "supercell_rank": "--supercell",
+    "max_stderr_mev_per_a2": "--max-stderr",
+    "version": "--protocol-version",
+}
 
 
 def as_flags(message: str) -> str:

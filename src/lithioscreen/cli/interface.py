@@ -89,6 +89,13 @@ def interface(
     max_stderr: Annotated[
         float | None, typer.Option(min=0, help="Acceptance rule: largest intercept standard error, meV/Å².")
     ] = None,
+    protocol_version: Annotated[
+        str | None,
+        typer.Option(
+            help="v2 (the default: relax the lowest unrelaxed registry) or v3 (relax each Li orientation's "
+            "lowest, refuse reconstructed Li films, keep the lowest γ)."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Recompute even when a cached value exists.")] = False,
     verify: Annotated[
         bool,
@@ -102,7 +109,7 @@ def interface(
     ] = True,
     output: Format = OutputFormat.table,
 ) -> None:
-    """Li(100)/X interfacial energies (meV/Å²) from a committee of potentials, the paper's intercept protocol (v2)."""
+    """Li(100)/X interfacial energies (meV/Å²) from a committee of potentials, the paper's intercept protocol (v2; v3 on request)."""
     from lithioscreen.data import DataValidationError, load_interfacial_energies
     from lithioscreen.interface import campaign
     from lithioscreen.interface.cache import interfacial_energies_path, method_for
@@ -125,6 +132,7 @@ def interface(
             fmax=fmax,
             steps=steps,
             max_stderr_mev_per_a2=max_stderr,
+            version=protocol_version,
         )
         table = load_interfacial_energies()
         if all_metals:

@@ -246,6 +246,27 @@ def count_atomic_planes(heights_a, tolerance_a: float = 0.3) -> int:
     return int(1 + np.count_nonzero(np.diff(values) > tolerance_a))
 
 
+#: key of ``atoms.info`` that lists the Li film's atoms (indices) of an interface structure
+FILM_INDICES = "li_film_indices"
+
+
+def li_film_planes(atoms) -> int:
+    """Atomic planes of the Li(100) film of an interface structure (the atoms listed in
+    ``atoms.info[FILM_INDICES]``), along the interface normal. The film is unwrapped around its
+    circular mean position along the third cell vector, so a film that crosses the periodic
+    boundary is counted once. A film that keeps its planes on relaxation is still the coherent
+    Li(100) film; one that changes them has reconstructed."""
+    indices = np.asarray(atoms.info[FILM_INDICES], dtype=int)
+    along = atoms.get_scaled_positions(wrap=True)[indices, 2]
+    angle = np.angle(np.mean(np.exp(2j * np.pi * along)))
+    centre = (angle / (2 * np.pi)) % 1.0
+    unwrapped = (along - centre + 0.5) % 1.0 - 0.5
+    cell = np.asarray(atoms.cell)
+    normal = np.cross(cell[0], cell[1])
+    normal /= np.linalg.norm(normal)
+    return count_atomic_planes(unwrapped * float(cell[2] @ normal))
+
+
 def _conventional(atoms):
     from pymatgen.io.ase import AseAtomsAdaptor
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
@@ -431,13 +452,14 @@ class InterfaceDesign:
         interface.in_plane_offset = np.asarray(offset, dtype=float)
         substrate = set(interface.substrate_indices)
         x_counts: dict[str, int] = {}
-        n_li = 0
+        film = []
         for index, site in enumerate(interface):
             symbol = site.specie.symbol
             if index in substrate:
                 x_counts[symbol] = x_counts.get(symbol, 0) + 1
             elif symbol == "Li":
-                n_li += 1
+                film.append(index)
+        n_li = len(film)
         atoms = AseAtomsAdaptor.get_atoms(interface)
         for name in list(atoms.arrays):
             if name not in {"numbers", "positions"}:
@@ -447,6 +469,7 @@ class InterfaceDesign:
             "plane": self.plane,
             "li_layers": layers,
             "termination": str(termination),
+            FILM_INDICES: film,
         }
         return atoms, n_li, x_counts
 

@@ -67,6 +67,24 @@ def result_row(result, software_versions: str) -> dict[str, str]:
         if result.termination
         else ""
     )
+    film = (
+        " Li film atomic planes unrelaxed->relaxed: "
+        + ", ".join(f"{before}->{after}" for before, after in result.li_film_planes)
+        + "."
+        if result.li_film_planes
+        else ""
+    )
+    orientations = (
+        " Orientations relaxed (v3): "
+        + "; ".join(
+            f"variant {o['variant'] + 1} (unrelaxed {o['unrelaxed_mev_per_a2']:.2f}): "
+            + (o["refused"] or f"{o['interfacial_energy_mev_per_a2']:.2f}")
+            for o in result.orientations
+        )
+        + "."
+        if result.orientations
+        else ""
+    )
     return {
         "material": result.element,
         "material_class": material_class(result.element),
@@ -84,7 +102,7 @@ def result_row(result, software_versions: str) -> dict[str, str]:
             f"Intercept of the excess energy vs N_Li (meV/A2 per N_Li: {points}); interface area {result.area_a2:.2f} A2, "
             f"{result.n_x} X atoms in {result.x_layers} atomic planes; {registry}supercell rank {result.supercell_rank} "
             f"(variant {result.supercell_variant + 1} of {result.supercell_variants}); "
-            f"Li strain energy {result.strain_energy_ev_per_li * 1000:.1f} meV/Li atom."
+            f"Li strain energy {result.strain_energy_ev_per_li * 1000:.1f} meV/Li atom.{film}{orientations}"
         ),
         "li_strain_pct": f"{100 * result.li_strain:.2f}",
         "fit_r2": f"{result.fit_r2:.4f}",

@@ -154,7 +154,7 @@ def settings_for(protocol: str | None = None, **changes) -> InterfaceSettings:
     InterfaceInputError
         When a protocol and changes are both given, or the Li thickness series cannot be fitted.
     lithioscreen.interface.protocol.ProtocolError
-        On a protocol string that is not a v2 protocol.
+        On a protocol string that is not a v2 or v3 protocol, or an unknown ``version``.
     """
     changes = {key: value for key, value in changes.items() if value is not None}
     if protocol and changes:

@@ -22,6 +22,18 @@ Protocol v2 (issue 15; the values are the converged ones of ``benchmarks/interfa
   (bulk crystals to ``fmax``/5);
 * ``max_stderr``: the acceptance rule of the fit (:mod:`lithioscreen.interface.fit`).
 
+Protocol v3 (not yet the default; ``version="v3"``) keeps every v2 setting and changes two rules,
+after ``benchmarks/interface_convergence.py`` showed that the v2 pick across Li orientations is not
+converged (CHGNet Mo(110): the orientation v2 relaxes gives 71, the other 38, because there the
+Li film reconstructs):
+
+* the lowest unrelaxed registry of *every* non-equivalent orientation of the supercell is relaxed
+  (orientations whose lowest single point is equal within 0.01 meV/Å² are symmetry-equivalent);
+* a series whose Li film changes its number of atomic planes on relaxation is refused
+  (``li_reconstructed``): it is no longer the coherent Li(100) film the descriptor is about, and
+  its excess energy does not follow the intercept model; among the orientations left, the lowest
+  accepted γ is kept.
+
 Rows of protocol v1 (the earlier single-registry, 6 Å X slab protocol, whose strings start with
 ``li_layers=``) stay in the data file for provenance; :func:`is_current` tells them apart.
 """
@@ -30,7 +42,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+#: the default (current) protocol; v3 is computed only on request until the table is recomputed with it
 PROTOCOL_VERSION = "v2"
+PROTOCOL_VERSIONS = ("v2", "v3")
 
 #: defaults (protocol v2): fixed from benchmarks/results/interface_convergence.json
 DEFAULT_LI_LAYERS = (2, 3, 4)
@@ -47,7 +61,7 @@ DEFAULT_MAX_STDERR_MEV_PER_A2 = 10.0
 
 
 class ProtocolError(ValueError):
-    """A protocol string that is not a v2 protocol."""
+    """A protocol string that is not a v2 or v3 protocol."""
 
 
 @dataclass(frozen=True)
@@ -64,10 +78,20 @@ class InterfaceSettings:
     fmax: float = DEFAULT_FMAX
     steps: int = DEFAULT_STEPS
     max_stderr_mev_per_a2: float = DEFAULT_MAX_STDERR_MEV_PER_A2
+    version: str = PROTOCOL_VERSION
+
+    def __post_init__(self):
+        if self.version not in PROTOCOL_VERSIONS:
+            raise ProtocolError(f"protocol version {self.version!r}: expected one of {PROTOCOL_VERSIONS}")
+
+    @property
+    def every_orientation(self) -> bool:
+        """v3: relax each non-equivalent orientation's best registry and refuse reconstructed Li films."""
+        return self.version == "v3"
 
     def protocol(self) -> str:
         return (
-            f"{PROTOCOL_VERSION};li_layers={'/'.join(map(str, self.li_layers))};x_layers={self.x_layers};"
+            f"{self.version};li_layers={'/'.join(map(str, self.li_layers))};x_layers={self.x_layers};"
             f"max_strain={self.max_strain:g};max_area_a2={self.max_area_a2:g};supercell={self.supercell_rank};"
             f"registry={self.registry_grid}x{self.registry_grid};gap_a={self.gap_a:g};fmax={self.fmax:g};"
             f"steps={self.steps};max_stderr={self.max_stderr_mev_per_a2:g}"
@@ -77,9 +101,11 @@ class InterfaceSettings:
     def from_protocol(cls, text: str) -> InterfaceSettings:
         """The settings a protocol string records (inverse of :meth:`protocol`)."""
         parts = [part.strip() for part in str(text).split(";") if part.strip()]
-        if not parts or parts[0] != PROTOCOL_VERSION:
+        if not parts or parts[0] not in PROTOCOL_VERSIONS:
             raise ProtocolError(
-                f"{text!r}: not a {PROTOCOL_VERSION} protocol string (it must start with '{PROTOCOL_VERSION};')"
+                f"{text!r}: not a {' or '.join(PROTOCOL_VERSIONS)} protocol string (it must start with "
+                + " or ".join(f"'{version};'" for version in PROTOCOL_VERSIONS)
+                + ")"
             )
         values = {}
         for part in parts[1:]:
@@ -112,6 +138,7 @@ class InterfaceSettings:
                 fmax=float(values["fmax"]),
                 steps=int(values["steps"]),
                 max_stderr_mev_per_a2=float(values["max_stderr"]),
+                version=parts[0],
             )
         except (ValueError, IndexError) as error:
             raise ProtocolError(f"{text!r}: {error}") from None

@@ -25,7 +25,7 @@ INTERFACE_MASK = (False, False, True, False, False, False)
 @dataclass
 class RelaxTask:
     """One relaxation. ``key`` names it in results: ('bulk', element) or
-    ('interface', element, plane, li_layers)."""
+    ('interface', element, plane, li_layers, supercell variant)."""
 
     key: tuple
     atoms: object = field(repr=False)  # ASE Atoms

@@ -7,11 +7,14 @@ Four stages; the relaxations are independent tasks (the unit of parallel work):
    once);
 2. registry: for each (X, plane), the supercell and X slab (:class:`~lithioscreen.interface.build.InterfaceDesign`)
    and single-point energies of every termination x lateral shift with the thinnest Li slab,
-   unrelaxed, in one batch; the lowest excess energy per area wins;
+   unrelaxed, in one batch; the lowest excess energy per area wins (protocol v3: the lowest of
+   each non-equivalent Li orientation);
 3. interfaces: the Li(100)/X sandwiches of the thickness series at that registry, relaxed (atoms
    and cell length along the normal);
 4. fit: the excess energy versus N_Li, intercept = interfacial energy, accepted on its standard
-   error (:mod:`~lithioscreen.interface.fit`).
+   error (:mod:`~lithioscreen.interface.fit`); every relaxation records the Li film's atomic
+   planes before and after (v3 refuses a series whose film reconstructed and keeps the lowest
+   accepted orientation).
 
 Relaxations run through joblib (``n_jobs`` processes, or whatever backend is active: the CLI
 activates joblib's Dask backend for ``--scheduler``/``--dask-local``), or all in one process with
@@ -66,13 +69,15 @@ class InterfaceResult:
     supercell_rank: int = 0
     supercell_variant: int = 0  # which of the rank's equal-strain, equal-area supercells won the scan
     supercell_variants: int = 1
+    li_film_planes: list[list[int]] = field(default_factory=list)  # [unrelaxed, relaxed] per Li thickness
+    orientations: list[dict] = field(default_factory=list)  # v3: every relaxed orientation's outcome
     all_converged: bool = False
     steps: list[int] = field(default_factory=list)
     relax_seconds: float = 0.0  # sum over the series' relaxations (elapsed when batched)
     registry_seconds: float = 0.0
     protocol: str = ""
     error: str = ""
-    refused: str = ""  # '', 'build', 'bulk_not_converged', 'not_converged', 'fit'
+    refused: str = ""  # '', 'build', 'bulk_not_converged', 'not_converged', 'li_reconstructed', 'fit'
 
     @property
     def ok(self) -> bool:
@@ -102,7 +107,10 @@ class _FitEachWhenRelaxed(Progress):
 
     def __init__(self, progress: Progress, series: dict, fit_target):
         self.progress, self.fit_target = progress, fit_target
-        self.waiting = {pair: set(built.li_layers) for pair, built in series.items()}
+        self.waiting = {
+            pair: {(layers, variant) for variant, built in by_variant.items() for layers in built.li_layers}
+            for pair, by_variant in series.items()
+        }
         self.relaxed: dict[tuple, relax.RelaxResult] = {}
 
     def stage(self, name: str, total: int) -> None:
@@ -111,8 +119,8 @@ class _FitEachWhenRelaxed(Progress):
     def done(self, result: relax.RelaxResult) -> None:
         self.progress.done(result)
         self.relaxed[result.key] = result
-        _, element, plane, layers = result.key
-        self.waiting[(element, plane)].discard(layers)
+        _, element, plane, layers, variant = result.key
+        self.waiting[(element, plane)].discard((layers, variant))
         if not self.waiting[(element, plane)]:
             self.progress.finished(self.fit_target(element, plane, self.relaxed))
 
@@ -305,49 +313,49 @@ def compute_interfacial_energies(
         batch_size=batch_size,
     )
     scan_seconds = time.perf_counter() - start
-    chosen: dict[tuple[str, str], tuple] = {}
-    scanned: dict[tuple[str, str], list[float]] = {}
+    scanned: dict[tuple[str, str], list[tuple[float, object]]] = {}
     for (pair, candidate), energy in zip(flat, energies, strict=True):
         value = excess(energy, candidate.x_counts, candidate.n_li, pair[0], designs[pair].area_a2)
-        if not np.isfinite(value):
-            continue
-        scanned.setdefault(pair, []).append(value)
-        if pair not in chosen or value < chosen[pair][0]:  # ties: the first (no shift, first termination)
-            chosen[pair] = (value, candidate)
+        if np.isfinite(value):
+            scanned.setdefault(pair, []).append((float(value), candidate))
 
-    series: dict[tuple[str, str], build.InterfaceSeries] = {}
+    series: dict[tuple[str, str], dict[int, build.InterfaceSeries]] = {}
+    picked: dict[tuple[str, str], dict[int, tuple[float, object]]] = {}  # variant -> (unrelaxed, candidate)
     interface_tasks = []
     for pair, design in designs.items():
         result = results[pair]
-        if pair not in chosen:
+        if pair not in scanned:
             result.error, result.refused = "the potential returned no finite energy for any registry", "build"
             progress.finished(result)
             continue
-        _, candidate = chosen[pair]
-        values = scanned[pair]
+        picks = registry_picks(scanned[pair], settings.every_orientation)
+        values = [value for value, _ in scanned[pair]]
         result.registry_candidates = len(values)
         result.registry_excess_range_mev_per_a2 = [float(min(values)), float(max(values))]
         result.registry_seconds = scan_seconds * len(values) / max(len(flat), 1)
-        result.termination, result.offset, result.offset_x_cell = (
-            candidate.termination,
-            list(candidate.offset),
-            list(candidate.offset_x_cell),
-        )
-        built = design.series(settings.li_layers, candidate.termination, candidate.offset, candidate.variant)
-        result.supercell_variant, result.supercell_variants = candidate.variant, len(design.variants)
-        result.li_strain = built.li_strain
-        series[pair] = built
-        result.n_x, result.x_formula_units, result.n_li = built.n_x, built.x_formula_units, built.n_li
-        for layers, atoms in zip(built.li_layers, built.structures, strict=True):
-            interface_tasks.append(
-                relax.RelaxTask(
-                    ("interface", pair[0], pair[1], layers), atoms, "interface", settings.fmax, settings.steps
+        result.supercell_variants = len(design.variants)
+        series[pair], picked[pair] = {}, {}
+        for value, candidate in picks:
+            built = design.series(settings.li_layers, candidate.termination, candidate.offset, candidate.variant)
+            series[pair][candidate.variant], picked[pair][candidate.variant] = built, (value, candidate)
+            for layers, atoms in zip(built.li_layers, built.structures, strict=True):
+                interface_tasks.append(
+                    relax.RelaxTask(
+                        ("interface", pair[0], pair[1], layers, candidate.variant),
+                        atoms,
+                        "interface",
+                        settings.fmax,
+                        settings.steps,
+                    )
                 )
-            )
+        # the lowest unrelaxed pick describes the result until the fit says otherwise (v3)
+        _describe(result, series[pair][picks[0][1].variant], picks[0][1])
 
-    def fit_target(element: str, plane: str, relaxed: dict) -> InterfaceResult:
-        result, built = results[(element, plane)], series[(element, plane)]
-        runs = [relaxed[("interface", element, plane, layers)] for layers in built.li_layers]
+    def fit_series(element: str, plane: str, variant: int, relaxed: dict) -> InterfaceResult:
+        """The fit of one orientation's series, as a result of its own."""
+        built = series[(element, plane)][variant]
+        result = InterfaceResult(element=element, plane=plane, calculator=label, protocol=settings.protocol())
+        runs = [relaxed[("interface", element, plane, layers, variant)] for layers in built.li_layers]
         result.relax_seconds = float(sum(r.seconds for r in runs)) if not batch else float(max(r.seconds for r in runs))
         result.all_converged = all(r.converged for r in runs)
         result.steps = [int(r.steps) for r in runs]
@@ -355,10 +363,22 @@ def compute_interfacial_energies(
             excess(r.energy_ev, built.x_counts, n_li, element, built.area_a2)
             for r, n_li in zip(runs, built.n_li, strict=True)
         ]
+        result.li_film_planes = [
+            [build.li_film_planes(atoms), build.li_film_planes(_with_film(r.atoms, atoms))]
+            for atoms, r in zip(built.structures, runs, strict=True)
+        ]
         if not result.all_converged:
             result.error, result.refused = (
                 f"an interface relaxation did not converge in {settings.steps} steps (fmax {settings.fmax})",
                 "not_converged",
+            )
+            return result
+        if settings.every_orientation and any(before != after for before, after in result.li_film_planes):
+            result.error, result.refused = (
+                "the Li film reconstructed on relaxation (atomic planes unrelaxed -> relaxed: "
+                + ", ".join(f"{before}->{after}" for before, after in result.li_film_planes)
+                + "): not the coherent Li(100) film",
+                "li_reconstructed",
             )
             return result
         try:
@@ -378,6 +398,88 @@ def compute_interfacial_energies(
         result.strain_energy_ev_per_li = fitted.strain_energy_ev_per_li
         return result
 
+    def fit_target(element: str, plane: str, relaxed: dict) -> InterfaceResult:
+        result = results[(element, plane)]
+        fitted = {variant: fit_series(element, plane, variant, relaxed) for variant in series[(element, plane)]}
+        if settings.every_orientation:
+            result.orientations = [
+                {
+                    "variant": variant,
+                    "unrelaxed_mev_per_a2": picked[(element, plane)][variant][0],
+                    "interfacial_energy_mev_per_a2": one.interfacial_energy_mev_per_a2,
+                    "intercept_stderr_mev_per_a2": one.intercept_stderr_mev_per_a2,
+                    "excess_mev_per_a2": one.excess_mev_per_a2,
+                    "li_film_planes": one.li_film_planes,
+                    "refused": one.refused,
+                }
+                for variant, one in fitted.items()
+            ]
+        accepted = [variant for variant, one in fitted.items() if one.ok]
+        # the lowest accepted γ (v3), or the only series (v2); with none accepted, the lowest unrelaxed one's refusal
+        variant = (
+            min(accepted, key=lambda v: fitted[v].interfacial_energy_mev_per_a2) if accepted else next(iter(fitted))
+        )
+        best = fitted[variant]
+        keep = {"element", "plane", "calculator", "protocol"}
+        for name, value in best.as_record().items():
+            if name not in keep and name in _FIT_FIELDS:
+                setattr(result, name, value)
+        _describe(result, series[(element, plane)][variant], picked[(element, plane)][variant][1])
+        result.relax_seconds = float(sum(one.relax_seconds for one in fitted.values()))
+        return result
+
     progress.stage("interfaces", len(interface_tasks))
     run_relaxations(interface_tasks, **run, progress=_FitEachWhenRelaxed(progress, series, fit_target))
     return [results[pair] for pair in pairs]
+
+
+#: what one orientation's fit decides (copied to the result from the orientation kept)
+_FIT_FIELDS = (
+    "interfacial_energy_mev_per_a2",
+    "intercept_stderr_mev_per_a2",
+    "fit_r2",
+    "residual_rms_mev_per_a2",
+    "strain_energy_ev_per_li",
+    "excess_mev_per_a2",
+    "li_film_planes",
+    "all_converged",
+    "steps",
+    "error",
+    "refused",
+)
+
+#: single points closer than this (meV/Å²) are one orientation seen twice (symmetry-equivalent)
+EQUIVALENT_ORIENTATION_MEV_PER_A2 = 0.01
+
+
+def registry_picks(scanned: Sequence[tuple[float, object]], every_orientation: bool) -> list[tuple[float, object]]:
+    """The registries to relax from the scan's (unrelaxed excess, candidate) pairs, lowest first:
+    the lowest overall (v2), or the lowest of each orientation (``candidate.variant``) whose lowest
+    is not equal to an earlier one's (v3). Ties keep the first candidate (no shift, first termination)."""
+    best: dict[int, tuple[float, object]] = {}
+    for value, candidate in scanned:
+        if candidate.variant not in best or value < best[candidate.variant][0]:
+            best[candidate.variant] = (value, candidate)
+    ranked = sorted(best.values(), key=lambda pick: pick[0])
+    if not every_orientation:
+        return ranked[:1]
+    picks: list[tuple[float, object]] = []
+    for value, candidate in ranked:
+        if all(abs(value - kept) > EQUIVALENT_ORIENTATION_MEV_PER_A2 for kept, _ in picks):
+            picks.append((value, candidate))
+    return picks
+
+
+def _describe(result: InterfaceResult, built: build.InterfaceSeries, candidate) -> None:
+    """Copy the registry and cell of the series and its scan candidate into the result."""
+    result.termination, result.offset = built.termination, list(built.offset)
+    result.offset_x_cell = list(candidate.offset_x_cell)
+    result.supercell_variant, result.li_strain = built.supercell_variant, built.li_strain
+    result.n_x, result.x_formula_units, result.n_li = built.n_x, built.x_formula_units, built.n_li
+
+
+def _with_film(relaxed_atoms, unrelaxed_atoms):
+    """The relaxed structure with the film's atom list of the unrelaxed one (ASE keeps the order)."""
+    atoms = relaxed_atoms.copy()
+    atoms.info[build.FILM_INDICES] = unrelaxed_atoms.info[build.FILM_INDICES]
+    return atoms
