@@ -26,6 +26,11 @@ an entry to its run record ``benchmarks/results/interface_committee/run-<start>-
 (rewritten atomically after every job): wall time, converged or not, refused or not and why,
 package versions, start/end timestamps. So a stopped run loses at most the job in progress, and
 starting a worker again computes only what is missing.
+
+``--protocol-version v3`` runs, plans and summarises under protocol v3's defaults instead (every
+Li orientation relaxed, reconstructed Li films refused; src/lithioscreen/interface/protocol.py):
+the way to recompute the table before v3 becomes the default. Claims are per job, not per
+protocol: do not run v2 and v3 workers at the same time.
 """
 
 from __future__ import annotations
@@ -253,14 +258,21 @@ class RunRecord:
         atomic_write(self.path, json.dumps(self.data, indent=1, default=float).encode())
 
 
-def run_job(job, record: RunRecord, device: str) -> dict:
+def settings_of(args):
+    """The protocol settings a run uses: the defaults, of ``--protocol-version`` (v2 unless given)."""
+    from lithioscreen.interface.protocol import PROTOCOL_VERSION, InterfaceSettings
+
+    return InterfaceSettings(version=getattr(args, "protocol_version", None) or PROTOCOL_VERSION)
+
+
+def run_job(job, record: RunRecord, device: str, settings=None) -> dict:
     from lithioscreen.interface import cache, workflow
     from lithioscreen.interface.build import material_class
     from lithioscreen.interface.calculators import software_versions
     from lithioscreen.interface.protocol import InterfaceSettings
 
     material, plane, potential = job
-    settings = InterfaceSettings()
+    settings = settings or InterfaceSettings()
     bulk_seconds = {}
 
     class Log(workflow.Progress):
@@ -360,14 +372,13 @@ def stop_requested(since: float) -> bool:
 def worker(args) -> int:
     import torch
 
-    from lithioscreen.interface.protocol import current_protocol
-
     torch.set_num_threads(args.threads)
     # a job started with `nohup ... &` from a script inherits SIGINT ignored: install both handlers
     # explicitly, so that `kill` or Ctrl-C ends the worker with its record closed and the job in
     # progress named (its value, if any, is lost; a later worker computes it again)
     previous = {signum: signal.signal(signum, _raise_stopped) for signum in (signal.SIGTERM, signal.SIGINT)}
-    protocol = current_protocol()
+    settings = settings_of(args)
+    protocol = settings.protocol()
     todo = jobs(args.extra)
     if args.potentials:
         todo = [job for job in todo if job[2] in args.potentials]
@@ -397,7 +408,7 @@ def worker(args) -> int:
                     continue
                 print(f"[{now()}] {job_name(job)}", flush=True)
                 record.begin(job)
-                entry = run_job(job, record, args.device)
+                entry = run_job(job, record, args.device, settings)
                 record.begin(None)
                 value = "" if entry.get("value") is None else f"{entry['value']:.2f} ± {entry['stderr']:.2f}"
                 print(
@@ -427,9 +438,7 @@ def request_stop() -> int:
 
 
 def plan(args) -> int:
-    from lithioscreen.interface.protocol import current_protocol
-
-    protocol = current_protocol()
+    protocol = settings_of(args).protocol()
     known = status(protocol)
     todo = jobs(True)
     running = []
@@ -472,9 +481,7 @@ def plan(args) -> int:
 
 
 def summary(args) -> int:
-    from lithioscreen.interface.protocol import current_protocol
-
-    protocol = current_protocol()
+    protocol = settings_of(args).protocol()
     records = read_records()
     known = status(protocol)
     _, reasons = feasible_candidates()
@@ -577,6 +584,11 @@ def main() -> int:
     parser.add_argument("--hours", type=float, help="stop taking new jobs after this long")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--protocol-version",
+        choices=["v2", "v3"],
+        help="compute/plan/summarise under this protocol's defaults (default: the current one, v2)",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     os.chdir(ROOT)

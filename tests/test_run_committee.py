@@ -121,13 +121,16 @@ def test_run_record_is_rewritten_after_every_job(committee):
     assert [r["run_id"] for r in committee.read_records()] == [record.path.stem]
 
 
-def _fake_queue(committee, monkeypatch, ran, on_run=None):
+def _fake_queue(committee, monkeypatch, ran, on_run=None, protocols=None):
+    protocols = [] if protocols is None else protocols
     queue = [("Mo", "110", "chgnet"), ("Ti", "0001", "chgnet")]
     monkeypatch.setattr(committee, "jobs", lambda extra=False: list(queue))
     monkeypatch.setattr(committee, "status", lambda protocol: {})
 
-    def run_job(job, record, device):
+    def run_job(job, record, device, settings=None):
         ran.append(job)
+        if settings is not None:
+            protocols.append(settings.protocol())
         if on_run is not None:
             on_run(job)
         return {"wall_seconds": 0.0, "value": 1.0, "stderr": 0.1, "refused": ""}
@@ -177,3 +180,13 @@ def test_a_signal_closes_the_record_and_names_the_abandoned_job(committee, monke
     assert record["stopped_because"].startswith("signal SIGTERM")
     assert record["in_progress"]["job"] == "Mo_110_chgnet"
     assert signal.getsignal(signal.SIGTERM) is before  # the worker's handlers are removed again
+
+
+def test_a_v3_worker_runs_and_records_under_the_v3_protocol(committee, monkeypatch):
+    pytest.importorskip("torch")
+    ran, protocols = [], []
+    _fake_queue(committee, monkeypatch, ran, protocols=protocols)
+    assert committee.worker(_worker_args(protocol_version="v3")) == 0
+    (record,) = committee.read_records()
+    assert record["protocol"].startswith("v3;") and len(ran) == 2
+    assert protocols == [record["protocol"]] * 2

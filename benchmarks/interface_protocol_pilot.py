@@ -1,0 +1,212 @@
+"""Protocol v3 against v2 on the calibration set, with one potential (issue 15, item 1).
+
+    python benchmarks/interface_protocol_pilot.py --materials Mo Ti      # compute (one process per group)
+    python benchmarks/interface_protocol_pilot.py --materials LiF Li2S   # ... side by side
+    python benchmarks/interface_protocol_pilot.py --report               # compare, write the JSON, print
+
+v3 (src/lithioscreen/interface/protocol.py) relaxes the best registry of every non-equivalent Li
+orientation, refuses series whose Li film reconstructs, and keeps the lowest accepted γ. Before the
+whole table is recomputed with it (about 20 core-hours for three potentials), this pilot asks, with
+CHGNet alone: which planes change, how many series the film rule refuses, and does the calibration
+to the paper's DFT values (leave-one-out errors, order checks) get better or worse?
+
+Each plane's full result (every orientation: its excess series, Li film planes before/after, γ or
+refusal) goes to benchmarks/results/interface_protocol_pilot/<material>_<plane>_<potential>.json as
+it finishes; accepted values are also cached in data/interfacial_energies.csv under their v3 protocol
+string (not current: the ranking and the calibration still use v2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+PARTS = HERE / "results" / "interface_protocol_pilot"
+OUT = HERE / "results" / "interface_protocol_pilot.json"
+#: the references first (they make the calibration), then the training metals
+DEFAULT_MATERIALS = ("Mo", "Ti", "LiF", "Li2S", "W", "Cr", "Zr", "Mg")
+
+
+def v3_settings():
+    from lithioscreen.interface.protocol import InterfaceSettings
+
+    return InterfaceSettings(version="v3")
+
+
+def compute(material: str, potential: str) -> None:
+    from lithioscreen.interface import build, cache, workflow
+    from lithioscreen.interface.calculators import software_versions
+
+    settings = v3_settings()
+    versions = software_versions(potential)
+    for plane in build.planes_for(material):
+        part = PARTS / f"{material}_{build.plane_label(plane).strip('()')}_{potential}.json"
+        if part.exists():
+            continue
+        start = time.perf_counter()
+        (result,) = workflow.compute_interfacial_energies([(material, plane)], potential, settings=settings, batch=True)
+        record = {
+            **result.as_record(),
+            "wall_seconds": time.perf_counter() - start,
+            "versions": versions,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), torch threads {_threads()}",
+        }
+        if result.ok:
+            cache.write_results([result], versions)
+        from lithioscreen.data._files import atomic_write
+
+        atomic_write(part, json.dumps(record, indent=1, default=float).encode())
+        value = f"{result.interfacial_energy_mev_per_a2:.2f}" if result.ok else result.refused
+        print(
+            f"{material}({plane}) {potential} v3: {value}; orientations "
+            + "; ".join(
+                f"{o['variant']}: {o['refused'] or round(o['interfacial_energy_mev_per_a2'], 2)} planes {o['li_film_planes']}"
+                for o in result.orientations
+            )
+            + f" ({record['wall_seconds']:.0f} s)",
+            flush=True,
+        )
+
+
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def build_report(potential: str = "chgnet") -> dict:
+    """v2 against v3 for ``potential``: per plane, and the calibration of each protocol's values."""
+    from lithioscreen.data import load_interfacial_energies
+    from lithioscreen.interface.calibration import CalibrationError, calibrate, computed_rows
+    from lithioscreen.interface.protocol import current_protocol
+
+    table = load_interfacial_energies()
+    v2, v3 = current_protocol(), v3_settings().protocol()
+    parts = [json.loads(p.read_text()) for p in sorted(PARTS.glob(f"*_{potential}.json"))]
+    v2_rows = computed_rows(table, v2)
+    v2_rows = v2_rows[v2_rows["potential"] == potential]
+    planes = []
+    for part in parts:
+        plane = f"({part['plane']})"
+        old = v2_rows[(v2_rows["material"] == part["element"]) & (v2_rows["plane"] == plane)]
+        planes.append(
+            {
+                "material": part["element"],
+                "plane": plane,
+                "v2": float(old["interfacial_energy_mev_per_a2"].iloc[0]) if len(old) else None,
+                "v3": part["interfacial_energy_mev_per_a2"] if not part["error"] else None,
+                "v3_refused": part["refused"],
+                "v3_variant": part["supercell_variant"],
+                "orientations": [
+                    {
+                        "variant": o["variant"],
+                        "unrelaxed_mev_per_a2": o["unrelaxed_mev_per_a2"],
+                        "gamma_mev_per_a2": None if o["refused"] else o["interfacial_energy_mev_per_a2"],
+                        "refused": o["refused"],
+                        "li_film_planes": o["li_film_planes"],
+                    }
+                    for o in part["orientations"]
+                ],
+                "wall_seconds": part["wall_seconds"],
+            }
+        )
+    pilot_materials = sorted({p["material"] for p in planes})
+
+    def calibration_of(protocol: str) -> dict:
+        rows = table[
+            (table["method"] == f"mlip:{potential}") | (table["method"] == "dft") | (table["protocol"] != protocol)
+        ]
+        rows = rows[~((rows["method"] == f"mlip:{potential}") & ~rows["material"].isin(pilot_materials))]
+        try:
+            result = calibrate(rows, protocol=protocol)
+        except CalibrationError as error:
+            return {"error": str(error)}
+        return {
+            "references": [
+                {
+                    "name": ref["name"],
+                    "dft": ref["dft"],
+                    "raw": ref["raw"].get(potential),
+                    "calibrated_loo": ref["calibrated_loo"],
+                }
+                for ref in result.references
+            ],
+            "loo_rms_mev_per_a2": float(
+                np.sqrt(np.nanmean([(r["calibrated_loo"] - r["dft"]) ** 2 for r in result.references]))
+            ),
+            "order_checks": result.order_checks,
+        }
+
+    return {
+        "potential": potential,
+        "v2_protocol": v2,
+        "v3_protocol": v3,
+        "materials": pilot_materials,
+        "planes": planes,
+        "refused_li_reconstructed": sum(
+            1 for p in planes for o in p["orientations"] if o["refused"] == "li_reconstructed"
+        ),
+        "orientations_relaxed": sum(len(p["orientations"]) for p in planes),
+        "calibration": {"v2": calibration_of(v2), "v3": calibration_of(v3)},
+    }
+
+
+def print_report(report: dict) -> None:
+    print(f"Protocol v3 against v2, {report['potential']}, materials {', '.join(report['materials'])}")
+    print(f"{'plane':<14}{'v2':>8}{'v3':>8}  orientations (γ or refusal; Li film planes unrelaxed->relaxed)")
+    for p in report["planes"]:
+        v2 = "-" if p["v2"] is None else f"{p['v2']:.1f}"
+        v3 = p["v3_refused"] if p["v3"] is None else f"{p['v3']:.1f}"
+        turns = "; ".join(
+            f"{o['variant']}: {o['refused'] or round(o['gamma_mev_per_a2'], 1)} "
+            + ",".join(f"{a}->{b}" for a, b in o["li_film_planes"])
+            for o in p["orientations"]
+        )
+        print(f"{p['material'] + p['plane']:<14}{v2:>8}{v3:>8}  {turns}")
+    print(
+        f"orientations relaxed: {report['orientations_relaxed']}, refused as reconstructed: {report['refused_li_reconstructed']}"
+    )
+    for version, cal in report["calibration"].items():
+        if "error" in cal:
+            print(f"calibration {version}: {cal['error']}")
+            continue
+        refs = ", ".join(f"{r['name']} {r['calibrated_loo'] - r['dft']:+.1f}" for r in cal["references"])
+        checks = ", ".join(f"{c['statement']}: {c['holds']}" for c in cal["order_checks"])
+        print(f"calibration {version}: LOO errors {refs} (RMS {cal['loo_rms_mev_per_a2']:.1f}); {checks}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--materials", nargs="+", help=f"compute these (default order: {' '.join(DEFAULT_MATERIALS)})")
+    parser.add_argument("--potential", default="chgnet")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared)")
+    parser.add_argument("--report", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    if args.materials:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        PARTS.mkdir(parents=True, exist_ok=True)
+        for material in args.materials:
+            compute(material, args.potential)
+    if args.report or not args.materials:
+        report = build_report(args.potential)
+        OUT.write_text(json.dumps(report, indent=1, default=float))
+        print_report(report)
+        print(f"written {OUT.relative_to(HERE.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
