@@ -312,6 +312,36 @@ def compute_supercells(metal: str, plane: str, calculator: str, device: str, alt
     }
 
 
+def compute_supercells_v3(metal: str, plane: str, calculator: str, device: str, ranks: list[int]) -> list[dict]:
+    """γ under protocol v3 (every orientation relaxed, reconstructed Li films refused) for the given
+    supercell ranks: does the supercell choice converge once the reconstructed films are out?"""
+    from lithioscreen.interface import workflow
+    from lithioscreen.interface.protocol import InterfaceSettings
+
+    out = []
+    for rank in ranks:
+        settings = InterfaceSettings(version="v3", supercell_rank=rank)
+        start = time.perf_counter()
+        (result,) = workflow.compute_interfacial_energies([(metal, plane)], calculator, device, settings, batch=True)
+        entry = {"rank": rank, **_fit_record(result), "protocol": settings.protocol()}
+        entry["strain"] = abs(float(result.li_strain))
+        entry["orientations"] = result.orientations
+        entry["wall_seconds"] = time.perf_counter() - start
+        entry["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        print(
+            f"  {metal}({plane}) v3 supercell rank {rank} ({100 * entry['strain']:.1f} %, {entry['area_a2']:.0f} Å²): "
+            f"{_gamma(entry):.2f} {entry['error'][:60]}; orientations "
+            + "; ".join(
+                f"{o['variant']}: {o['refused'] or round(o['interfacial_energy_mev_per_a2'], 2)}"
+                for o in result.orientations
+            )
+            + f" ({entry['wall_seconds']:.0f} s)",
+            flush=True,
+        )
+        out.append(entry)
+    return out
+
+
 #: Li(100) cells of the thickness series in --li-thickness (the protocol uses the first three)
 LI_THICKNESS_SERIES = (2, 3, 4, 5, 6)
 
@@ -584,6 +614,28 @@ def report() -> int:
                     f"  relaxing only the lowest unrelaxed orientation: {orientation_dev:.2f} above the lowest relaxed"
                 )
         li_summary = _report_li_thickness(rec.get("li_thickness"))
+        v3_cells = rec.get("supercell_v3") or []
+        v3_spread = None
+        if v3_cells:
+            print(
+                "  supercells under protocol v3 (rank: strain, area -> γ; orientations):  "
+                + "  ".join(
+                    f"{c['rank']}: {100 * c['strain']:.1f}%, {c['area_a2']:.0f} Å² -> "
+                    + (f"{_gamma(c):.2f}" if not c["error"] else c["error"][:40])
+                    + " ("
+                    + "; ".join(
+                        f"{o['variant']}: {o['refused'] or round(o['interfacial_energy_mev_per_a2'], 1)}"
+                        for o in c["orientations"]
+                    )
+                    + ")"
+                    for c in v3_cells
+                )
+            )
+            finite = [_gamma(c) for c in v3_cells if not c["error"]]
+            v3_spread = float(max(finite) - min(finite)) if len(finite) > 1 else None
+            print(f"  spread over the v3 supercells: {v3_spread if v3_spread is None else round(v3_spread, 2)}")
+        li_summary["supercell_v3_spread_mev_per_a2"] = v3_spread
+        li_summary["supercell_v3_ranks"] = [c["rank"] for c in v3_cells]
         summary.append(
             {
                 "metal": metal,
@@ -643,6 +695,12 @@ def main() -> int:
         help=f"only the Li slab thickness: each rank-0 orientation with {LI_THICKNESS_SERIES} Li(100) cells",
     )
     parser.add_argument(
+        "--v3-ranks",
+        nargs="+",
+        type=int,
+        help="only these supercell ranks under protocol v3, added to the part file (merged by rank)",
+    )
+    parser.add_argument(
         "--alternatives", type=int, default=3, help="registries and supercells compared (the default one included)"
     )
     args = parser.parse_args()
@@ -656,10 +714,15 @@ def main() -> int:
             plane = DEFAULT_TARGETS.get(metal)
             if plane is None:
                 metal, _, plane = metal.partition(":")
-            if args.supercells or args.li_thickness:
+            if args.supercells or args.li_thickness or args.v3_ranks:
                 part = PARTS / f"{metal}_{plane}.json"
                 record = json.loads(part.read_text()) if part.exists() else {"metal": metal, "plane": plane}
-                if args.supercells:
+                if args.v3_ranks:
+                    computed = compute_supercells_v3(metal, plane, args.calculator, args.device, args.v3_ranks)
+                    record = json.loads(part.read_text()) if part.exists() else record  # another run may have added
+                    kept = [e for e in record.get("supercell_v3", []) if e["rank"] not in args.v3_ranks]
+                    record["supercell_v3"] = sorted(kept + computed, key=lambda e: e["rank"])
+                elif args.supercells:
                     record["supercell_current_protocol"] = compute_supercells(
                         metal, plane, args.calculator, args.device, args.alternatives
                     )

@@ -918,12 +918,37 @@ def test_li_film_planes_counts_the_film_and_sees_a_reconstruction():
     scaled[in_lowest, 2] = [(-1e-4 if k % 2 else 1e-4) for k in range(len(in_lowest))]
     shifted.set_scaled_positions(scaled % 1.0)
     assert build.li_film_planes(shifted) == 6
+    assert build.li_film_kept(atoms, shifted)
     # two of its planes merged: a reconstructed film
     merged = atoms.copy()
     heights = merged.positions[film, 2]
     top = heights >= np.sort(np.unique(np.round(heights, 2)))[-2] - 0.01
     merged.positions[np.asarray(film)[top], 2] = heights[top].min()
-    assert build.li_film_planes(merged) == 5
+    assert build.li_film_planes(merged) == 5 and not build.li_film_kept(atoms, merged)
+
+
+def test_a_rumpled_film_is_kept_and_an_atom_changing_planes_is_not():
+    li = build.reference_bulk("Li")
+    design = build.InterfaceDesign(li, build.reference_bulk("W"), "W", "110", x_layers=2)
+    atoms = design.series((1, 2, 3)).structures[2]
+    film = np.asarray(atoms.info[build.FILM_INDICES])
+    heights = atoms.positions[film, 2]
+    spacing = np.diff(np.unique(np.round(heights, 2))).min()
+    # every plane rumples by +-0.4 Å (more than the 0.3 Å that merges heights into one plane)
+    rumpled = atoms.copy()
+    rumpled.positions[film, 2] += np.where(np.arange(len(film)) % 2, 0.4, -0.4)
+    assert build.li_film_planes(rumpled) > build.li_film_planes(atoms)
+    assert build.li_film_kept(atoms, rumpled)
+    # the whole film expands along the normal: kept
+    expanded = atoms.copy()
+    expanded.positions[film, 2] = heights.mean() + 1.1 * (heights - heights.mean())
+    assert build.li_film_kept(atoms, expanded)
+    # one atom moves into the neighbouring plane: not kept, though the plane count is unchanged
+    moved = atoms.copy()
+    lowest = film[np.argmin(heights)]
+    moved.positions[lowest, 2] += spacing
+    assert build.li_film_planes(moved) == build.li_film_planes(atoms)
+    assert not build.li_film_kept(atoms, moved)
 
 
 def _fake_relaxations(gamma_of_variant, reconstructed_variants, slope=0.01):

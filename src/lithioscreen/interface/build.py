@@ -250,21 +250,49 @@ def count_atomic_planes(heights_a, tolerance_a: float = 0.3) -> int:
 FILM_INDICES = "li_film_indices"
 
 
-def li_film_planes(atoms) -> int:
-    """Atomic planes of the Li(100) film of an interface structure (the atoms listed in
-    ``atoms.info[FILM_INDICES]``), along the interface normal. The film is unwrapped around its
-    circular mean position along the third cell vector, so a film that crosses the periodic
-    boundary is counted once. A film that keeps its planes on relaxation is still the coherent
-    Li(100) film; one that changes them has reconstructed."""
+def li_film_heights(atoms) -> np.ndarray:
+    """Heights (Å) along the interface normal of the Li film's atoms (``atoms.info[FILM_INDICES]``,
+    in that order), unwrapped around the film's circular mean position along the third cell vector,
+    so that a film crossing the periodic boundary stays in one piece."""
     indices = np.asarray(atoms.info[FILM_INDICES], dtype=int)
     along = atoms.get_scaled_positions(wrap=True)[indices, 2]
-    angle = np.angle(np.mean(np.exp(2j * np.pi * along)))
-    centre = (angle / (2 * np.pi)) % 1.0
+    centre = (np.angle(np.mean(np.exp(2j * np.pi * along))) / (2 * np.pi)) % 1.0
     unwrapped = (along - centre + 0.5) % 1.0 - 0.5
     cell = np.asarray(atoms.cell)
     normal = np.cross(cell[0], cell[1])
     normal /= np.linalg.norm(normal)
-    return count_atomic_planes(unwrapped * float(cell[2] @ normal))
+    return unwrapped * float(cell[2] @ normal)
+
+
+def li_film_planes(atoms) -> int:
+    """Atomic planes of the Li(100) film of an interface structure (heights closer than 0.3 Å merged)."""
+    return count_atomic_planes(li_film_heights(atoms))
+
+
+#: a relaxed plane may move towards its neighbour by at most this fraction of their unrelaxed spacing
+MIN_PLANE_GAP_FRACTION = 0.5
+
+
+def li_film_kept(unrelaxed, relaxed, tolerance_a: float = 0.3) -> bool:
+    """Is the relaxed film still the unrelaxed film's stack of atomic planes?
+
+    Each atom belongs to its unrelaxed plane. The film is kept when, after relaxation, every atom is
+    nearer its own plane's mean height than any other plane's, and consecutive planes stay in order
+    and at least half their unrelaxed spacing apart. A plane that rumples (the Li over a compound's
+    anions and cations relax differently) is kept; planes that merge, split into their neighbours or
+    exchange atoms (a film that turns into another stacking, or disorders) are not. Both structures
+    must list the same film atoms in the same order (ASE relaxations keep the order)."""
+    before, after = li_film_heights(unrelaxed), li_film_heights(relaxed)
+    order = np.argsort(before)
+    labels = np.empty(len(before), dtype=int)
+    labels[order] = np.concatenate([[0], np.cumsum(np.diff(before[order]) > tolerance_a)])
+    planes = np.arange(labels.max() + 1)
+    means_before = np.array([before[labels == k].mean() for k in planes])
+    means_after = np.array([after[labels == k].mean() for k in planes])
+    if np.any(np.diff(means_after) < MIN_PLANE_GAP_FRACTION * np.diff(means_before)):
+        return False
+    nearest = np.argmin(np.abs(after[:, None] - means_after[None, :]), axis=1)
+    return bool(np.all(nearest == labels))
 
 
 def _conventional(atoms):

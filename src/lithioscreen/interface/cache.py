@@ -70,7 +70,13 @@ def result_row(result, software_versions: str) -> dict[str, str]:
     film = (
         " Li film atomic planes unrelaxed->relaxed: "
         + ", ".join(f"{before}->{after}" for before, after in result.li_film_planes)
-        + "."
+        + (
+            "; every atom stayed in its plane."
+            if all(result.li_film_kept)
+            else "; atoms left their planes (reconstructed) at "
+            + ", ".join(str(n) for n, kept in zip(result.n_li, result.li_film_kept, strict=True) if not kept)
+            + " Li."
+        )
         if result.li_film_planes
         else ""
     )

@@ -29,9 +29,10 @@ Li film reconstructs):
 
 * the lowest unrelaxed registry of *every* non-equivalent orientation of the supercell is relaxed
   (orientations whose lowest single point is equal within 0.01 meV/Å² are symmetry-equivalent);
-* a series whose Li film changes its number of atomic planes on relaxation is refused
-  (``li_reconstructed``): it is no longer the coherent Li(100) film the descriptor is about, and
-  its excess energy does not follow the intercept model; among the orientations left, the lowest
+* a series in which any Li film's atoms leave their atomic planes on relaxation is refused
+  (``li_reconstructed``, :func:`lithioscreen.interface.build.li_film_kept`; planes that only
+  rumple are kept): it is no longer the coherent Li(100) film the descriptor is about, and its
+  excess energy does not follow the intercept model; among the orientations left, the lowest
   accepted γ is kept.
 
 Rows of protocol v1 (the earlier single-registry, 6 Å X slab protocol, whose strings start with

@@ -70,6 +70,8 @@ class InterfaceResult:
     supercell_variant: int = 0  # which of the rank's equal-strain, equal-area supercells won the scan
     supercell_variants: int = 1
     li_film_planes: list[list[int]] = field(default_factory=list)  # [unrelaxed, relaxed] per Li thickness
+    li_film_kept: list[bool] = field(default_factory=list)  # per Li thickness: build.li_film_kept
+    li_film_heights_a: list = field(default_factory=list)  # per Li thickness: [unrelaxed, relaxed] film heights
     orientations: list[dict] = field(default_factory=list)  # v3: every relaxed orientation's outcome
     all_converged: bool = False
     steps: list[int] = field(default_factory=list)
@@ -363,9 +365,17 @@ def compute_interfacial_energies(
             excess(r.energy_ev, built.x_counts, n_li, element, built.area_a2)
             for r, n_li in zip(runs, built.n_li, strict=True)
         ]
+        relaxed_films = [_with_film(r.atoms, atoms) for atoms, r in zip(built.structures, runs, strict=True)]
         result.li_film_planes = [
-            [build.li_film_planes(atoms), build.li_film_planes(_with_film(r.atoms, atoms))]
-            for atoms, r in zip(built.structures, runs, strict=True)
+            [build.li_film_planes(atoms), build.li_film_planes(film)]
+            for atoms, film in zip(built.structures, relaxed_films, strict=True)
+        ]
+        result.li_film_kept = [
+            build.li_film_kept(atoms, film) for atoms, film in zip(built.structures, relaxed_films, strict=True)
+        ]
+        result.li_film_heights_a = [
+            [np.round(build.li_film_heights(atoms), 3).tolist(), np.round(build.li_film_heights(film), 3).tolist()]
+            for atoms, film in zip(built.structures, relaxed_films, strict=True)
         ]
         if not result.all_converged:
             result.error, result.refused = (
@@ -373,9 +383,10 @@ def compute_interfacial_energies(
                 "not_converged",
             )
             return result
-        if settings.every_orientation and any(before != after for before, after in result.li_film_planes):
+        if settings.every_orientation and not all(result.li_film_kept):
             result.error, result.refused = (
-                "the Li film reconstructed on relaxation (atomic planes unrelaxed -> relaxed: "
+                "the Li film reconstructed on relaxation (its atoms left their atomic planes; planes unrelaxed -> "
+                "relaxed: "
                 + ", ".join(f"{before}->{after}" for before, after in result.li_film_planes)
                 + "): not the coherent Li(100) film",
                 "li_reconstructed",
@@ -410,6 +421,8 @@ def compute_interfacial_energies(
                     "intercept_stderr_mev_per_a2": one.intercept_stderr_mev_per_a2,
                     "excess_mev_per_a2": one.excess_mev_per_a2,
                     "li_film_planes": one.li_film_planes,
+                    "li_film_kept": one.li_film_kept,
+                    "li_film_heights_a": one.li_film_heights_a,
                     "refused": one.refused,
                 }
                 for variant, one in fitted.items()
@@ -442,6 +455,8 @@ _FIT_FIELDS = (
     "strain_energy_ev_per_li",
     "excess_mev_per_a2",
     "li_film_planes",
+    "li_film_kept",
+    "li_film_heights_a",
     "all_converged",
     "steps",
     "error",
