@@ -269,7 +269,6 @@ def compute_supercells(metal: str, plane: str, calculator: str, device: str, alt
     """γ under the current protocol for supercell ranks 0..alternatives-1 (each rank's equal-strain
     orientations scanned with the registry, the lowest relaxed)."""
     from lithioscreen.interface import workflow
-    from lithioscreen.interface.calculators import software_versions
 
     default, run_args, design_at, design, excess, candidates, unrelaxed = _rank0_scan(metal, plane, calculator, device)
     # rank 0's orientations: the protocol relaxes only the lowest unrelaxed registry over all of
@@ -302,11 +301,7 @@ def compute_supercells(metal: str, plane: str, calculator: str, device: str, alt
         )
         ranks.append(out)
     return {
-        "protocol": default.protocol(),
-        "calculator": calculator,
-        "versions": software_versions(calculator),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), torch threads {_threads()}",
+        **_provenance(default.protocol(), calculator),
         "ranks": ranks,
         "rank0_orientations": orientations,
     }
@@ -369,7 +364,6 @@ def compute_li_thickness(metal: str, plane: str, calculator: str, device: str) -
     """Each non-equivalent rank-0 orientation's best registry relaxed with 2..6 Li(100) cells: is the
     protocol's Li series (2, 3, 4 cells) thick enough, and does the orientation spread shrink with
     thicker Li?"""
-    from lithioscreen.interface.calculators import software_versions
 
     default, run_args, _, design, excess, candidates, unrelaxed = _rank0_scan(metal, plane, calculator, device)
     settings = default.replace(li_layers=LI_THICKNESS_SERIES)
@@ -392,13 +386,22 @@ def compute_li_thickness(metal: str, plane: str, calculator: str, device: str) -
         )
         orientations.append(entry)
     return {
-        "protocol": settings.protocol(),
+        **_provenance(settings.protocol(), calculator),
+        "area_a2": design.area_a2,
+        "orientations": orientations,
+    }
+
+
+def _provenance(protocol: str, calculator: str) -> dict:
+    """What a computed part records about how and where it was computed."""
+    from lithioscreen.interface.calculators import software_versions
+
+    return {
+        "protocol": protocol,
         "calculator": calculator,
         "versions": software_versions(calculator),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), torch threads {_threads()}",
-        "area_a2": design.area_a2,
-        "orientations": orientations,
     }
 
 
