@@ -2,7 +2,8 @@
 
     python benchmarks/interface_protocol_pilot.py --materials Mo Ti      # compute (one process per group)
     python benchmarks/interface_protocol_pilot.py --materials LiF Li2S   # ... side by side
-    python benchmarks/interface_protocol_pilot.py --report               # compare, write the JSON, print
+    python benchmarks/interface_protocol_pilot.py --report               # compare, write results/interface_protocol_pilot_chgnet.json, print
+    python benchmarks/interface_protocol_pilot.py --potential sevennet --materials Mo:110   # one plane
 
 v3 (src/lithioscreen/interface/protocol.py) relaxes the best registry of every non-equivalent Li
 orientation, refuses series whose Li film reconstructs, and keeps the lowest accepted γ. Before the
@@ -31,7 +32,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 PARTS = HERE / "results" / "interface_protocol_pilot"
-OUT = HERE / "results" / "interface_protocol_pilot.json"
+RESULTS = HERE / "results"
 #: the references first (they make the calibration), then the training metals
 DEFAULT_MATERIALS = ("Mo", "Ti", "LiF", "Li2S", "W", "Cr", "Zr", "Mg")
 
@@ -42,13 +43,13 @@ def v3_settings():
     return InterfaceSettings(version="v3")
 
 
-def compute(material: str, potential: str) -> None:
+def compute(material: str, potential: str, planes: list[str] | None = None) -> None:
     from lithioscreen.interface import build, cache, workflow
     from lithioscreen.interface.calculators import software_versions
 
     settings = v3_settings()
     versions = software_versions(potential)
-    for plane in build.planes_for(material):
+    for plane in planes or build.planes_for(material):
         part = PARTS / f"{material}_{build.plane_label(plane).strip('()')}_{potential}.json"
         if part.exists():
             continue
@@ -165,7 +166,7 @@ def calibration_of(table, protocol: str, potential: str, materials: list[str]) -
 
 def print_report(report: dict) -> None:
     print(f"Protocol v3 against v2, {report['potential']}, materials {', '.join(report['materials'])}")
-    print(f"{'plane':<14}{'v2':>8}{'v3':>8}  orientations (γ or refusal; Li film planes unrelaxed->relaxed)")
+    print(f"{'plane':<12}{'v2':>8}  {'v3':<18}orientations (γ or refusal; Li film planes unrelaxed->relaxed)")
     for p in report["planes"]:
         v2 = "-" if p["v2"] is None else f"{p['v2']:.1f}"
         v3 = p["v3_refused"] if p["v3"] is None else f"{p['v3']:.1f}"
@@ -174,7 +175,7 @@ def print_report(report: dict) -> None:
             + ",".join(f"{a}->{b}" for a, b in o["li_film_planes"])
             for o in p["orientations"]
         )
-        print(f"{p['material'] + p['plane']:<14}{v2:>8}{v3:>8}  {turns}")
+        print(f"{p['material'] + p['plane']:<12}{v2:>8}  {v3:<18}{turns}")
     print(
         f"orientations relaxed: {report['orientations_relaxed']}, refused as reconstructed: {report['refused_li_reconstructed']}"
     )
@@ -201,12 +202,14 @@ def main() -> int:
         torch.set_num_threads(args.threads)
         PARTS.mkdir(parents=True, exist_ok=True)
         for material in args.materials:
-            compute(material, args.potential)
+            name, _, plane = material.partition(":")  # Mo:110 = only that plane
+            compute(name, args.potential, [plane] if plane else None)
     if args.report or not args.materials:
         report = build_report(args.potential)
-        OUT.write_text(json.dumps(report, indent=1, default=float))
+        out = RESULTS / f"interface_protocol_pilot_{args.potential}.json"
+        out.write_text(json.dumps(report, indent=1, default=float))
         print_report(report)
-        print(f"written {OUT.relative_to(HERE.parent)}")
+        print(f"written {out.relative_to(HERE.parent)}")
     return 0
 
 
