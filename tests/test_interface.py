@@ -429,8 +429,9 @@ def test_rows_of_another_protocol_are_kept(data_copy):
     path = data_copy / "interfacial_energies.csv"
     old = load_interfacial_energies(path)
     w_110 = (old["material"] == "W") & (old["method"] == "mlip:chgnet") & (old["x_plane"] == "(110)")
-    old_w = old[w_110 & ~old["protocol"].str.startswith("v2;")]
-    assert len(old_w) == 1  # the shipped value of the first protocol
+    old_w = old[w_110 & old["protocol"].str.startswith("li_layers=")]
+    assert len(old_w) == 1  # the shipped value of the first protocol (v1 strings start with li_layers=)
+    assert (w_110 & old["protocol"].str.startswith("v3;")).sum() == 1  # and a v3 value: kept too
     result = _fitted_result("W", plane="110", value=91.0)
     result.protocol = current_protocol()
     cache.write_results([result], "chgnet==test", path)
@@ -438,6 +439,7 @@ def test_rows_of_another_protocol_are_kept(data_copy):
     w = table[(table["material"] == "W") & (table["method"] == "mlip:chgnet") & (table["x_plane"] == "(110)")]
     kept = w[w["protocol"] == old_w.iloc[0]["protocol"]]
     assert kept["interfacial_energy_mev_per_a2"].tolist() == [old_w.iloc[0]["interfacial_energy_mev_per_a2"]]
+    assert w["protocol"].str.startswith("v3;").sum() == 1
     assert (
         cache.find_cached(table, "W", "chgnet", "110")["interfacial_energy_mev_per_a2"] == 91.0
     )  # the current protocol's
