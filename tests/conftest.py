@@ -1,4 +1,5 @@
-"""Shared fixtures: copies of the shipped data, and one trained model per test session."""
+"""Shared fixtures: copies of the shipped data, one trained model per test session, and the
+benchmark scripts imported as modules."""
 
 from __future__ import annotations
 
@@ -40,3 +41,15 @@ def champion(trained):
     from lithioscreen.models.champion import load_champion
 
     return load_champion(trained["models_dir"])
+
+
+def load_benchmark(name: str):
+    """A script of benchmarks/ imported as a module (they are scripts, not a package)."""
+    import importlib.util
+
+    from lithioscreen.config import PROJECT_ROOT
+
+    spec = importlib.util.spec_from_file_location(name, PROJECT_ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

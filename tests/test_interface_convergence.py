@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
-from lithioscreen.config import PROJECT_ROOT
+from conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def convergence():
-    path = PROJECT_ROOT / "benchmarks" / "interface_convergence.py"
-    spec = importlib.util.spec_from_file_location("interface_convergence", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("interface_convergence")
 
 
 def _linear(n_li, gamma, slope):

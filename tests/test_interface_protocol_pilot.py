@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pandas as pd
 import pytest
+from conftest import load_benchmark
 from interface_helpers import DFT, committee_table, computed_row
 
-from lithioscreen.config import PROJECT_ROOT
 from lithioscreen.interface.protocol import InterfaceSettings
 
 
 @pytest.fixture(scope="module")
 def pilot():
-    path = PROJECT_ROOT / "benchmarks" / "interface_protocol_pilot.py"
-    spec = importlib.util.spec_from_file_location("interface_protocol_pilot", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("interface_protocol_pilot")
 
 
 def test_each_protocol_is_calibrated_on_its_own_rows_of_one_potential(pilot):

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import multiprocessing
 import os
 import signal
 
 import pytest
-
-from lithioscreen.config import PROJECT_ROOT
+from conftest import load_benchmark
 
 
 @pytest.fixture()
 def committee(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("run_committee", PROJECT_ROOT / "benchmarks" / "run_committee.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("run_committee")
     monkeypatch.setattr(module, "RECORDS", tmp_path / "records")
     monkeypatch.setattr(module, "CLAIMS", tmp_path / "records" / "claims")
     monkeypatch.setattr(module, "STOP_FILE", tmp_path / "records" / "claims" / "stop")
