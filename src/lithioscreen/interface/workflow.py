@@ -432,11 +432,8 @@ def compute_interfacial_energies(
         variant = (
             min(accepted, key=lambda v: fitted[v].interfacial_energy_mev_per_a2) if accepted else next(iter(fitted))
         )
-        best = fitted[variant]
-        keep = {"element", "plane", "calculator", "protocol"}
-        for name, value in best.as_record().items():
-            if name not in keep and name in _FIT_FIELDS:
-                setattr(result, name, value)
+        for name in _FIT_FIELDS:
+            setattr(result, name, getattr(fitted[variant], name))
         _describe(result, series[(element, plane)][variant], picked[(element, plane)][variant][1])
         result.relax_seconds = float(sum(one.relax_seconds for one in fitted.values()))
         return result
