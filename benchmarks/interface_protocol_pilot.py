@@ -107,6 +107,7 @@ def build_report(potential: str = "chgnet") -> dict:
                 "v2": float(old["interfacial_energy_mev_per_a2"].iloc[0]) if len(old) else None,
                 "v3": part["interfacial_energy_mev_per_a2"] if not part["error"] else None,
                 "v3_refused": part["refused"],
+                "v3_without_film_rule": (without_film_rule(part) or {}).get("gamma_mev_per_a2"),
                 "v3_variant": part["supercell_variant"],
                 "orientations": [
                     {
@@ -122,6 +123,7 @@ def build_report(potential: str = "chgnet") -> dict:
             }
         )
     pilot_materials = sorted({p["material"] for p in planes})
+    sensitivity = with_values_of(table, parts, v3, NO_FILM_RULE)
 
     return {
         "potential": potential,
@@ -133,20 +135,90 @@ def build_report(potential: str = "chgnet") -> dict:
             1 for p in planes for o in p["orientations"] if o["refused"] == "li_reconstructed"
         ),
         "orientations_relaxed": sum(len(p["orientations"]) for p in planes),
+        "descriptor": {
+            material: {key: descriptors(planes, key)[material] for key in ("v2", "v3", "v3_without_film_rule")}
+            for material in pilot_materials
+        },
         "calibration": {
-            version: calibration_of(table, protocol, potential, pilot_materials)
-            for version, protocol in (("v2", v2), ("v3", v3))
+            **{
+                version: calibration_of(table, protocol, potential, pilot_materials)
+                for version, protocol in (("v2", v2), ("v3", v3))
+            },
+            "v3_without_film_rule": calibration_of(sensitivity, NO_FILM_RULE, potential, pilot_materials),
         },
     }
 
 
-def calibration_of(table, protocol: str, potential: str, materials: list[str]) -> dict:
-    """The calibration of ``potential`` alone, on its rows of ``protocol`` for ``materials`` only
-    (so that both protocols are compared on the same materials), against the paper's DFT values."""
+#: label of the sensitivity variant: v3's orientations, without its Li film rule
+NO_FILM_RULE = "v3 without the Li film rule"
+
+
+def without_film_rule(part: dict) -> dict | None:
+    """What v3 would keep for one plane without rule 2: the lowest γ over the fits of all its
+    orientations' thickness series (each refitted from its stored excess energies; a series whose
+    intercept error is too large still drops out). None when no series fits."""
+    from lithioscreen.interface.fit import PoorFitError, fit_interfacial_energy
+
+    fits = []
+    for orientation in part["orientations"]:
+        try:
+            fit = fit_interfacial_energy(part["n_li"], orientation["excess_mev_per_a2"], part["area_a2"])
+        except PoorFitError:
+            continue
+        fits.append((fit.interfacial_energy_mev_per_a2, fit.intercept_stderr_mev_per_a2, orientation["variant"]))
+    if not fits:
+        return None
+    gamma, stderr, variant = min(fits)
+    return {"gamma_mev_per_a2": gamma, "stderr_mev_per_a2": stderr, "variant": variant}
+
+
+def with_values_of(table, parts: list[dict], protocol: str, label: str):
+    """``table`` plus one row per plane of ``parts`` under protocol ``label``, its value the
+    no-film-rule γ (each row copies its material's accepted ``protocol`` row of the same potential)."""
+    import pandas as pd
+
+    rows = []
+    for part in parts:
+        kept = without_film_rule(part)
+        if kept is None:
+            continue
+        same = table[
+            (table["material"] == part["element"])
+            & (table["method"] == f"mlip:{part['calculator']}")
+            & (table["protocol"] == protocol)
+        ]
+        if same.empty:
+            continue
+        row = same.iloc[0].copy()
+        value = kept["gamma_mev_per_a2"]
+        row["x_plane"] = f"({part['plane']})"
+        for column in ("interfacial_energy_mev_per_a2", "lower_mev_per_a2", "upper_mev_per_a2"):
+            row[column] = value
+        row["intercept_stderr_mev_per_a2"] = kept["stderr_mev_per_a2"]
+        row["protocol"] = label
+        rows.append(row)
+    return pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
+
+
+def descriptors(planes: list[dict], key: str) -> dict[str, float | None]:
+    """Per material, the highest plane value under ``key`` (the paper's rule; None when no plane has one)."""
+    out: dict[str, float | None] = {}
+    for p in planes:
+        value = p[key]
+        best = out.get(p["material"])
+        out[p["material"]] = value if best is None else (best if value is None else max(best, value))
+    return out
+
+
+def calibration_of(table, protocol: str, potentials: str | list[str], materials: list[str]) -> dict:
+    """The calibration of ``potentials`` (one, or a committee), on their rows of ``protocol`` for
+    ``materials`` only (so that protocols are compared on the same materials), against the paper's
+    DFT values."""
     from lithioscreen.interface.calibration import CalibrationError, calibrate
 
+    potentials = [potentials] if isinstance(potentials, str) else list(potentials)
     computed = table["value_origin"] == "computed_mlip"
-    mine = table["method"] == f"mlip:{potential}"
+    mine = table["method"].isin([f"mlip:{p}" for p in potentials])
     mine &= table["protocol"] == protocol
     mine &= table["material"].isin(materials)
     try:
@@ -156,7 +228,12 @@ def calibration_of(table, protocol: str, potential: str, materials: list[str]) -
     errors = [r["calibrated_loo"] - r["dft"] for r in result.references]
     return {
         "references": [
-            {"name": r["name"], "dft": r["dft"], "raw": r["raw"].get(potential), "calibrated_loo": r["calibrated_loo"]}
+            {
+                "name": r["name"],
+                "dft": r["dft"],
+                "raw": {p: r["raw"].get(p) for p in potentials} if len(potentials) > 1 else r["raw"].get(potentials[0]),
+                "calibrated_loo": r["calibrated_loo"],
+            }
             for r in result.references
         ],
         "loo_rms_mev_per_a2": float(np.sqrt(np.nanmean(np.square(errors)))),
@@ -166,16 +243,26 @@ def calibration_of(table, protocol: str, potential: str, materials: list[str]) -
 
 def print_report(report: dict) -> None:
     print(f"Protocol v3 against v2, {report['potential']}, materials {', '.join(report['materials'])}")
-    print(f"{'plane':<12}{'v2':>8}  {'v3':<18}orientations (γ or refusal; Li film planes unrelaxed->relaxed)")
+    print(
+        f"{'plane':<12}{'v2':>8}  {'v3':<18}{'no film rule':>12}  orientations (γ or refusal; Li film planes unrelaxed->relaxed)"
+    )
     for p in report["planes"]:
         v2 = "-" if p["v2"] is None else f"{p['v2']:.1f}"
         v3 = p["v3_refused"] if p["v3"] is None else f"{p['v3']:.1f}"
+        loose = "-" if p["v3_without_film_rule"] is None else f"{p['v3_without_film_rule']:.1f}"
         turns = "; ".join(
             f"{o['variant']}: {o['refused'] or round(o['gamma_mev_per_a2'], 1)} "
             + ",".join(f"{a}->{b}" for a, b in o["li_film_planes"])
             for o in p["orientations"]
         )
-        print(f"{p['material'] + p['plane']:<12}{v2:>8}  {v3:<18}{turns}")
+        print(f"{p['material'] + p['plane']:<12}{v2:>8}  {v3:<18}{loose:>12}  {turns}")
+    print(
+        "descriptor (highest plane) v2 / v3 / v3 without the film rule: "
+        + "; ".join(
+            f"{m} " + " / ".join("-" if v is None else f"{v:.1f}" for v in d.values())
+            for m, d in report["descriptor"].items()
+        )
+    )
     print(
         f"orientations relaxed: {report['orientations_relaxed']}, refused as reconstructed: {report['refused_li_reconstructed']}"
     )

@@ -58,6 +58,8 @@ RECORDS = HERE / "results" / "interface_committee"
 CLAIMS = RECORDS / "claims"
 #: touched by ``--stop``; a worker that started before it was touched stops between jobs
 STOP_FILE = CLAIMS / "stop"
+#: the protocol-v3 pilot's results, one file per (material, plane, potential)
+PILOT_PARTS = HERE / "results" / "interface_protocol_pilot"
 SUMMARY = HERE / "results" / "interface_committee.json"
 
 REFERENCES = ("Mo", "Ti", "LiF", "Li2S")
@@ -152,6 +154,31 @@ def read_records() -> list[dict]:
     return records
 
 
+def pilot_record(protocol: str) -> dict:
+    """The protocol-v3 pilot's parts (benchmarks/interface_protocol_pilot.py) as one run record: the
+    same jobs under the same protocol, so a v3 worker neither recomputes nor re-refuses them."""
+    entries = []
+    for path in sorted(PILOT_PARTS.glob("*.json")):
+        with contextlib.suppress(json.JSONDecodeError, OSError, KeyError):
+            part = json.loads(path.read_text())
+            if part["protocol"] != protocol:
+                continue
+            entries.append(
+                {
+                    "material": part["element"],
+                    "plane": part["plane"],
+                    "potential": part["calculator"],
+                    "refused": part["refused"],
+                    "reason": part["error"],
+                    "value": None if part["error"] else part["interfacial_energy_mev_per_a2"],
+                    "wall_seconds": part["wall_seconds"],
+                    "finished": part["finished"],
+                    "versions": part["versions"],
+                }
+            )
+    return {"run_id": "interface_protocol_pilot", "protocol": protocol, "entries": entries}
+
+
 def status(protocol: str) -> dict[tuple, dict]:
     """Per (material, plane, potential): the latest entry of any run record under ``protocol``,
     with 'cached' set when the data file holds the value."""
@@ -159,7 +186,7 @@ def status(protocol: str) -> dict[tuple, dict]:
     from lithioscreen.interface import cache
 
     out: dict[tuple, dict] = {}
-    for record in read_records():
+    for record in [*read_records(), pilot_record(protocol)]:
         if record.get("protocol") != protocol or record.get("superseded"):
             continue
         for entry in record.get("entries", []):
@@ -566,8 +593,11 @@ def summary(args) -> int:
         ],
         "entries": entries,
     }
-    SUMMARY.write_text(json.dumps(out, indent=1, default=float))
-    print(f"written {SUMMARY.relative_to(ROOT)}: {len(entries)} entries from {len(records)} runs")
+    # v2 (the default) keeps its file; another protocol's summary goes beside it, e.g. interface_committee_v3.json
+    version = protocol.split(";", 1)[0]
+    path = SUMMARY if version == "v2" else SUMMARY.with_name(f"{SUMMARY.stem}_{version}.json")
+    path.write_text(json.dumps(out, indent=1, default=float))
+    print(f"written {path.relative_to(ROOT)}: {len(entries)} entries from {len(records)} runs")
     return 0
 
 

@@ -40,3 +40,58 @@ def test_each_protocol_is_calibrated_on_its_own_rows_of_one_potential(pilot):
         chain = next(c for c in result["order_checks"] if c["statement"].startswith("Cr > Mo"))
         assert "Cr missing" in chain["detail"] and chain["holds"] is None  # Cr is not a pilot material
     assert "error" in pilot.calibration_of(table, v3, "sevennet", materials)  # no sevennet rows under v3
+
+
+def test_the_committee_calibration_uses_every_named_potential(pilot):
+    table = committee_table({"chgnet": (0.0, 1.25), "sevennet": (0.0, 0.5)})
+    result = pilot.calibration_of(table, InterfaceSettings().protocol(), ["chgnet", "sevennet"], sorted(DFT))
+    for ref in result["references"]:
+        assert set(ref["raw"]) == {"chgnet", "sevennet"}
+        assert ref["raw"]["sevennet"] == pytest.approx(2.0 * ref["dft"])
+        assert ref["calibrated_loo"] == pytest.approx(ref["dft"])
+
+
+def _part(orientations, n_li=(16, 24, 32), element="Mo", plane="110"):
+    """A pilot part: each orientation an exact line y = gamma + 0.1 N (plus optional noise)."""
+    return {
+        "element": element,
+        "plane": plane,
+        "calculator": "chgnet",
+        "n_li": list(n_li),
+        "area_a2": 40.0,
+        "orientations": [
+            {"variant": v, "excess_mev_per_a2": [gamma + 0.1 * n + e for n, e in zip(n_li, noise, strict=True)]}
+            for v, (gamma, noise) in orientations.items()
+        ],
+    }
+
+
+def test_without_the_film_rule_the_lowest_fitting_orientation_is_kept(pilot):
+    kept = pilot.without_film_rule(_part({0: (70.0, (0, 0, 0)), 1: (40.0, (0, 0, 0))}))
+    assert kept["variant"] == 1 and kept["gamma_mev_per_a2"] == pytest.approx(40.0)
+    # a series too scattered for an intercept (standard error > 10 meV/Å²) drops out, however low
+    kept = pilot.without_film_rule(_part({0: (70.0, (0, 0, 0)), 1: (10.0, (0, 40, 0))}))
+    assert kept["variant"] == 0 and kept["gamma_mev_per_a2"] == pytest.approx(70.0)
+    assert pilot.without_film_rule(_part({0: (10.0, (0, 40, 0))})) is None
+
+
+def test_the_sensitivity_table_adds_one_row_per_plane_under_its_own_label(pilot):
+    v3 = InterfaceSettings(version="v3").protocol()
+    table = pd.DataFrame([computed_row("Mo", "110", "chgnet", 71.0, protocol=v3)])
+    parts = [_part({0: (60.0, (0, 0, 0))}, plane="100"), _part({0: (50.0, (0, 0, 0))}, element="Cr")]
+    out = pilot.with_values_of(table, parts, v3, pilot.NO_FILM_RULE)
+    added = out[out["protocol"] == pilot.NO_FILM_RULE]
+    assert len(added) == 1  # Cr has no v3 row to copy
+    assert added.iloc[0]["x_plane"] == "(100)"
+    assert added.iloc[0]["interfacial_energy_mev_per_a2"] == pytest.approx(60.0)
+    assert len(out[out["protocol"] == v3]) == 1  # the original row is unchanged
+
+
+def test_the_descriptor_is_the_highest_plane_that_has_a_value(pilot):
+    planes = [
+        {"material": "Cr", "v3": None},
+        {"material": "Cr", "v3": 98.0},
+        {"material": "Cr", "v3": 90.0},
+        {"material": "Mo", "v3": None},
+    ]
+    assert pilot.descriptors(planes, "v3") == {"Cr": 98.0, "Mo": None}

@@ -18,6 +18,7 @@ def committee(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "RECORDS", tmp_path / "records")
     monkeypatch.setattr(module, "CLAIMS", tmp_path / "records" / "claims")
     monkeypatch.setattr(module, "STOP_FILE", tmp_path / "records" / "claims" / "stop")
+    monkeypatch.setattr(module, "PILOT_PARTS", tmp_path / "pilot")
     return module
 
 
@@ -186,3 +187,41 @@ def test_a_v3_worker_runs_and_records_under_the_v3_protocol(committee, monkeypat
     (record,) = committee.read_records()
     assert record["protocol"].startswith("v3;") and len(ran) == 2
     assert protocols == [record["protocol"]] * 2
+
+
+def _pilot_part(committee, protocol, material="Mo", plane="100", refused="li_reconstructed"):
+    committee.PILOT_PARTS.mkdir(exist_ok=True)
+    part = {
+        "element": material,
+        "plane": plane,
+        "calculator": "chgnet",
+        "protocol": protocol,
+        "refused": refused,
+        "error": "the Li film reconstructed" if refused else "",
+        "interfacial_energy_mev_per_a2": float("nan") if refused else 70.0,
+        "wall_seconds": 225.0,
+        "finished": "2026-12-07T21:56:56",
+        "versions": "chgnet==0.4.2",
+    }
+    (committee.PILOT_PARTS / f"{material}_{plane}_chgnet.json").write_text(json.dumps(part))
+
+
+def test_a_v3_worker_does_not_redo_what_the_pilot_refused(committee, monkeypatch):
+    pytest.importorskip("torch")
+    from lithioscreen.interface.protocol import InterfaceSettings
+
+    v3 = InterfaceSettings(version="v3").protocol()
+    _pilot_part(committee, v3)  # Mo(100) refused under v3
+    _pilot_part(committee, InterfaceSettings().protocol(), material="Nb", plane="110")  # another protocol
+    queue = [("Mo", "100", "chgnet"), ("Nb", "110", "chgnet")]
+    monkeypatch.setattr(committee, "jobs", lambda extra=False: list(queue))
+    known = committee.status(v3)
+    assert known[("Mo", "100", "chgnet")]["refused"] == "li_reconstructed"
+    assert known[("Mo", "100", "chgnet")]["run"] == "interface_protocol_pilot"
+    assert ("Nb", "110", "chgnet") not in known  # the v2 part does not count under v3 (nor is Nb cached under v3)
+    ran = []
+    monkeypatch.setattr(
+        committee, "run_job", lambda job, record, device, settings=None: ran.append(job) or {"wall_seconds": 0.0}
+    )
+    assert committee.worker(_worker_args(protocol_version="v3")) == 0
+    assert ran == [("Nb", "110", "chgnet")]
