@@ -15,6 +15,11 @@ Each plane's full result (every orientation: its excess series, Li film planes b
 refusal) goes to benchmarks/results/interface_protocol_pilot/<material>_<plane>_<potential>.json as
 it finishes; accepted values are also cached in data/interfacial_energies.csv under their v3 protocol
 string (not current: the ranking and the calibration still use v2).
+
+The report also carries a sensitivity: ``v3_without_film_rule``, what v3 would keep without its Li
+film rule (each orientation's series refitted from its stored excess energies), per plane, per
+material and in the calibration. With parts of two potentials or more on every pilot material it
+writes the committee's calibration under v2 and v3 too (interface_protocol_pilot_committee.json).
 """
 
 from __future__ import annotations
@@ -241,6 +246,46 @@ def calibration_of(table, protocol: str, potentials: str | list[str], materials:
     }
 
 
+def complete_potentials(parts_dir: Path) -> tuple[list[str], list[str]]:
+    """The potentials whose pilot parts cover every pilot material, and those materials."""
+    done: dict[str, set[str]] = {}
+    for path in parts_dir.glob("*.json"):
+        part = json.loads(path.read_text())
+        done.setdefault(part["calculator"], set()).add(part["element"])
+    materials = sorted(set.union(*done.values())) if done else []
+    return sorted(p for p, have in done.items() if have == set(materials)), materials
+
+
+def committee_report() -> dict | None:
+    """v2 against v3 for the committee of every potential with pilot parts on every pilot material
+    (None with fewer than two): the calibration of each protocol on the same materials."""
+    from lithioscreen.data import load_interfacial_energies
+    from lithioscreen.interface.protocol import current_protocol
+
+    potentials, materials = complete_potentials(PARTS)
+    if len(potentials) < 2:
+        return None
+    table = load_interfacial_energies()
+    protocols = (("v2", current_protocol()), ("v3", v3_settings().protocol()))
+    return {
+        "potentials": potentials,
+        "materials": materials,
+        "calibration": {
+            version: calibration_of(table, protocol, potentials, materials) for version, protocol in protocols
+        },
+    }
+
+
+def print_calibrations(calibrations: dict, who: str) -> None:
+    for version, cal in calibrations.items():
+        if "error" in cal:
+            print(f"calibration {version} ({who}): {cal['error']}")
+            continue
+        refs = ", ".join(f"{r['name']} {r['calibrated_loo'] - r['dft']:+.1f}" for r in cal["references"])
+        checks = ", ".join(f"{c['statement']}: {c['holds']}" for c in cal["order_checks"])
+        print(f"calibration {version} ({who}): LOO errors {refs} (RMS {cal['loo_rms_mev_per_a2']:.1f}); {checks}")
+
+
 def print_report(report: dict) -> None:
     print(f"Protocol v3 against v2, {report['potential']}, materials {', '.join(report['materials'])}")
     print(
@@ -266,13 +311,7 @@ def print_report(report: dict) -> None:
     print(
         f"orientations relaxed: {report['orientations_relaxed']}, refused as reconstructed: {report['refused_li_reconstructed']}"
     )
-    for version, cal in report["calibration"].items():
-        if "error" in cal:
-            print(f"calibration {version}: {cal['error']}")
-            continue
-        refs = ", ".join(f"{r['name']} {r['calibrated_loo'] - r['dft']:+.1f}" for r in cal["references"])
-        checks = ", ".join(f"{c['statement']}: {c['holds']}" for c in cal["order_checks"])
-        print(f"calibration {version}: LOO errors {refs} (RMS {cal['loo_rms_mev_per_a2']:.1f}); {checks}")
+    print_calibrations(report["calibration"], report["potential"])
 
 
 def main() -> int:
@@ -297,6 +336,12 @@ def main() -> int:
         out.write_text(json.dumps(report, indent=1, default=float))
         print_report(report)
         print(f"written {out.relative_to(HERE.parent)}")
+        report = committee_report()
+        if report is not None:
+            out = RESULTS / "interface_protocol_pilot_committee.json"
+            out.write_text(json.dumps(report, indent=1, default=float))
+            print_calibrations(report["calibration"], f"committee of {', '.join(report['potentials'])}")
+            print(f"written {out.relative_to(HERE.parent)}")
     return 0
 
 

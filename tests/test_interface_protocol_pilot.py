@@ -95,3 +95,16 @@ def test_the_descriptor_is_the_highest_plane_that_has_a_value(pilot):
         {"material": "Mo", "v3": None},
     ]
     assert pilot.descriptors(planes, "v3") == {"Cr": 98.0, "Mo": None}
+
+
+def test_the_committee_report_takes_the_potentials_that_cover_every_material(pilot, tmp_path):
+    import json
+
+    for material, potential in (("Mo", "chgnet"), ("Ti", "chgnet"), ("Mo", "sevennet")):
+        (tmp_path / f"{material}_110_{potential}.json").write_text(
+            json.dumps({"element": material, "calculator": potential})
+        )
+    assert pilot.complete_potentials(tmp_path) == (["chgnet"], ["Mo", "Ti"])
+    (tmp_path / "Ti_0001_sevennet.json").write_text(json.dumps({"element": "Ti", "calculator": "sevennet"}))
+    assert pilot.complete_potentials(tmp_path) == (["chgnet", "sevennet"], ["Mo", "Ti"])
+    assert pilot.complete_potentials(tmp_path / "empty") == ([], [])
