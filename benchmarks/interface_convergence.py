@@ -337,6 +337,17 @@ def compute_supercells_v3(metal: str, plane: str, calculator: str, device: str, 
     return out
 
 
+def supercell_spread_at_rank0_strain(cells: list[dict], tolerance: float = 1e-3) -> float | None:
+    """Spread (meV/Å²) of the accepted γ over the supercell ranks whose Li strain equals rank 0's
+    (within ``tolerance``, a fraction), rank 0 included: the choice among equally strained cells.
+    None without rank 0's value or a second accepted rank of that strain."""
+    rank0 = next((c for c in cells if c["rank"] == 0 and not c["error"]), None)
+    if rank0 is None:
+        return None
+    values = [_gamma(c) for c in cells if not c["error"] and abs(c["strain"] - rank0["strain"]) <= tolerance]
+    return float(max(values) - min(values)) if len(values) > 1 else None
+
+
 #: Li(100) cells of the thickness series in --li-thickness (the protocol uses the first three)
 LI_THICKNESS_SERIES = (2, 3, 4, 5, 6)
 
@@ -637,7 +648,17 @@ def report() -> int:
             finite = [_gamma(c) for c in v3_cells if not c["error"]]
             v3_spread = float(max(finite) - min(finite)) if len(finite) > 1 else None
             print(f"  spread over the v3 supercells: {v3_spread if v3_spread is None else round(v3_spread, 2)}")
+            v3_same_strain = supercell_spread_at_rank0_strain(v3_cells)
+            print(
+                "  ... over those with rank 0's strain: " + ("-" if v3_same_strain is None else f"{v3_same_strain:.2f}")
+            )
+        else:
+            v3_same_strain = None
         li_summary["supercell_v3_spread_mev_per_a2"] = v3_spread
+        li_summary["supercell_v3_same_strain_spread_mev_per_a2"] = v3_same_strain
+        li_summary["supercell_v3_same_strain_ok"] = (
+            None if v3_same_strain is None else bool(v3_same_strain <= TOLERANCE)
+        )
         li_summary["supercell_v3_ranks"] = [c["rank"] for c in v3_cells]
         summary.append(
             {

@@ -48,3 +48,19 @@ def test_orientation_bests_keep_each_orientations_lowest_and_mark_equivalent_one
         (2, 85.9, "21", 0),
     ]
     assert all(np.isfinite(value) for _, value, _, _ in bests)
+
+
+def test_the_supercell_choice_is_judged_among_cells_of_rank_0s_strain(convergence):
+    def cell(rank, strain, gamma, error=""):
+        return {"rank": rank, "strain": strain, "interfacial_energy_mev_per_a2": gamma, "error": error}
+
+    cells = [cell(0, 0.067, 71.1), cell(1, 0.067, None, "reconstructed"), cell(2, 0.067, 71.4)]
+    assert convergence.supercell_spread_at_rank0_strain(cells) == pytest.approx(0.3)
+    # a more strained rank is another interface, not another choice: it does not count
+    cells = [cell(0, 0.031, 98.4), cell(1, 0.051, 94.6)]
+    assert convergence.supercell_spread_at_rank0_strain(cells) is None
+    cells.append(cell(2, 0.031, 90.0))
+    assert convergence.supercell_spread_at_rank0_strain(cells) == pytest.approx(8.4)
+    assert (
+        convergence.supercell_spread_at_rank0_strain([cell(0, 0.03, None, "reconstructed"), cell(1, 0.03, 5.0)]) is None
+    )
