@@ -369,6 +369,12 @@ def run_job(job, record: RunRecord, device: str, settings=None) -> dict:
         offset_x_cell=result.offset_x_cell,
         registry_candidates=result.registry_candidates,
         registry_excess_range_mev_per_a2=result.registry_excess_range_mev_per_a2,
+        # the Li film before/after relaxation (v3 also every orientation and the film heights):
+        # another film rule can be judged later from the record, without recomputing
+        li_film_planes=result.li_film_planes,
+        li_film_kept=result.li_film_kept,
+        li_film_heights_a=result.li_film_heights_a,
+        orientations=result.orientations,
         stored=stored,
         software_versions=software_versions(potential),
     )

@@ -225,3 +225,27 @@ def test_a_v3_worker_does_not_redo_what_the_pilot_refused(committee, monkeypatch
     )
     assert committee.worker(_worker_args(protocol_version="v3")) == 0
     assert ran == [("Nb", "110", "chgnet")]
+
+
+def test_a_refused_job_keeps_its_film_record(committee, monkeypatch):
+    import numpy as np
+
+    from lithioscreen.interface import workflow
+
+    def fake(targets, potential, device, settings, batch=True, progress=None):
+        result = workflow.InterfaceResult(element="Nb", plane="110", calculator=potential)
+        result.error, result.refused = "the Li film reconstructed", "li_reconstructed"
+        result.li_film_planes = [[4, 5], [6, 7], [8, 9]]
+        result.li_film_kept = [False, False, False]
+        result.li_film_heights_a = [[[0.0, 1.7], [0.0, 0.9]]]
+        result.orientations = [{"variant": 0, "refused": "li_reconstructed", "interfacial_energy_mev_per_a2": np.nan}]
+        return [result]
+
+    monkeypatch.setattr(workflow, "compute_interfacial_energies", fake)
+    record = committee.RunRecord("v3;test", ["chgnet"], threads=1)
+    entry = committee.run_job(("Nb", "110", "chgnet"), record, "cpu")
+    assert entry["refused"] == "li_reconstructed" and entry["stored"] is False
+    assert entry["li_film_heights_a"] == [[[0.0, 1.7], [0.0, 0.9]]]
+    assert entry["orientations"][0]["refused"] == "li_reconstructed"
+    (saved,) = json.loads(record.path.read_text())["entries"]
+    assert saved["li_film_planes"] == [[4, 5], [6, 7], [8, 9]]
